@@ -1,0 +1,42 @@
+# The two commands of the README: `make book` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+BUILD := _build
+export RAYINT_CLAIMS_DIR := $(abspath $(BUILD)/claims)
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: venv book test bench clean browser
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e ".[book,test]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+# Executes every notebook (always: outputs never go stale after a library change) and
+# builds the static HTML book into _build/html. Any notebook error fails the build.
+book: $(STAMP)
+	rm -rf $(BUILD)/claims $(BUILD)/.jupyter_cache
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@echo "Book: $(abspath $(BUILD)/html/index.html)"
+
+# Debian's chromium drives the browser test of the built book.
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser book
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/simulator.py
+
+clean:
+	rm -rf $(BUILD) runs

@@ -1,0 +1,155 @@
+"""The (K x n) contextual bandit of Sec. 2 and its softmax policies.
+
+Reward ``r(s_k, a) = 1[a = k]``; performance ``J = sum_k J_k`` with ``J_k = pi(k | s_k)``.
+Arrays carry a leading runs axis: logits are ``[runs, K, n]`` (row k = logits in context k).
+
+Policy parameterisations (Sec. 2, Sec. 2.6):
+
+* ``shared_bias``: logits ``l = W s + b``; W has one column per context, b is shared by all
+  contexts and causes the interference.
+* ``tabular``: logits ``l = W s``: no shared parameter, no interference.
+* ``separate``: one (W_k, b_k) per context ("separate networks"); no shared parameter.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq
+
+from .config import check_choice, check_float, check_int, INITS
+
+
+def softmax(logits):
+    """Numerically stable softmax over the last axis (log-sum-exp shift)."""
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def right_arm_probs(logits):
+    """``J_k = pi(k | s_k)`` for every context: ``[runs, K]`` from ``[runs, K, n]``."""
+    K = logits.shape[-2]
+    return softmax(logits)[..., np.arange(K), np.arange(K)]
+
+
+def performance(logits):
+    """Total performance ``J = sum_k pi(k | s_k)`` (Sec. 2), one value per run."""
+    return right_arm_probs(logits).sum(axis=-1)
+
+
+def logit_for_prob(p, other_logits):
+    """Right-arm logit that gives ``pi(k|s_k) = p`` given the other arms' logits."""
+    m = other_logits.max(axis=-1)
+    lse = m + np.log(np.exp(other_logits - m[..., None]).sum(axis=-1))
+    return np.log(p) - np.log1p(-p) + lse
+
+
+def split_performance(J0, K, n_runs, init, rng):
+    """Per-context performances ``[n_runs, K]`` summing to ``J0`` (the paper leaves this open).
+
+    * ``simplex``: uniform on ``{J : sum_k J_k = J0, 0 < J_k < 1}`` (Dirichlet(1, ..., 1)).
+    * ``angular``: direction uniform on the positive orthant of the sphere (as App. B.4
+      assumes near the origin), scaled so that ``sum_k J_k = J0``.
+    Draws with some ``J_k >= 1`` (possible only when J0 > 1) are redrawn.
+    """
+    out = np.empty((n_runs, K))
+    todo = np.arange(n_runs)
+    while todo.size:
+        if init == "simplex":
+            x = rng.dirichlet(np.ones(K), size=todo.size)
+        else:
+            x = np.abs(rng.standard_normal((todo.size, K)))
+            x /= x.sum(axis=1, keepdims=True)
+        x *= J0
+        ok = (x < 1).all(axis=1) & (x > 0).all(axis=1)
+        out[todo[ok]] = x[ok]
+        todo = todo[~ok]
+    return out
+
+
+def initial_logits(K, n, J0, n_runs, rng, init="simplex", logit_scale=1.0):
+    """Draw ``theta0`` as logits ``[n_runs, K, n]`` with total performance exactly ``J0``.
+
+    Wrong arms get i.i.d. ``N(0, logit_scale^2)`` logits. The right arm's logit in each
+    context is then set so that ``pi(k|s_k)`` takes its share of ``J0``:
+
+    * ``simplex`` / ``angular``: shares from :func:`split_performance`;
+    * ``logit``: all logits i.i.d. normal (a random network), then one common offset added to
+      every right-arm logit, solved so that ``J = J0`` (shares follow the random network).
+
+    Any logits are reachable by every parameterisation (W is free per context), so the same
+    ``theta0`` serves all settings (common random numbers across settings).
+    """
+    check_choice("init", init, INITS)
+    check_float("J0", J0, 0, K, low_open=True, high_open=True)
+    check_int("n_runs", n_runs, 1)
+    logits = logit_scale * rng.standard_normal((n_runs, K, n))
+    idx = np.arange(K)
+    other = ~np.eye(K, n, dtype=bool)  # [K, n]: True for the wrong arms of context k
+    wrong = logits[:, other].reshape(n_runs, K, n - 1)
+    if init == "logit":
+        for r in range(n_runs):
+            base = logits[r].copy()
+
+            def gap(c):
+                trial = base.copy()
+                trial[idx, idx] += c
+                return performance(trial[None])[0] - J0
+
+            c = brentq(gap, -60.0, 60.0, xtol=1e-12)
+            logits[r, idx, idx] += c
+        return logits
+    shares = split_performance(J0, K, n_runs, init, rng)
+    logits[:, idx, idx] = logit_for_prob(shares, wrong)
+    return logits
+
+
+def split_logits(logits, policy, rng=None):
+    """Parameters (W, b) that produce ``logits`` under ``policy``.
+
+    ``shared_bias``: b is drawn ``N(0, 1)`` (the bias is what matters for the dynamics, its
+    value does not), W = logits - b. ``tabular``: b = None. ``separate``: per-context b_k = 0.
+    """
+    if policy == "shared_bias":
+        rng = rng or np.random.default_rng(0)
+        b = rng.standard_normal(logits.shape[:1] + logits.shape[-1:])
+        return logits - b[:, None, :], b
+    if policy == "separate":
+        return logits.copy(), np.zeros_like(logits)
+    return logits.copy(), None
+
+
+def logit_gradients(logits):
+    """``d J_k / d l_k = pi_k(k) (e_k - pi_k)`` for each context: ``[runs, K, n]``."""
+    pi = softmax(logits)
+    K = logits.shape[-2]
+    idx = np.arange(K)
+    g = -pi * pi[..., idx, idx][..., None]
+    g[..., idx, idx] += pi[..., idx, idx]
+    return g
+
+
+def parameter_gradients(logits, policy):
+    """Gradient of each ``J_k`` w.r.t. all parameters, flattened: ``[runs, K, P]``.
+
+    For ``shared_bias`` the parameters are (W, b): ``dJ_k/dW[:, k] = dJ_k/db = g_k``.
+    For ``separate``: (W_k, b_k) per context. For ``tabular``: W only.
+    """
+    g = logit_gradients(logits)
+    runs, K, n = g.shape
+    eye = np.eye(K)
+    dW = (eye[None, :, :, None] * g[:, :, None, :]).reshape(runs, K, K * n)
+    if policy == "tabular":
+        return dW
+    if policy == "separate":
+        return np.concatenate([dW, dW], axis=-1)
+    return np.concatenate([dW, g], axis=-1)
+
+
+def interference(logits, policy="shared_bias"):
+    """Cosine ``rho_{k,k'}`` between the gradients of ``J_k`` and ``J_k'`` (Definition 1).
+
+    Returns ``[runs, K, K]``; for the 2x2 bandit with shared bias ``rho_12 = -1/2`` (Sec. 2.1).
+    """
+    G = parameter_gradients(logits, policy)
+    norms = np.linalg.norm(G, axis=-1)
+    return np.einsum("rkp,rjp->rkj", G, G) / (norms[..., :, None] * norms[..., None, :])

@@ -1,0 +1,195 @@
+"""Closed-form learning dynamics of the (2 x 2) bandit in (J1, J2) space (Sec. 2.1-2.5, App. B).
+
+Continuous time, expected updates, the paper's reduced parameters
+``theta = (W11 - W21, W22 - W12, b1 - b2)`` with ``J1 = sigma(theta1 + theta3)`` and
+``J2 = sigma(theta2 - theta3)``. Write ``q_k = J_k (1 - J_k)``.
+
+(The simulator works on the full (W, b): there every rate is twice the one here, because
+each reduced coordinate is the difference of two trained parameters.)
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq
+
+CORNERS = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
+
+
+def q(J):
+    """``J (1 - J)``: the on-policy coupling ``f(J)`` of Sec. 3.1."""
+    return J * (1.0 - J)
+
+
+def jdot_rl(J1, J2):
+    """Eqs. (1)-(2): ``J1dot = 2 q1^2 - q1 q2``, ``J2dot = 2 q2^2 - q1 q2`` (on-policy, shared bias)."""
+    q1, q2 = q(J1), q(J2)
+    return 2 * q1**2 - q1 * q2, 2 * q2**2 - q1 * q2
+
+
+def jdot_tabular(J1, J2):
+    """Tabular policy (no shared bias): ``J_k dot = q_k^2``, no cross term (Sec. 2.6)."""
+    return q(J1) ** 2, q(J2) ** 2
+
+
+def jdot_supervised(J1, J2):
+    """Cross-entropy learning (Sec. 2.5, App. B.5): ``J1dot = q1 (1 - 2 J1 + J2)``."""
+    return q(J1) * (1 - 2 * J1 + J2), q(J2) * (1 - 2 * J2 + J1)
+
+
+JDOT = {"on_policy": jdot_rl, "tabular": jdot_tabular, "supervised": jdot_supervised}
+
+
+def jddot_rl(J1, J2):
+    """``Jddot = <grad Jdot, grad J>`` (Eq. 3), by the chain rule in J space.
+
+    ``Jdot = 2 q1^2 + 2 q2^2 - 2 q1 q2`` depends on theta only through (J1, J2), so
+    ``Jddot = d Jdot/d J1 * J1dot + d Jdot/d J2 * J2dot``.
+    """
+    q1, q2 = q(J1), q(J2)
+    d1, d2 = jdot_rl(J1, J2)
+    return (4 * q1 - 2 * q2) * (1 - 2 * J1) * d1 + (4 * q2 - 2 * q1) * (1 - 2 * J2) * d2
+
+
+def p6_from_dynamics(J1, J2):
+    """``P6 = Jddot / (1 - J1 - J2)`` (Eq. 3), from the dynamics rather than the printed text."""
+    return jddot_rl(J1, J2) / (1 - J1 - J2)
+
+
+def p6_antidiagonal(J1):
+    """``P6(J1, 1 - J1)``, the limit of :func:`p6_from_dynamics` on the anti-diagonal (App. B.2).
+
+    On ``J2 = 1 - J1`` both factors of Jddot vanish; the limit is taken along the normal.
+    """
+    h = 1e-6
+    return (p6_from_dynamics(J1 - h, 1 - J1 - h) + p6_from_dynamics(J1 + h, 1 - J1 + h)) / 2
+
+
+def plateau_intervals():
+    """Anti-diagonal points that are plateaus (``P6 < 0``, App. B.2): ``[0, a] U [1 - a, 1]``.
+
+    Returns the boundary ``a``, found numerically as the root of ``P6(J1, 1 - J1)``.
+    """
+    return brentq(p6_antidiagonal, 0.05, 0.49)
+
+
+def flatness_on_antidiagonal(J1):
+    """``epsilon = Jdot`` on ``J2 = 1 - J1`` (Sec. 2.3): ``2 J1^2 (1 - J1)^2``."""
+    d1, d2 = jdot_rl(J1, 1 - J1)
+    return d1 + d2
+
+
+def antidiagonal_point_of_flatness(eps):
+    """The ``J1 <= 1/2`` on the anti-diagonal where the flatness equals ``eps``."""
+    return (1 - np.sqrt(1 - 4 * np.sqrt(eps / 2))) / 2
+
+
+def numerical_jacobian(field, J1, J2, h=1e-6):
+    """Jacobian of a J-space vector field by central differences, ``[[d1/dJ1, d1/dJ2], ...]``."""
+    a = np.array(field(J1 + h, J2)) - np.array(field(J1 - h, J2))
+    b = np.array(field(J1, J2 + h)) - np.array(field(J1, J2 - h))
+    return np.column_stack([a, b]) / (2 * h)
+
+
+def classify_corner(field, J1, J2, radius=1e-3, n_dirs=64):
+    """Type of the fixed point at a corner from the flow on a small arc around it.
+
+    Every inward-pointing direction -> ``stable``; every outward one -> ``unstable``; both ->
+    ``saddle``. (The Jacobian of Eqs. 1-2 vanishes at the corners, so linearisation cannot
+    classify them; see App. B.1.)
+    """
+    inward = np.array([0.5 - J1, 0.5 - J2])
+    angles = np.linspace(-np.pi / 4, np.pi / 4, n_dirs) + np.arctan2(inward[1], inward[0])
+    p1 = J1 + radius * np.cos(angles)
+    p2 = J2 + radius * np.sin(angles)
+    d1, d2 = field(p1, p2)
+    radial = (p1 - J1) * d1 + (p2 - J2) * d2
+    if np.all(radial < 0):
+        return "stable"
+    if np.all(radial > 0):
+        return "unstable"
+    return "saddle"
+
+
+def null_cline_J1(J2, branch="low"):
+    """The null cline ``J1dot = 0`` (Sec. 2.4): ``2 q(J1) = q(J2)``, solved for J1.
+
+    ``branch="low"`` is the arc from (0, 0) to (0, 1) that bounds the WTA region of J2.
+    """
+    root = np.sqrt(np.clip(1 - 2 * q(J2), 0, None))
+    return (1 - root) / 2 if branch == "low" else (1 + root) / 2
+
+
+def winner_take_all(J1, J2, field=jdot_rl):
+    """Definition 3: exactly one component improves, the other does not."""
+    d1, d2 = field(J1, J2)
+    return ((d1 > 0) & (d2 <= 0)) | ((d2 > 0) & (d1 <= 0))
+
+
+def p_nc_closed_form():
+    """App. B.4: chance that a start near the origin, uniform in angle, is under a null cline."""
+    return 4 / np.pi * np.arctan(0.5)
+
+
+def antidiagonal_crossing(J1, J2, field=jdot_rl, ds=2e-3, max_steps=4000):
+    """Follow the deterministic flow from each start until it crosses ``J1 + J2 = 1``.
+
+    Integrates the orbit by arc length (RK4 on the unit-speed field), so slow plateaus cost
+    no extra steps. Returns the crossing J1 (NaN if the start is already past the
+    anti-diagonal or the orbit does not reach it).
+    """
+    x = np.array(J1, dtype=float).ravel()
+    y = np.array(J2, dtype=float).ravel()
+    out = np.full(x.shape, np.nan)
+    alive = x + y < 1
+
+    def unit(a, b):
+        d1, d2 = field(a, b)
+        norm = np.hypot(d1, d2) + 1e-300
+        return d1 / norm, d2 / norm
+
+    for _ in range(max_steps):
+        if not alive.any():
+            break
+        a, b = x[alive], y[alive]
+        k1 = unit(a, b)
+        k2 = unit(a + ds / 2 * k1[0], b + ds / 2 * k1[1])
+        k3 = unit(a + ds / 2 * k2[0], b + ds / 2 * k2[1])
+        k4 = unit(a + ds * k3[0], b + ds * k3[1])
+        na = np.clip(a + ds / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]), 0, 1)
+        nb = np.clip(b + ds / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]), 0, 1)
+        crossed = na + nb >= 1
+        idx = np.flatnonzero(alive)
+        # linear interpolation to the crossing point
+        s0, s1 = 1 - (a + b), (na + nb) - 1
+        w = s0 / np.where(s0 + s1 > 0, s0 + s1, 1)
+        out[idx[crossed]] = (a + w * (na - a))[crossed]
+        x[idx], y[idx] = na, nb
+        alive[idx[crossed]] = False
+    return out.reshape(np.shape(J1))
+
+
+def plateau_flatness_of_start(J1, J2):
+    """Flatness of the plateau that the deterministic orbit from (J1, J2) traverses (Fig. 2, 5)."""
+    return flatness_on_antidiagonal(antidiagonal_crossing(J1, J2))
+
+
+def basin_polygon(eps):
+    """App. B.3's lower bound of the basin of an ``eps``-plateau near the saddle (0, 1).
+
+    Vertices ``(0,0), (0,1), (J1[2], 1 - J1[2]), (J1[1], J2[1]), (J1[1], 1 - J2[1])``: the
+    plateau point ``J1[2]`` with flatness ``eps``, and the exit point ``(J1[1], J2[1])`` on the
+    null cline with ``J1[2] = (1 + J1[1] - J2[1]) / 2``; the last vertex mirrors it.
+    """
+    a = antidiagonal_point_of_flatness(eps)
+
+    def gap(J2):
+        return (1 + null_cline_J1(J2) - J2) / 2 - a
+
+    J2_exit = brentq(gap, 0.0, 1.0)  # gap decreases from 1/2 - a to -a along the null cline
+    J1_exit = null_cline_J1(J2_exit)
+    return np.array([(0, 0), (0, 1), (a, 1 - a), (J1_exit, J2_exit), (J1_exit, 1 - J2_exit)])
+
+
+def supervised_jddot(J1, J2):
+    """Eq. (4): ``Jddot_sup = -2 q1 (1 - 2J1 + J2)^2 - 2 q2 (1 - 2J2 + J1)^2 <= 0``."""
+    return -2 * q(J1) * (1 - 2 * J1 + J2) ** 2 - 2 * q(J2) * (1 - 2 * J2 + J1) ** 2

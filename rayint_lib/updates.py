@@ -1,0 +1,134 @@
+"""Policy updates for the bandit (Sec. 2, 2.5, 2.6) and the optimizers of Fig. 9.
+
+All updates are *ascent* directions on the performance. They are first computed in logit
+space, one vector per context (``[runs, K, n]``), then mapped to the parameters of the
+policy parameterisation.
+
+Learners (per context k, right arm k, policy ``pi_k = softmax(l_k)``, ``e_k`` the one-hot):
+
+* ``on_policy`` REINFORCE: ``a ~ pi_k``, ``r = 1[a = k]``, direction ``r (e_k - pi_k)``;
+  expected direction ``pi_k(k) (e_k - pi_k) = dJ_k/dl_k`` (Sec. 2).
+* ``off_policy`` with a uniform behaviour policy ``mu = 1/n``: ``a ~ mu``. Weighting
+  ``none`` (the default) uses ``r (e_k - pi_k)``: its expectation ``(e_k - pi_k)/n`` is the
+  supervised direction, so coupling is gone. Weighting ``importance`` multiplies by
+  ``pi_k(a)/mu(a)``: unbiased for the on-policy gradient, so coupling (and ray interference)
+  comes back, with more variance.
+* ``supervised`` cross-entropy toward the right arm: ``e_k - pi_k = d log pi_k(k) / dl_k``
+  (Sec. 2.5); no sampling involved.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .bandit import softmax
+
+
+def logit_directions(logits, learner, batch, rng=None, weighting="none"):
+    """Ascent direction in logit space for each context, ``[runs, K, n]``.
+
+    ``batch="expected"`` gives the infinite-batch update; ``"sampled"`` draws exactly one
+    action per context (App. A), using ``rng``.
+    """
+    pi = softmax(logits)
+    runs, K, n = pi.shape
+    idx = np.arange(K)
+    p_right = pi[:, idx, idx]                              # [runs, K] = J_k
+    residual = -pi
+    residual[:, idx, idx] += 1.0                           # e_k - pi_k
+    if learner == "supervised":
+        scale = np.ones_like(p_right)
+    elif batch == "expected":
+        if learner == "on_policy" or weighting == "importance":
+            scale = p_right
+        else:
+            scale = np.full_like(p_right, 1.0 / n)
+    else:
+        u = rng.random((runs, K))
+        if learner == "on_policy":
+            scale = (u < p_right).astype(pi.dtype)          # r ~ Bernoulli(pi_k(k))
+        else:
+            hit = (u < 1.0 / n).astype(pi.dtype)            # uniform behaviour picks arm k
+            scale = hit * (n * p_right if weighting == "importance" else 1.0)
+    return scale[..., None] * residual
+
+
+def parameter_gradients_from_logits(g, policy):
+    """Map logit-space directions ``g`` to parameter gradients ``{name: array}``.
+
+    ``l_k = W[:, k] + b``: ``dW[:, k] = g_k`` and ``db = sum_k g_k`` (shared bias);
+    ``separate`` has its own ``b_k`` per context; ``tabular`` has no bias.
+    """
+    if policy == "shared_bias":
+        return {"W": g, "b": g.sum(axis=1)}
+    if policy == "separate":
+        return {"W": g, "b": g}
+    return {"W": g}
+
+
+def logits_from_parameters(params, policy):
+    """Logits ``[runs, K, n]`` from the parameters of ``policy``."""
+    if policy == "shared_bias":
+        return params["W"] + params["b"][:, None, :]
+    if policy == "separate":
+        return params["W"] + params["b"]
+    return params["W"]
+
+
+class Optimizer:
+    """Gradient *ascent* with SGD, momentum, RMSProp or Adam (Fig. 9, right).
+
+    Hyper-parameters are the common defaults: momentum 0.9; RMSProp decay 0.9;
+    Adam (0.9, 0.999); epsilon 1e-8. State is kept per parameter array, per run.
+    """
+
+    def __init__(self, name, eta, momentum=0.9, decay=0.9, betas=(0.9, 0.999), eps=1e-8):
+        self.name, self.eta = name, eta
+        self.momentum, self.decay, self.betas, self.eps = momentum, decay, betas, eps
+        self.state = {}
+        self.t = 0
+
+    def step(self, params, grads):
+        """Update ``params`` in place with the ascent directions ``grads``."""
+        self.t += 1
+        for key, g in grads.items():
+            params[key] += self.eta * self._direction(key, g)
+
+    def _direction(self, key, g):
+        if self.name == "sgd":
+            return g
+        if self.name == "momentum":
+            v = self.state.get(key, np.zeros_like(g))
+            v = self.momentum * v + g
+            self.state[key] = v
+            return v
+        if self.name == "rmsprop":
+            s = self.state.get(key, np.zeros_like(g))
+            s = self.decay * s + (1 - self.decay) * g * g
+            self.state[key] = s
+            return g / (np.sqrt(s) + self.eps)
+        b1, b2 = self.betas
+        m, v = self.state.get(key, (np.zeros_like(g), np.zeros_like(g)))
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        self.state[key] = (m, v)
+        m_hat = m / (1 - b1 ** self.t)
+        v_hat = v / (1 - b2 ** self.t)
+        return m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def expected_progress_rate(logits, learner, policy, weighting="none"):
+    """``dJ/dt`` under the expected SGD update at these logits, per run (Sec. 2.2).
+
+    ``<grad_theta J, E[delta theta] / eta>``: for on-policy learning with a shared bias this is
+    ``||grad J||^2``, the ``J-dot`` of Eqs. (1)-(2) summed over components.
+    """
+    from .bandit import logit_gradients  # local: bandit imports nothing from here
+
+    grad_J = logit_gradients(logits)                               # dJ_k / dl_k
+    d = logit_directions(logits, learner, "expected", weighting=weighting)
+    per_context = np.einsum("rkn,rkn->r", grad_J, d)
+    if policy == "shared_bias":
+        return per_context + np.einsum("rn,rn->r", grad_J.sum(axis=1), d.sum(axis=1))
+    if policy == "separate":
+        return 2.0 * per_context
+    return per_context

@@ -153,3 +153,39 @@ def interference(logits, policy="shared_bias"):
     G = parameter_gradients(logits, policy)
     norms = np.linalg.norm(G, axis=-1)
     return np.einsum("rkp,rjp->rkj", G, G) / (norms[..., :, None] * norms[..., None, :])
+
+
+def logits_2x2(J1, J2):
+    """Logits ``[..., 2, 2]`` of the (2 x 2) bandit with ``pi(1|s1) = J1``, ``pi(2|s2) = J2``."""
+    J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
+    out = np.zeros(J1.shape + (2, 2))
+    out[..., 0, 0] = np.log(J1) - np.log1p(-J1)
+    out[..., 1, 1] = np.log(J2) - np.log1p(-J2)
+    return out
+
+
+def finite_difference_gradients(logits, policy, h=1e-6):
+    """Central-difference twin of :func:`parameter_gradients` (same layout), for checks."""
+    W, b = split_logits(logits, policy, np.random.default_rng(0))
+    flat = [W] if b is None else [W, b]
+    sizes = [x[0].size for x in flat]
+    runs, K = logits.shape[:2]
+    theta = np.concatenate([x.reshape(runs, -1) for x in flat], axis=1)
+
+    def J_of(th):
+        parts = np.split(th, np.cumsum(sizes)[:-1], axis=1)
+        Wp = parts[0].reshape(W.shape)
+        if policy == "shared_bias":
+            lg = Wp + parts[1].reshape(b.shape)[:, None, :]
+        elif policy == "separate":
+            lg = Wp + parts[1].reshape(b.shape)
+        else:
+            lg = Wp
+        return right_arm_probs(lg)
+
+    grads = np.empty((runs, K, theta.shape[1]))
+    for p in range(theta.shape[1]):
+        step = np.zeros_like(theta)
+        step[:, p] = h
+        grads[:, :, p] = (J_of(theta + step) - J_of(theta - step)) / (2 * h)
+    return grads

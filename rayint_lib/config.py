@@ -74,7 +74,7 @@ class BanditConfig:
     batch: str = "sampled"          # sampled (one sample per context) | expected (infinite batch)
     off_policy_weighting: str = "none"  # none | importance (pi/mu), off_policy only
     optimizer: str = "sgd"          # sgd | momentum | rmsprop | adam
-    init: str = "simplex"           # how theta0 is drawn for a given J0 (see bandit.initial_logits)
+    init: str = "angular"           # how theta0 is drawn for a given J0 (see bandit.initial_logits)
     logit_scale: float = 1.0        # spread of the random logits of wrong arms at theta0
     solved_margin: float = 0.1      # stop when J >= K - solved_margin
     flatness_measure: str = "expected"  # expected: rate of the expected update at the visited state; curve: slope of J(t)

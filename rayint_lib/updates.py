@@ -116,19 +116,28 @@ class Optimizer:
         return m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-def expected_progress_rate(logits, learner, policy, weighting="none"):
-    """``dJ/dt`` under the expected SGD update at these logits, per run (Sec. 2.2).
+def component_rates(logits, learner, policy, weighting="none"):
+    """``J_k dot = <grad_theta J_k, E[delta theta] / eta>`` under expected SGD, ``[runs, K]``.
 
-    ``<grad_theta J, E[delta theta] / eta>``: for on-policy learning with a shared bias this is
-    ``||grad J||^2``, the ``J-dot`` of Eqs. (1)-(2) summed over components.
+    For on-policy learning with a shared bias these are Eqs. (1)-(2) (in the full (W, b)
+    parameters, i.e. twice the paper's reduced-parameter rates).
     """
     from .bandit import logit_gradients  # local: bandit imports nothing from here
 
     grad_J = logit_gradients(logits)                               # dJ_k / dl_k
     d = logit_directions(logits, learner, "expected", weighting=weighting)
-    per_context = np.einsum("rkn,rkn->r", grad_J, d)
+    own = np.einsum("rkn,rkn->rk", grad_J, d)                      # through W[:, k]
     if policy == "shared_bias":
-        return per_context + np.einsum("rn,rn->r", grad_J.sum(axis=1), d.sum(axis=1))
+        return own + np.einsum("rkn,rn->rk", grad_J, d.sum(axis=1))  # through b
     if policy == "separate":
-        return 2.0 * per_context
-    return per_context
+        return 2.0 * own
+    return own
+
+
+def expected_progress_rate(logits, learner, policy, weighting="none"):
+    """``dJ/dt`` under the expected SGD update at these logits, per run (Sec. 2.2).
+
+    The sum of :func:`component_rates`; for on-policy learning with a shared bias it is
+    ``||grad J||^2``.
+    """
+    return component_rates(logits, learner, policy, weighting).sum(axis=1)

@@ -35,7 +35,8 @@ def glued_values(nb) -> dict:
             meta = o.get("metadata", {}).get("scrapbook")
             if not meta:
                 continue
-            text = o.get("data", {}).get("text/plain")
+            prefix = meta.get("mime_prefix", "")
+            text = o.get("data", {}).get(prefix + "text/plain")
             if text is None:
                 out[meta["name"]] = None
                 continue

@@ -1,0 +1,376 @@
+"""The compiled bandit simulator: a numba kernel over blocks of runs (App. A, issue 7).
+
+Same semantics as :func:`rayint_lib.simulate.simulate_reference` for plain SGD, every
+learner, policy and batch mode, computed in logit space. With ``l_k = W[:, k] + b`` an SGD
+step ``W[:, k] += eta g_k``, ``b += eta sum_j g_j`` moves the logits by
+``eta (g_k + sum_j g_j)`` (shared bias), ``2 eta g_k`` for separate networks (``W_k`` and
+``b_k`` both move) and ``eta g_k`` for the tabular policy, so the kernel keeps only the logits.
+
+Design:
+
+* runs are on the innermost, contiguous axis of each block's state ``[K, n, B]`` so that the
+  loops over runs vectorise (float32 by default, float64 on request);
+* one softmax per update (log-sum-exp shifted, a vectorisable ``exp`` for float32), whose
+  result serves the stop rule, the flatness tracker, the checkpoints and the next update;
+* on-policy sampling draws the rewarded arm as a Bernoulli: the reward is nonzero only when
+  ``a = k``, probability ``pi_k(k)``, and then the logit direction is ``e_k - pi_k``;
+* random numbers come from a counter-based hash keyed by ``(seed, run, update, context)``,
+  so a run's result does not depend on the block it lands in, the number of threads or the
+  other runs: results are bit-identical for a given seed;
+* logits are re-centred (per-context max subtracted) every ``RECENTER`` updates; softmax
+  does not change, and no logit grows without bound in float32;
+* memory is ``O(runs x (K n + checkpoints x K))``, independent of the number of updates.
+"""
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic, overload
+
+LEARNER_CODES = {"on_policy": 0, "off_policy": 1, "supervised": 2}
+POLICY_CODES = {"shared_bias": 0, "tabular": 1, "separate": 2}
+RECENTER = 256          # updates between logit re-centrings
+_M32 = 0xFFFFFFFF
+
+
+@intrinsic
+def _bits_to_f32(typingctx, x):
+    """Reinterpret the bits of an int32 as a float32 (vectorisable bitcast)."""
+    sig = types.float32(types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return sig, codegen
+
+
+@njit(cache=True, inline="always")
+def _exp_f32(x):
+    """``exp(x)`` for float32 ``x <= 0``: range reduction by powers of two and a degree-7
+    polynomial; relative error below 3e-7; inputs below -87 give ``exp(-87)`` (about 1.6e-38)."""
+    x = max(x, np.float32(-87.0))
+    y = np.floor(x * np.float32(1.4426950408889634) + np.float32(0.5))
+    r = x - y * np.float32(0.693145751953125)
+    r = r - y * np.float32(1.428606765330187e-06)
+    p = np.float32(1.0 / 5040.0)
+    p = p * r + np.float32(1.0 / 720.0)
+    p = p * r + np.float32(1.0 / 120.0)
+    p = p * r + np.float32(1.0 / 24.0)
+    p = p * r + np.float32(1.0 / 6.0)
+    p = p * r + np.float32(0.5)
+    p = p * r + np.float32(1.0)
+    p = p * r + np.float32(1.0)
+    return p * _bits_to_f32((np.int32(y) + np.int32(127)) << np.int32(23))
+
+
+def _exp(x):
+    """``exp`` for the kernel's float type (typed by :func:`_ol_exp`)."""
+    return math.exp(x)
+
+
+@overload(_exp, inline="always")
+def _ol_exp(x):
+    if x == types.float32:
+        return lambda x: _exp_f32(x)
+    return lambda x: math.exp(x)
+
+
+def _to_float(i, like):
+    """``i`` (an int) as a float of the type of ``like``."""
+    return float(i)
+
+
+@overload(_to_float, inline="always")
+def _ol_to_float(i, like):
+    if like == types.float32:
+        return lambda i, like: np.float32(i)
+    return lambda i, like: np.float64(i)
+
+
+@njit(cache=True, inline="always")
+def _mix32(x):
+    """A 32-bit integer hash (``lowbias32``, C. Wellons) on the low 32 bits of a uint64."""
+    x ^= x >> np.uint64(16)
+    x = (x * np.uint64(0x7FEB352D)) & np.uint64(_M32)
+    x ^= x >> np.uint64(15)
+    x = (x * np.uint64(0x846CA68B)) & np.uint64(_M32)
+    x ^= x >> np.uint64(16)
+    return x
+
+
+@njit(cache=True, parallel=True)
+def _kernel(logits0, cst, learner, importance, expected_batch, policy, T, window,
+            curve_measure, ck_steps, ck_index, seed_key, block,
+            curves, initial, final, stop_step, flatness, flattest):
+    R, K, n = logits0.shape
+    eta, c_self, c_shared = cst[0], cst[1], cst[2]
+    inv_n, n_f, stop_at = cst[3], cst[4], cst[5]
+    start_gap, slope_norm = cst[6], cst[7]
+    zero = cst[0] - cst[0]
+    one = zero + cst[8]
+    ftype_inf = cst[9]
+    u_scale = cst[10]           # 2**-24
+    n_ck = ck_steps.shape[0]
+    n_blocks = (R + block - 1) // block
+    for ib in prange(n_blocks):
+        r0 = ib * block
+        B = min(block, R - r0)
+        L = np.empty((K, n, B), logits0.dtype)
+        P = np.empty((K, n, B), logits0.dtype)
+        scale = np.zeros((K, B), logits0.dtype)
+        G = np.empty((n, B), logits0.dtype)
+        m = np.empty(B, logits0.dtype)
+        s = np.empty(B, logits0.dtype)
+        J = np.empty(B, logits0.dtype)
+        rate = np.empty(B, logits0.dtype)
+        act = np.empty(B, logits0.dtype)
+        prev = np.empty(B, logits0.dtype)
+        rmax = np.empty(B, logits0.dtype)
+        thr = np.empty(B, logits0.dtype)
+        flat = np.full(B, ftype_inf, logits0.dtype)
+        rkey = np.empty((K, B), np.uint64)
+        last = np.zeros(B, np.int64)
+        for k in range(K):
+            for a in range(n):
+                for i in range(B):
+                    L[k, a, i] = logits0[r0 + i, k, a]
+            for i in range(B):
+                rkey[k, i] = _mix32(np.uint64((r0 + i) * K + k) ^ seed_key)
+        p_ck = 0
+        t = 0
+        while True:
+            # softmax of the state after t updates
+            for i in range(B):
+                J[i] = zero
+            for k in range(K):
+                for i in range(B):
+                    m[i] = L[k, 0, i]
+                    s[i] = zero
+                for a in range(1, n):
+                    for i in range(B):
+                        m[i] = max(m[i], L[k, a, i])
+                for a in range(n):
+                    for i in range(B):
+                        e = _exp(L[k, a, i] - m[i])
+                        P[k, a, i] = e
+                        s[i] += e
+                for i in range(B):
+                    s[i] = one / s[i]
+                for a in range(n):
+                    for i in range(B):
+                        P[k, a, i] *= s[i]
+                for i in range(B):
+                    J[i] += P[k, k, i]
+            if t == 0:
+                for i in range(B):
+                    for k in range(K):
+                        initial[r0 + i, k] = P[k, k, i]
+                    prev[i] = J[i]
+                    rmax[i] = J[i]
+                    thr[i] = J[i] + start_gap
+                    act[i] = one if J[i] < stop_at else zero
+            else:
+                for i in range(B):
+                    if act[i] > zero:
+                        last[i] = t
+                if t % window == 0:
+                    if curve_measure:
+                        for i in range(B):
+                            rate[i] = abs(J[i] - prev[i]) / slope_norm
+                    else:
+                        _expected_rate(P, learner, importance, policy, inv_n, one, G, rate)
+                    for i in range(B):
+                        rmax[i] = max(rmax[i], J[i])
+                        if act[i] > zero and rmax[i] >= thr[i] and rate[i] < flat[i]:
+                            flat[i] = rate[i]
+                            for k in range(K):
+                                flattest[r0 + i, k] = P[k, k, i]
+                        prev[i] = J[i]
+                for i in range(B):
+                    if J[i] >= stop_at:
+                        act[i] = zero
+            while p_ck < n_ck and ck_steps[p_ck] == t:
+                for i in range(B):
+                    for k in range(K):
+                        curves[r0 + i, ck_index[p_ck], k] = P[k, k, i]
+                p_ck += 1
+            n_act = 0
+            for i in range(B):
+                n_act += act[i] > zero
+            if t >= T or n_act == 0:
+                break
+            # one update (step t + 1) from P
+            t += 1
+            if learner == 2 or expected_batch:
+                for k in range(K):
+                    for i in range(B):
+                        if learner == 2:
+                            sc = one
+                        elif learner == 0 or importance:
+                            sc = P[k, k, i]
+                        else:
+                            sc = inv_n
+                        scale[k, i] = act[i] * sc
+            else:
+                skey = _mix32(np.uint64(t) ^ seed_key)
+                for k in range(K):
+                    for i in range(B):
+                        h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & np.uint64(_M32))
+                        u = _to_float(np.int32(h >> np.uint64(8)), one) * u_scale
+                        if learner == 0:
+                            sc = one if u < P[k, k, i] else zero
+                        else:
+                            sc = (one if u < inv_n else zero)
+                            if importance:
+                                sc *= n_f * P[k, k, i]
+                        scale[k, i] = act[i] * sc
+            if c_shared > zero:
+                for a in range(n):
+                    for i in range(B):
+                        G[a, i] = zero
+                    for k in range(K):
+                        if a == k:
+                            for i in range(B):
+                                G[a, i] += scale[k, i] * (one - P[k, a, i])
+                        else:
+                            for i in range(B):
+                                G[a, i] -= scale[k, i] * P[k, a, i]
+                for a in range(n):
+                    for i in range(B):
+                        G[a, i] *= c_shared
+            else:
+                for a in range(n):
+                    for i in range(B):
+                        G[a, i] = zero
+            for k in range(K):
+                for a in range(n):
+                    if a == k:
+                        for i in range(B):
+                            L[k, a, i] += eta * (c_self * scale[k, i] * (one - P[k, a, i]) + G[a, i])
+                    else:
+                        for i in range(B):
+                            L[k, a, i] += eta * (G[a, i] - c_self * scale[k, i] * P[k, a, i])
+            if t % RECENTER == 0:
+                for k in range(K):
+                    for i in range(B):
+                        m[i] = L[k, 0, i]
+                    for a in range(1, n):
+                        for i in range(B):
+                            m[i] = max(m[i], L[k, a, i])
+                    for a in range(n):
+                        for i in range(B):
+                            L[k, a, i] -= m[i]
+        # checkpoints after the block stopped hold the final values
+        while p_ck < n_ck:
+            for i in range(B):
+                for k in range(K):
+                    curves[r0 + i, ck_index[p_ck], k] = P[k, k, i]
+            p_ck += 1
+        for i in range(B):
+            for k in range(K):
+                final[r0 + i, k] = P[k, k, i]
+            stop_step[r0 + i] = last[i]
+            flatness[r0 + i] = flat[i]
+
+
+
+@njit(cache=True, inline="always")
+def _expected_rate(P, learner, importance, policy, inv_n, one, G, rate):
+    """``dJ/dt`` of the expected SGD update at the softmax ``P`` ``[K, n, B]`` (into ``rate``).
+
+    Per context ``<p_kk (e_k - pi_k), s_k (e_k - pi_k)>`` with ``s_k`` the expected scale of the
+    learner; the shared bias adds ``<sum_k p_kk (e_k - pi_k), sum_k s_k (e_k - pi_k)>``;
+    separate networks count the per-context term twice (as ``expected_progress_rate``).
+    """
+    K, n, B = P.shape
+    zero = one - one
+    for i in range(B):
+        total = zero
+        for k in range(K):
+            p = P[k, k, i]
+            if learner == 2:
+                sk = one
+            elif learner == 0 or importance:
+                sk = p
+            else:
+                sk = inv_n
+            sq = zero
+            for a in range(n):
+                d = (one if a == k else zero) - P[k, a, i]
+                sq += d * d
+            total += p * sk * sq
+        if policy == 2:
+            total = total + total
+        elif policy == 0:
+            extra = zero
+            for a in range(n):
+                gj = zero
+                dd = zero
+                for k in range(K):
+                    p = P[k, k, i]
+                    if learner == 2:
+                        sk = one
+                    elif learner == 0 or importance:
+                        sk = p
+                    else:
+                        sk = inv_n
+                    d = (one if a == k else zero) - P[k, a, i]
+                    gj += p * d
+                    dd += sk * d
+                extra += gj * dd
+            total += extra
+        rate[i] = total
+
+
+
+
+def block_size(K, n, n_runs, n_threads=None):
+    """Runs per block: the state ``[K, n, B]`` stays cache-sized, and every thread gets work.
+
+    Results do not depend on it (each run's arithmetic is independent of its block).
+    """
+    n_threads = n_threads or numba.get_num_threads()
+    cap = max(8, min(512, (16384 // (K * n)) // 8 * 8))
+    share = -(-n_runs // n_threads)
+    return int(max(1, min(cap, -(-share // 8) * 8)))
+
+
+def seed_key(seed):
+    """32-bit key of the sampling hash, derived from the config seed."""
+    return np.uint64(np.random.SeedSequence([int(seed), 7]).generate_state(1, np.uint32)[0])
+
+
+def run_kernel(config, logits0, steps, dtype=np.float32, block=None):
+    """Run the compiled kernel from ``logits0`` ``[runs, K, n]``; returns the raw arrays.
+
+    ``steps``: checkpoints (non-negative ints). Returns ``(curves, initial, final,
+    stop_step, flatness, flattest)`` with flatness ``inf`` where no window qualified.
+    """
+    cfg = config
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    R, K, n = logits0.shape
+    c_self, c_shared = {"shared_bias": (1.0, 1.0), "tabular": (1.0, 0.0),
+                        "separate": (2.0, 0.0)}[cfg.policy]
+    cst = np.array([cfg.eta, c_self, c_shared, 1.0 / n, n, K - cfg.solved_margin,
+                    cfg.start_margin * K, cfg.eta * cfg.window, 1.0, np.inf, 2.0 ** -24], dtype)
+    steps = np.asarray(steps, dtype=np.int64)
+    order = np.argsort(steps, kind="stable")
+    curves = np.empty((R, steps.size, K))
+    initial = np.empty((R, K))
+    final = np.empty((R, K))
+    stop_step = np.zeros(R, np.int64)
+    flatness = np.empty(R)
+    flattest = np.full((R, K), np.nan)
+    _kernel(np.ascontiguousarray(logits0, dtype=dtype), cst, LEARNER_CODES[cfg.learner],
+           cfg.off_policy_weighting == "importance", cfg.batch == "expected",
+           POLICY_CODES[cfg.policy], cfg.max_updates, cfg.window,
+           cfg.flatness_measure == "curve", steps[order], order.astype(np.int64),
+           seed_key(cfg.seed), block or block_size(K, n, R), curves, initial, final, stop_step,
+           flatness, flattest)
+    return curves, initial, final, stop_step, flatness, flattest

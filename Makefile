@@ -33,7 +33,7 @@ browser:
 	  $$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: $(STAMP) browser book
-	$(PY) -m pytest -q
+	RAYINT_REQUIRE_BOOK=1 $(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/simulator.py

@@ -48,3 +48,47 @@ def new_figure(ncols=1, nrows=1, width=6.4, height=4.0, **kwargs):
     """A figure with the book's default sizes."""
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
                         constrained_layout=True, **kwargs)
+
+
+def flow_panel(ax, learner, policy, n_grid=25):
+    """Direction field of the expected dynamics in (J1, J2) for the 2x2 bandit (Fig. 1, top)."""
+    import numpy as np
+
+    from .bandit import logits_2x2
+    from .updates import component_rates
+
+    g = np.linspace(0.02, 0.98, n_grid)
+    J1, J2 = np.meshgrid(g, g)
+    rates = component_rates(logits_2x2(J1.ravel(), J2.ravel()), learner, policy)
+    U, V = rates[:, 0].reshape(J1.shape), rates[:, 1].reshape(J1.shape)
+    speed = np.hypot(U, V)
+    ax.streamplot(J1, J2, U, V, color="0.6", density=0.9, linewidth=0.6, arrowsize=0.7)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="$J_1$", ylabel="$J_2$", aspect="equal")
+    return speed
+
+
+def trajectories_panel(ax, runs, cmap=PERFORMANCE_CMAP):
+    """Sample trajectories of a 2x2 :class:`BanditRuns`, coloured by samples to solve (warm = slow)."""
+    import numpy as np
+    from matplotlib.colors import LogNorm
+
+    cost = np.where(runs.solved, runs.stop_step * runs.config.K, runs.config.max_samples)
+    norm = LogNorm(vmin=max(cost.min(), 1), vmax=max(cost.max(), 2))
+    cm = plt.get_cmap(cmap)
+    for r in np.argsort(cost):
+        keep = runs.steps <= runs.stop_step[r]
+        ax.plot(runs.curves[r, keep, 0], runs.curves[r, keep, 1], color=cm(norm(cost[r])), lw=0.8, alpha=0.85)
+    return norm
+
+
+def learning_curves_panel(ax, runs, norm, cmap=PERFORMANCE_CMAP):
+    """Learning curves ``J(t)`` of the same runs, same colours, log time axis (Fig. 1, bottom)."""
+    import numpy as np
+
+    cost = np.where(runs.solved, runs.stop_step * runs.config.K, runs.config.max_samples)
+    cm = plt.get_cmap(cmap)
+    samples = np.maximum(runs.steps * runs.config.K, 1)
+    for r in np.argsort(cost):
+        keep = runs.steps <= runs.stop_step[r]
+        ax.plot(samples[keep], runs.curves[r, keep].sum(axis=1), color=cm(norm(cost[r])), lw=0.8, alpha=0.85)
+    ax.set(xscale="log", xlabel="samples", ylabel="$J$", ylim=(0, runs.config.K))

@@ -106,6 +106,19 @@ def _mix32(x):
 def _kernel(logits0, cst, learner, importance, expected_batch, policy, T, window,
             curve_measure, ck_steps, ck_index, seed_key, block,
             curves, initial, final, stop_step, flatness, flattest):
+    R = logits0.shape[0]
+    n_blocks = (R + block - 1) // block
+    for ib in prange(n_blocks):
+        _run_block(logits0, ib * block, min(block, R - ib * block), cst, learner, importance,
+                   expected_batch, policy, T, window, curve_measure, ck_steps, ck_index,
+                   seed_key, curves, initial, final, stop_step, flatness, flattest)
+
+
+@njit(cache=True)
+def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy, T, window,
+               curve_measure, ck_steps, ck_index, seed_key,
+               curves, initial, final, stop_step, flatness, flattest):
+    """Runs ``r0 .. r0 + B - 1`` from start to stop; state ``[K, n, B]``, runs innermost."""
     R, K, n = logits0.shape
     eta, c_self, c_shared = cst[0], cst[1], cst[2]
     inv_n, n_f, stop_at = cst[3], cst[4], cst[5]
@@ -115,217 +128,262 @@ def _kernel(logits0, cst, learner, importance, expected_batch, policy, T, window
     ftype_inf = cst[9]
     u_scale = cst[10]           # 2**-24
     n_ck = ck_steps.shape[0]
-    n_blocks = (R + block - 1) // block
-    for ib in prange(n_blocks):
-        r0 = ib * block
-        B = min(block, R - r0)
-        L = np.empty((K, n, B), logits0.dtype)
-        P = np.empty((K, n, B), logits0.dtype)
-        scale = np.zeros((K, B), logits0.dtype)
-        G = np.empty((n, B), logits0.dtype)
-        m = np.empty(B, logits0.dtype)
-        s = np.empty(B, logits0.dtype)
-        J = np.empty(B, logits0.dtype)
-        rate = np.empty(B, logits0.dtype)
-        act = np.empty(B, logits0.dtype)
-        prev = np.empty(B, logits0.dtype)
-        rmax = np.empty(B, logits0.dtype)
-        thr = np.empty(B, logits0.dtype)
-        flat = np.full(B, ftype_inf, logits0.dtype)
-        rkey = np.empty((K, B), np.uint64)
-        last = np.zeros(B, np.int64)
-        for k in range(K):
-            for a in range(n):
-                for i in range(B):
-                    L[k, a, i] = logits0[r0 + i, k, a]
+    L = np.empty((K, n, B), logits0.dtype)
+    P = np.empty((K, n, B), logits0.dtype)
+    scale = np.zeros((K, B), logits0.dtype)
+    G = np.empty((n, B), logits0.dtype)
+    m = np.empty(B, logits0.dtype)
+    s = np.empty(B, logits0.dtype)
+    J = np.empty(B, logits0.dtype)
+    rate = np.empty(B, logits0.dtype)
+    act = np.empty(B, logits0.dtype)
+    prev = np.empty(B, logits0.dtype)
+    rmax = np.empty(B, logits0.dtype)
+    thr = np.empty(B, logits0.dtype)
+    flat = np.full(B, ftype_inf, logits0.dtype)
+    rkey = np.empty((K, B), np.uint64)
+    work = np.empty((3, B), logits0.dtype)
+    last = np.zeros(B, np.int64)
+    for k in range(K):
+        for a in range(n):
             for i in range(B):
-                rkey[k, i] = _mix32(np.uint64((r0 + i) * K + k) ^ seed_key)
-        p_ck = 0
-        t = 0
-        while True:
-            # softmax of the state after t updates
+                L[k, a, i] = logits0[r0 + i, k, a]
+        for i in range(B):
+            rkey[k, i] = _mix32(np.uint64((r0 + i) * K + k) ^ seed_key)
+    p_ck = 0
+    t = 0
+    while True:
+        # softmax of the state after t updates
+        _softmax(L, P, m, s, J, zero, one)
+        if t == 0:
             for i in range(B):
-                J[i] = zero
-            for k in range(K):
-                for i in range(B):
-                    m[i] = L[k, 0, i]
-                    s[i] = zero
-                for a in range(1, n):
+                for k in range(K):
+                    initial[r0 + i, k] = P[k, k, i]
+                prev[i] = J[i]
+                rmax[i] = J[i]
+                thr[i] = J[i] + start_gap
+                act[i] = one if J[i] < stop_at else zero
+        else:
+            for i in range(B):
+                if act[i] > zero:
+                    last[i] = t
+            if t % window == 0:
+                if curve_measure:
                     for i in range(B):
-                        m[i] = max(m[i], L[k, a, i])
-                for a in range(n):
-                    for i in range(B):
-                        e = _exp(L[k, a, i] - m[i])
-                        P[k, a, i] = e
-                        s[i] += e
+                        rate[i] = abs(J[i] - prev[i]) / slope_norm
+                else:
+                    _expected_scales(P, act, scale, learner, importance, inv_n, one, False)
+                    _expected_rate(P, scale, policy, work, rate, zero, one)
                 for i in range(B):
-                    s[i] = one / s[i]
-                for a in range(n):
-                    for i in range(B):
-                        P[k, a, i] *= s[i]
-                for i in range(B):
-                    J[i] += P[k, k, i]
-            if t == 0:
-                for i in range(B):
-                    for k in range(K):
-                        initial[r0 + i, k] = P[k, k, i]
+                    rmax[i] = max(rmax[i], J[i])
+                    if act[i] > zero and rmax[i] >= thr[i] and rate[i] < flat[i]:
+                        flat[i] = rate[i]
+                        for k in range(K):
+                            flattest[r0 + i, k] = P[k, k, i]
                     prev[i] = J[i]
-                    rmax[i] = J[i]
-                    thr[i] = J[i] + start_gap
-                    act[i] = one if J[i] < stop_at else zero
-            else:
-                for i in range(B):
-                    if act[i] > zero:
-                        last[i] = t
-                if t % window == 0:
-                    if curve_measure:
-                        for i in range(B):
-                            rate[i] = abs(J[i] - prev[i]) / slope_norm
-                    else:
-                        _expected_rate(P, learner, importance, policy, inv_n, one, G, rate)
-                    for i in range(B):
-                        rmax[i] = max(rmax[i], J[i])
-                        if act[i] > zero and rmax[i] >= thr[i] and rate[i] < flat[i]:
-                            flat[i] = rate[i]
-                            for k in range(K):
-                                flattest[r0 + i, k] = P[k, k, i]
-                        prev[i] = J[i]
-                for i in range(B):
-                    if J[i] >= stop_at:
-                        act[i] = zero
-            while p_ck < n_ck and ck_steps[p_ck] == t:
-                for i in range(B):
-                    for k in range(K):
-                        curves[r0 + i, ck_index[p_ck], k] = P[k, k, i]
-                p_ck += 1
-            n_act = 0
             for i in range(B):
-                n_act += act[i] > zero
-            if t >= T or n_act == 0:
-                break
-            # one update (step t + 1) from P
-            t += 1
-            if learner == 2 or expected_batch:
-                for k in range(K):
-                    for i in range(B):
-                        if learner == 2:
-                            sc = one
-                        elif learner == 0 or importance:
-                            sc = P[k, k, i]
-                        else:
-                            sc = inv_n
-                        scale[k, i] = act[i] * sc
-            else:
-                skey = _mix32(np.uint64(t) ^ seed_key)
-                for k in range(K):
-                    for i in range(B):
-                        h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & np.uint64(_M32))
-                        u = _to_float(np.int32(h >> np.uint64(8)), one) * u_scale
-                        if learner == 0:
-                            sc = one if u < P[k, k, i] else zero
-                        else:
-                            sc = (one if u < inv_n else zero)
-                            if importance:
-                                sc *= n_f * P[k, k, i]
-                        scale[k, i] = act[i] * sc
-            if c_shared > zero:
-                for a in range(n):
-                    for i in range(B):
-                        G[a, i] = zero
-                    for k in range(K):
-                        if a == k:
-                            for i in range(B):
-                                G[a, i] += scale[k, i] * (one - P[k, a, i])
-                        else:
-                            for i in range(B):
-                                G[a, i] -= scale[k, i] * P[k, a, i]
-                for a in range(n):
-                    for i in range(B):
-                        G[a, i] *= c_shared
-            else:
-                for a in range(n):
-                    for i in range(B):
-                        G[a, i] = zero
-            for k in range(K):
-                for a in range(n):
-                    if a == k:
-                        for i in range(B):
-                            L[k, a, i] += eta * (c_self * scale[k, i] * (one - P[k, a, i]) + G[a, i])
-                    else:
-                        for i in range(B):
-                            L[k, a, i] += eta * (G[a, i] - c_self * scale[k, i] * P[k, a, i])
-            if t % RECENTER == 0:
-                for k in range(K):
-                    for i in range(B):
-                        m[i] = L[k, 0, i]
-                    for a in range(1, n):
-                        for i in range(B):
-                            m[i] = max(m[i], L[k, a, i])
-                    for a in range(n):
-                        for i in range(B):
-                            L[k, a, i] -= m[i]
-        # checkpoints after the block stopped hold the final values
-        while p_ck < n_ck:
+                if J[i] >= stop_at:
+                    act[i] = zero
+        while p_ck < n_ck and ck_steps[p_ck] == t:
             for i in range(B):
                 for k in range(K):
                     curves[r0 + i, ck_index[p_ck], k] = P[k, k, i]
             p_ck += 1
+        n_act = 0
+        for i in range(B):
+            n_act += act[i] > zero
+        if t >= T or n_act == 0:
+            break
+        # one update (step t + 1) from P
+        t += 1
+        if learner == 2 or expected_batch:
+            _expected_scales(P, act, scale, learner, importance, inv_n, one, True)
+        else:
+            _sampled_scales(P, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale,
+                            rkey, _mix32(np.uint64(t) ^ seed_key))
+        _update(L, P, scale, G, eta, c_self, c_shared, zero, one)
+        if t % RECENTER == 0:
+            _recenter(L, m)
+    # checkpoints after the block stopped hold the final values
+    while p_ck < n_ck:
         for i in range(B):
             for k in range(K):
-                final[r0 + i, k] = P[k, k, i]
-            stop_step[r0 + i] = last[i]
-            flatness[r0 + i] = flat[i]
+                curves[r0 + i, ck_index[p_ck], k] = P[k, k, i]
+        p_ck += 1
+    for i in range(B):
+        for k in range(K):
+            final[r0 + i, k] = P[k, k, i]
+        stop_step[r0 + i] = last[i]
+        flatness[r0 + i] = flat[i]
 
 
 
-@njit(cache=True, inline="always")
-def _expected_rate(P, learner, importance, policy, inv_n, one, G, rate):
-    """``dJ/dt`` of the expected SGD update at the softmax ``P`` ``[K, n, B]`` (into ``rate``).
+@njit(cache=True)
+def _softmax(L, P, m, s, J, zero, one):
+    """``P[k] = softmax(L[k])`` over arms (max-shifted), ``J = sum_k P[k, k]``; ``[K, n, B]``."""
+    K, n, B = L.shape
+    for i in range(B):
+        J[i] = zero
+    for k in range(K):
+        for i in range(B):
+            m[i] = L[k, 0, i]
+            s[i] = zero
+        for a in range(1, n):
+            for i in range(B):
+                m[i] = max(m[i], L[k, a, i])
+        for a in range(n):
+            for i in range(B):
+                e = _exp(L[k, a, i] - m[i])
+                P[k, a, i] = e
+                s[i] += e
+        for i in range(B):
+            s[i] = one / s[i]
+        for a in range(n):
+            for i in range(B):
+                P[k, a, i] *= s[i]
+        for i in range(B):
+            J[i] += P[k, k, i]
 
-    Per context ``<p_kk (e_k - pi_k), s_k (e_k - pi_k)>`` with ``s_k`` the expected scale of the
-    learner; the shared bias adds ``<sum_k p_kk (e_k - pi_k), sum_k s_k (e_k - pi_k)>``;
-    separate networks count the per-context term twice (as ``expected_progress_rate``).
+
+@njit(cache=True)
+def _expected_scales(P, act, scale, learner, importance, inv_n, one, masked):
+    """Expected reward scale of each context: ``E[r w]`` with ``w`` the update's weight.
+
+    On-policy (and importance-weighted off-policy): ``pi_k(k)``; off-policy without
+    weighting: ``1/n``; supervised: 1. ``masked``: multiply by ``act`` (stopped runs: 0).
     """
     K, n, B = P.shape
-    zero = one - one
-    for i in range(B):
-        total = zero
-        for k in range(K):
-            p = P[k, k, i]
-            if learner == 2:
-                sk = one
-            elif learner == 0 or importance:
-                sk = p
+    for k in range(K):
+        if learner == 2:
+            for i in range(B):
+                scale[k, i] = one
+        elif learner == 0 or importance:
+            for i in range(B):
+                scale[k, i] = P[k, k, i]
+        else:
+            for i in range(B):
+                scale[k, i] = inv_n
+        if masked:
+            for i in range(B):
+                scale[k, i] *= act[i]
+
+
+@njit(cache=True)
+def _sampled_scales(P, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale, rkey,
+                    skey):
+    """One sampled reward scale per context (App. A): ``u ~ U[0, 1)`` from the hash of
+    ``(run key, update key)``; on-policy ``r = 1[u < pi_k(k)]`` (Bernoulli draw of the rewarded
+    arm); off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)`` with
+    importance weighting."""
+    K, n, B = P.shape
+    m32 = np.uint64(_M32)
+    sh8 = np.uint64(8)
+    for k in range(K):
+        if learner == 0:
+            for i in range(B):
+                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
+                u = _to_float(np.int32(h >> sh8), one) * u_scale
+                scale[k, i] = act[i] if u < P[k, k, i] else zero
+        else:
+            for i in range(B):
+                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
+                u = _to_float(np.int32(h >> sh8), one) * u_scale
+                scale[k, i] = act[i] if u < inv_n else zero
+            if importance:
+                for i in range(B):
+                    scale[k, i] *= n_f * P[k, k, i]
+
+
+@njit(cache=True)
+def _update(L, P, scale, G, eta, c_self, c_shared, zero, one):
+    """SGD step in logit space: ``L[k] += eta (c_self g_k + c_shared sum_j g_j)`` with
+    ``g_k = scale_k (e_k - pi_k)``."""
+    K, n, B = L.shape
+    for a in range(n):
+        for i in range(B):
+            G[a, i] = zero
+    if c_shared > zero:
+        for a in range(n):
+            for k in range(K):
+                if a == k:
+                    for i in range(B):
+                        G[a, i] += scale[k, i] * (one - P[k, a, i])
+                else:
+                    for i in range(B):
+                        G[a, i] -= scale[k, i] * P[k, a, i]
+            for i in range(B):
+                G[a, i] *= c_shared
+    for k in range(K):
+        for a in range(n):
+            if a == k:
+                for i in range(B):
+                    L[k, a, i] += eta * (c_self * scale[k, i] * (one - P[k, a, i]) + G[a, i])
             else:
-                sk = inv_n
-            sq = zero
-            for a in range(n):
-                d = (one if a == k else zero) - P[k, a, i]
-                sq += d * d
-            total += p * sk * sq
-        if policy == 2:
-            total = total + total
-        elif policy == 0:
-            extra = zero
-            for a in range(n):
-                gj = zero
-                dd = zero
-                for k in range(K):
-                    p = P[k, k, i]
-                    if learner == 2:
-                        sk = one
-                    elif learner == 0 or importance:
-                        sk = p
-                    else:
-                        sk = inv_n
-                    d = (one if a == k else zero) - P[k, a, i]
-                    gj += p * d
-                    dd += sk * d
-                extra += gj * dd
-            total += extra
-        rate[i] = total
+                for i in range(B):
+                    L[k, a, i] += eta * (G[a, i] - c_self * scale[k, i] * P[k, a, i])
 
 
+@njit(cache=True)
+def _recenter(L, m):
+    """Subtract each context's largest logit (softmax unchanged; logits stay bounded)."""
+    K, n, B = L.shape
+    for k in range(K):
+        for i in range(B):
+            m[i] = L[k, 0, i]
+        for a in range(1, n):
+            for i in range(B):
+                m[i] = max(m[i], L[k, a, i])
+        for a in range(n):
+            for i in range(B):
+                L[k, a, i] -= m[i]
+
+
+@njit(cache=True)
+def _expected_rate(P, scale, policy, work, rate, zero, one):
+    """``dJ/dt`` of the expected SGD update at the softmax ``P`` ``[K, n, B]`` (into ``rate``).
+
+    ``scale``: the expected scales ``s_k``. Per context ``<p_kk (e_k - pi_k), s_k (e_k - pi_k)>``;
+    the shared bias adds ``<sum_k p_kk (e_k - pi_k), sum_k s_k (e_k - pi_k)>``; separate
+    networks count the per-context term twice (as ``updates.expected_progress_rate``).
+    """
+    K, n, B = P.shape
+    sq, gj, dd = work[0], work[1], work[2]
+    for i in range(B):
+        rate[i] = zero
+    for k in range(K):
+        for i in range(B):
+            sq[i] = zero
+        for a in range(n):
+            if a == k:
+                for i in range(B):
+                    d = one - P[k, a, i]
+                    sq[i] += d * d
+            else:
+                for i in range(B):
+                    sq[i] += P[k, a, i] * P[k, a, i]
+        for i in range(B):
+            rate[i] += P[k, k, i] * scale[k, i] * sq[i]
+    if policy == 2:
+        for i in range(B):
+            rate[i] += rate[i]
+    elif policy == 0:
+        for a in range(n):
+            for i in range(B):
+                gj[i] = zero
+                dd[i] = zero
+            for k in range(K):
+                if a == k:
+                    for i in range(B):
+                        d = one - P[k, a, i]
+                        gj[i] += P[k, k, i] * d
+                        dd[i] += scale[k, i] * d
+                else:
+                    for i in range(B):
+                        d = -P[k, a, i]
+                        gj[i] += P[k, k, i] * d
+                        dd[i] += scale[k, i] * d
+            for i in range(B):
+                rate[i] += gj[i] * dd[i]
 
 
 def block_size(K, n, n_runs, n_threads=None):

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import platform
+import socket
 import subprocess
 import time
 from importlib import metadata
@@ -37,7 +39,10 @@ def package_versions(names=PACKAGES) -> dict[str, str]:
 
 
 class Provenance:
-    """Start it at the top of a notebook; :meth:`summary` at the end gives the record."""
+    """Start it at the top of a notebook (or of a run); :meth:`summary` at the end gives the
+    record. Every page of the book ends with :meth:`markdown`; ``rayint run`` writes
+    :meth:`summary` (plus what it knows about the run) to ``provenance.json``.
+    """
 
     def __init__(self, seed=None, **parameters):
         self.seed = seed
@@ -45,17 +50,29 @@ class Provenance:
         self.started = dt.datetime.now(dt.timezone.utc)
         self._t0 = time.perf_counter()
 
-    def summary(self) -> dict:
+    def summary(self, **extra) -> dict:
+        """The record: versions, commit, machine, seed, parameters, start, wall time, ``extra``."""
+        now = dt.datetime.now(dt.timezone.utc)
         return {
             "rayint_lib": __version__,
             "git_commit": git_commit(),
             "python": platform.python_version(),
+            "platform": platform.platform(),
+            "hostname": socket.gethostname(),
             "packages": package_versions(),
             "seed": self.seed,
             "parameters": self.parameters,
             "started_utc": self.started.isoformat(timespec="seconds"),
+            "finished_utc": now.isoformat(timespec="seconds"),
             "wall_time_s": round(time.perf_counter() - self._t0, 2),
+            **extra,
         }
+
+    def write(self, path, **extra) -> dict:
+        """Write :meth:`summary` as JSON to ``path``; returns it."""
+        s = self.summary(**extra)
+        Path(path).write_text(json.dumps(s, indent=1, default=str))
+        return s
 
     def markdown(self) -> str:
         """A short Markdown block for the end of a page."""

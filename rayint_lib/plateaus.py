@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .config import check_float
+
 
 def curve_flatness(J, eta, window, J0, K, start_margin=0.05, solved_margin=0.1):
     """Flatness of the flattest plateau of a learning curve (App. A), per curve.
@@ -29,31 +31,74 @@ def curve_flatness(J, eta, window, J0, K, start_margin=0.05, solved_margin=0.1):
     return np.where(np.isinf(out), np.nan, out)
 
 
-def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0):
+def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0, min_level=None, max_level=None):
     """Plateaus of a rising curve ``y(t)`` normalised to ``[0, 1]`` (0 = start, 1 = solved).
 
-    A plateau is a maximal stretch of time ``[t_a, t_b]`` with ``t_b / t_a >= min_ratio``
-    (long on a log time axis, as in Fig. 4) during which ``y`` stays within ``tolerance`` of
-    its value at ``t_a``, strictly after learning has started (``y > tolerance``) and before
-    it is done (``y < 1 - tolerance``). Returns ``[(t_a, t_b, level), ...]`` in time order.
+    A plateau is a stretch of time ``[t_a, t_b]`` with ``t_b / t_a >= min_ratio`` (long on a
+    log time axis, as in Fig. 4) during which ``y`` stays inside a band of width
+    ``tolerance`` (``max y - min y <= tolerance``), strictly after learning has started
+    (``y > min_level``, default ``tolerance``) and before it is done (``y < max_level``,
+    default ``1 - tolerance``). Among overlapping
+    candidates the longest on the log axis is kept (greedily), so each plateau is reported
+    once, at its full length. Only points with ``t > 0`` count. Returns
+    ``[(t_a, t_b, level), ...]`` in time order, ``level`` the mean of ``y`` on the plateau.
+    O(len(t) log len(t)).
     """
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
-    keep = t > 0
+    if t.shape != y.shape or t.ndim != 1:
+        raise ValueError(f"t and y must be 1-d arrays of the same length; got shapes {t.shape} and {y.shape}")
+    check_float("tolerance", tolerance, 0, 0.5, low_open=True, high_open=True)
+    check_float("min_ratio", min_ratio, 1, None, low_open=True)
+    min_level = tolerance if min_level is None else check_float("min_level", min_level)
+    max_level = 1 - tolerance if max_level is None else check_float("max_level", max_level)
+    keep = (t > 0) & np.isfinite(y)
     t, y = t[keep], y[keep]
+    end = _band_ends(y, tolerance, (y > min_level) & (y < max_level))
+    start = np.flatnonzero(end >= 0)
+    ratio = t[end[start]] / t[start]
+    good = ratio >= min_ratio
+    start, ratio = start[good], ratio[good]
+    taken = np.zeros(t.size, dtype=bool)
     plateaus = []
-    i = 0
-    n = t.size
-    while i < n:
-        if not (tolerance < y[i] < 1 - tolerance):
-            i += 1
+    for i in start[np.lexsort((start, -ratio))]:           # longest (on a log axis) first
+        k = end[i]
+        if taken[i:k + 1].any():
             continue
-        j = i
-        while j + 1 < n and abs(y[j + 1] - y[i]) <= tolerance and y[j + 1] < 1 - tolerance:
-            j += 1
-        if t[j] / t[i] >= min_ratio:
-            plateaus.append((float(t[i]), float(t[j]), float(y[i:j + 1].mean())))
-            i = j + 1
-        else:
-            i += 1
-    return plateaus
+        taken[i:k + 1] = True
+        plateaus.append((float(t[i]), float(t[k]), float(y[i:k + 1].mean())))
+    return sorted(plateaus)
+
+
+def _band_ends(y, width, inside):
+    """``end[i]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <= width``
+    (``-1`` where ``y[i]`` is not inside). Two pointers with monotone deques, O(len(y))."""
+    from collections import deque
+
+    n = y.size
+    end = np.full(n, -1, dtype=np.int64)
+    hi, lo = deque(), deque()      # indices of the window's running max / min candidates
+    k = -1                         # the window is y[i..k]
+    for i in range(n):
+        while hi and hi[0] < i:
+            hi.popleft()
+        while lo and lo[0] < i:
+            lo.popleft()
+        if not inside[i]:
+            continue
+        k = max(k, i - 1)
+        while k + 1 < n and inside[k + 1]:
+            v = y[k + 1]
+            top = max(v, y[hi[0]]) if hi else v
+            bottom = min(v, y[lo[0]]) if lo else v
+            if top - bottom > width:
+                break
+            k += 1
+            while hi and y[hi[-1]] <= v:
+                hi.pop()
+            hi.append(k)
+            while lo and y[lo[-1]] >= v:
+                lo.pop()
+            lo.append(k)
+        end[i] = k
+    return end

@@ -5,7 +5,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BUILD := _build
 export RAYINT_CLAIMS_DIR := $(abspath $(BUILD)/claims)
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: venv book test bench clean browser

@@ -51,8 +51,14 @@ def jddot_rl(J1, J2):
 
 
 def p6_from_dynamics(J1, J2):
-    """``P6 = Jddot / (1 - J1 - J2)`` (Eq. 3), from the dynamics rather than the printed text."""
-    return jddot_rl(J1, J2) / (1 - J1 - J2)
+    """``P6 = Jddot / (1 - J1 - J2)`` (Eq. 3), from the dynamics rather than the printed text.
+
+    NaN on the anti-diagonal itself (use :func:`p6_antidiagonal` there).
+    """
+    num = np.asarray(jddot_rl(J1, J2), dtype=float)
+    den = np.asarray(1 - J1 - J2, dtype=float)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    return np.divide(num, den, out=out, where=np.abs(den) > 1e-12)
 
 
 def p6_antidiagonal(J1):

@@ -67,25 +67,37 @@ def flow_panel(ax, learner, policy, n_grid=25):
     return speed
 
 
-def trajectories_panel(ax, runs, cmap=PERFORMANCE_CMAP):
-    """Sample trajectories of a 2x2 :class:`BanditRuns`, coloured by samples to solve (warm = slow)."""
+def cost_norm(all_runs):
+    """One log colour scale of samples-to-solve shared by several :class:`BanditRuns` (Fig. 1)."""
     import numpy as np
     from matplotlib.colors import LogNorm
 
-    cost = np.where(runs.solved, runs.stop_step * runs.config.K, runs.config.max_samples)
-    norm = LogNorm(vmin=max(cost.min(), 1), vmax=max(cost.max(), 2))
+    costs = np.concatenate([_cost(r) for r in all_runs])
+    return LogNorm(vmin=max(costs.min(), 1), vmax=max(costs.max(), 2))
+
+
+def _cost(runs):
+    import numpy as np
+
+    return np.where(runs.solved, runs.stop_step * runs.config.K, runs.config.max_samples)
+
+
+def trajectories_panel(ax, runs, norm, cmap=PERFORMANCE_CMAP):
+    """Sample trajectories of a 2x2 :class:`BanditRuns`, coloured by samples to solve (warm = slow)."""
+    import numpy as np
+
+    cost = _cost(runs)
     cm = plt.get_cmap(cmap)
     for r in np.argsort(cost):
         keep = runs.steps <= runs.stop_step[r]
         ax.plot(runs.curves[r, keep, 0], runs.curves[r, keep, 1], color=cm(norm(cost[r])), lw=0.8, alpha=0.85)
-    return norm
 
 
 def learning_curves_panel(ax, runs, norm, cmap=PERFORMANCE_CMAP):
     """Learning curves ``J(t)`` of the same runs, same colours, log time axis (Fig. 1, bottom)."""
     import numpy as np
 
-    cost = np.where(runs.solved, runs.stop_step * runs.config.K, runs.config.max_samples)
+    cost = _cost(runs)
     cm = plt.get_cmap(cmap)
     samples = np.maximum(runs.steps * runs.config.K, 1)
     for r in np.argsort(cost):

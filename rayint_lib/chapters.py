@@ -26,6 +26,7 @@ def validate_minimal_bandit(K, n, eta, J0, n_runs, max_samples, seed, init="angu
 # short name -> "module:function" (one line per chapter)
 VALIDATORS = {
     "01_minimal_bandit": "rayint_lib.chapters:validate_minimal_bandit",
+    "02_factored_objectives": "rayint_lib.factored:validate_factored_objectives",
     "03_many_components": "rayint_lib.stages:validate_many_components",
     "04_deep_linear": "rayint_lib.deep_linear:validate_notebook",
 }

@@ -29,6 +29,7 @@ VALIDATORS = {
     "02_factored_objectives": "rayint_lib.factored:validate_factored_objectives",
     "03_many_components": "rayint_lib.stages:validate_many_components",
     "04_deep_linear": "rayint_lib.deep_linear:validate_notebook",
+    "05_appendix_a": "rayint_lib.slowdown:validate_appendix_a",
     "06_appendix_b": "rayint_lib.symbolic:validate_appendix_b",
     "07_appendix_c": "rayint_lib.factored:validate_appendix_c",
 }

@@ -230,30 +230,48 @@ def _progress(total, desc):
 
 
 def _run_local(todo, nb, jobs, kernel, bar):
-    """Run ``todo`` [(folder, overrides, full)] here: in-process (jobs=1) or in processes."""
+    """Run ``todo`` [(folder, overrides, full)] here: in-process (jobs=1) or ``jobs`` child
+    processes at a time. Interrupted, the children get SIGTERM and mark their runs failed."""
     results = {}
     if jobs == 1:
         for out, ov, full in todo:
             results[out] = runs.run_quietly(nb, ov, full, out, kernel_name=kernel)
             bar.update()
         return results
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import subprocess
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                               initializer=runs.worker_init)
+    children, stopping, lock = set(), threading.Event(), threading.Lock()
+
+    def one(out, ov, full):
+        with lock:
+            if stopping.is_set():
+                return {"status": "not started", "folder": "", "error": "sweep interrupted"}
+            child = subprocess.Popen([sys.executable, "-c", runs.CHILD], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            children.add(child)
+        spec = {"nb": str(nb), "overrides": ov, "parameters": full, "out": str(out),
+                "kernel_name": kernel}
+        stdout, _ = child.communicate(json.dumps(spec, default=str))
+        with lock:
+            children.discard(child)
+        try:
+            return json.loads(stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {"status": "failed", "folder": "", "error": f"worker exited ({child.returncode})"}
+
+    pool = ThreadPoolExecutor(max_workers=jobs)
     try:
-        futures = {pool.submit(runs.run_quietly, nb, ov, full, out, kernel_name=kernel): out
-                   for out, ov, full in todo}
+        futures = {pool.submit(one, *item): item[0] for item in todo}
         for fut in as_completed(futures):
             results[futures[fut]] = fut.result()
             bar.update()
     except BaseException:
-        for f in futures if "futures" in locals() else ():
-            f.cancel()
-        for proc in list(getattr(pool, "_processes", {}).values()):  # mark their runs failed
-            if proc.is_alive():
-                proc.terminate()
+        with lock:
+            stopping.set()
+            for child in children:
+                child.send_signal(signal.SIGTERM)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -358,16 +376,21 @@ def cmd_sweep(args) -> int:
     return RUN_FAILED if failed else 0
 
 
-def _print_table(table, swept, parameter_names):
-    """Status, swept parameters and glued scalar values of each run."""
+def _print_table(table, swept, parameter_names, most=8):
+    """Status, swept parameters and the glued scalars that differ between runs."""
     import pandas as pd
 
     meta = {"run", "status", "error", "wall_time_s"}
     glued = [c for c in table.columns if c not in meta and c not in parameter_names]
-    cols = ["status", *swept, *glued, *(["error"] if "error" in table else [])]
+    varying = [c for c in glued if table[c].astype(str).nunique() > 1] if len(table) > 1 else glued
+    cols = ["status", *swept, *varying[:most], *(["error"] if "error" in table else [])]
     with pd.option_context("display.width", 200, "display.max_columns", 20,
-                           "display.max_colwidth", 30):
+                           "display.max_colwidth", 40):
         print(table[cols].to_string(index=False))
+    hidden = len(glued) - len(varying[:most])
+    if hidden:
+        print(f"({hidden} more glued values, equal across runs or beyond the first {most} "
+              "that differ: see summary.csv)")
 
 
 # --- main ---------------------------------------------------------------------------------

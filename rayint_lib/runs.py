@@ -44,6 +44,8 @@ def raise_on_sigterm():
     """Turn SIGTERM into :class:`Interrupted`, so a terminated run is marked failed."""
 
     def handler(signum, frame):
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a second signal must not break the
+            signal.signal(sig, signal.SIG_IGN)       # writing of the failed folder
         raise Interrupted(f"interrupted by signal {signal.Signals(signum).name}")
 
     signal.signal(signal.SIGTERM, handler)
@@ -167,9 +169,18 @@ def _short(err) -> str:
     return f"{type(err).__name__}: {text[-1] if text else ''}"[:300]
 
 
-def worker_init():
-    """Initializer of local sweep worker processes."""
+def child_main():
+    """A local sweep's child process: one run from a JSON spec on stdin; result on stdout."""
+    import sys
+
     raise_on_sigterm()
+    spec = json.loads(sys.stdin.read())
+    res = run_quietly(spec["nb"], spec["overrides"], spec["parameters"], spec["out"],
+                      kernel_name=spec["kernel_name"])
+    print(json.dumps(res, default=str), flush=True)
+
+
+CHILD = "from rayint_lib.runs import child_main; child_main()"
 
 
 # --- remote runs (Dask): execute where the worker is, write the folder here ---------------

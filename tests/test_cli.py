@@ -267,3 +267,34 @@ def test_rayint_run_equals_plain_papermill(tmp_path, monkeypatch):
     assert proc.returncode == 0, err.decode()[-2000:]
     ours = json.loads((tmp_path / "r" / "glued.json").read_text())
     assert len(ours) > 0 and json.dumps(ours, sort_keys=True) == plain
+
+
+def test_provenance_record_and_page_footer(tmp_path):
+    from rayint_lib.provenance import Provenance
+
+    prov = Provenance(seed=7, K=2)
+    rec = prov.write(tmp_path / "p.json", notebook="x")
+    assert json.loads((tmp_path / "p.json").read_text()) == json.loads(json.dumps(rec))
+    assert rec["seed"] == 7 and rec["parameters"] == {"K": 2} and rec["notebook"] == "x"
+    assert rec["rayint_lib"] and rec["wall_time_s"] >= 0
+    md = prov.markdown()
+    assert "seed 7" in md and f"rayint_lib {rec['rayint_lib']}" in md and "commit" in md
+
+
+def test_interrupted_parallel_sweep_marks_its_runs_failed(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", REGISTER, "sweep", str(TINY), "-p", "a", "1,2,3",
+                             "-p", "sleep", "30", "--jobs", "2", "--out", "s"], cwd=tmp_path,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while len(list(tmp_path.glob("s/.*.tmp-*/notebook.ipynb"))) < 2:  # both runs executing
+        assert time.time() < deadline and proc.poll() is None, "runs did not start"
+        time.sleep(0.2)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 143
+    names = sorted(p.name for p in (tmp_path / "s").iterdir())
+    # the two running runs are marked failed, the third never started, nothing looks complete
+    assert len(names) == 3 and "sweep.json" in names, names
+    assert sorted(n.split("_")[0] for n in names if n.endswith(".failed")) == ["a=1", "a=2"]
+    assert not any(runs.is_complete(p) for p in (tmp_path / "s").iterdir())

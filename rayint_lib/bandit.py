@@ -87,20 +87,33 @@ def initial_logits(K, n, J0, n_runs, rng, init="simplex", logit_scale=1.0):
     other = ~np.eye(K, n, dtype=bool)  # [K, n]: True for the wrong arms of context k
     wrong = logits[:, other].reshape(n_runs, K, n - 1)
     if init == "logit":
-        for r in range(n_runs):
-            base = logits[r].copy()
-
-            def gap(c):
-                trial = base.copy()
-                trial[idx, idx] += c
-                return performance(trial[None])[0] - J0
-
-            c = brentq(gap, -60.0, 60.0, xtol=1e-12)
-            logits[r, idx, idx] += c
+        logits[:, idx, idx] += common_right_arm_offset(logits, J0)[:, None]
         return logits
     shares = split_performance(J0, K, n_runs, init, rng)
     logits[:, idx, idx] = logit_for_prob(shares, wrong)
     return logits
+
+
+def common_right_arm_offset(logits, J, lo=-60.0, hi=60.0, iterations=64):
+    """Offset ``c`` per run with ``performance(logits + c on the right arms) = J``.
+
+    ``J(c) = sum_k sigmoid(l_kk + c - logsumexp_{a != k} l_ka)`` grows strictly with ``c``, so
+    all runs are solved at once by bisection on ``[lo, hi]`` (64 halvings: the bracket ends
+    below 1e-16, tighter than the former per-run ``brentq(xtol=1e-12)``).
+    """
+    runs, K, n = logits.shape
+    idx = np.arange(K)
+    wrong = logits[:, ~np.eye(K, n, dtype=bool)].reshape(runs, K, n - 1)
+    m = wrong.max(axis=-1)
+    gap = logits[:, idx, idx] - (m + np.log(np.exp(wrong - m[..., None]).sum(axis=-1)))
+    lo = np.full(runs, lo)
+    hi = np.full(runs, hi)
+    for _ in range(iterations):
+        mid = 0.5 * (lo + hi)
+        below = (0.5 * (1.0 + np.tanh(0.5 * (gap + mid[:, None])))).sum(axis=-1) < J
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    return 0.5 * (lo + hi)
 
 
 def split_logits(logits, policy, rng=None):

@@ -174,6 +174,7 @@ def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32) -> BanditR
     logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
     curves, initial, final, stop_step, flatness, flattest = run_kernel(cfg, logits0, steps, dtype)
     flatness = np.where(np.isinf(flatness), np.nan, flatness)
+    initial = right_arm_probs(logits0)          # exact theta0 performance, as the reference
     solved = final.sum(axis=1) >= cfg.K - cfg.solved_margin
     return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest)
 

@@ -1,0 +1,202 @@
+"""Speed and memory of the bandit simulator (issue 7): plain loop vs numpy vs the library.
+
+Workload: stochastic on-policy REINFORCE with the shared-bias softmax (Sec. 2, App. A),
+eta = 0.1, fixed work (no early stop), K = n = 2 and K = n = 8. The unit is run-updates per
+second (one update = one sample per context). Rates do not depend on the number of runs
+for the plain loop (runs are independent and simulated one after the other), so it is timed
+on a subset of the runs; the numpy and library versions are timed with all 10k runs.
+
+Also measured: 16 runs of K = n = 8 for 1e6 updates (per-step overhead), peak memory
+(resident set of a fresh process) for 10k runs x 1e6 updates against 10k runs x 1e3 updates,
+and the extremes K = n = 32, eta = 10, 1e6 updates (finite results).
+
+Usage: ``python benchmarks/simulator.py [--tiny] [--no-memory]``; ``make bench`` runs it.
+The last line printed is a JSON object (``updates_per_s``, ``library_vs_plain_2x2``,
+``library_vs_plain_8x8``, ...).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rayint_lib.config import BanditConfig  # noqa: E402
+from rayint_lib.simulate import simulate  # noqa: E402
+
+ETA = 0.1
+
+
+def plain_loop(K, n, runs, updates, seed=0):
+    """Per-run Python loop over lists: softmax, categorical draw, REINFORCE step on (W, b)."""
+    rnd = random.Random(seed)
+    for _ in range(runs):
+        W = [[rnd.gauss(0.0, 1.0) for _ in range(K)] for _ in range(n)]   # W[a][k]
+        b = [rnd.gauss(0.0, 1.0) for _ in range(n)]
+        for _ in range(updates):
+            dW = []
+            db = [0.0] * n
+            for k in range(K):
+                logits = [W[a][k] + b[a] for a in range(n)]
+                m = max(logits)
+                e = [math.exp(x - m) for x in logits]
+                s = sum(e)
+                pi = [x / s for x in e]
+                u, a, acc = rnd.random(), 0, pi[0]
+                while u >= acc and a < n - 1:
+                    a += 1
+                    acc += pi[a]
+                if a == k:                          # reward 1 only for the right arm
+                    g = [(1.0 if j == k else 0.0) - pi[j] for j in range(n)]
+                    dW.append((k, g))
+                    for j in range(n):
+                        db[j] += g[j]
+            for k, g in dW:
+                for j in range(n):
+                    W[j][k] += ETA * g[j]
+            for j in range(n):
+                b[j] += ETA * db[j]
+    return runs * updates
+
+
+def numpy_straightforward(K, n, runs, updates, seed=0):
+    """Straightforward numpy over ``[runs, K, n]`` (float64, categorical draws)."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((runs, K, n))
+    b = rng.standard_normal((runs, n))
+    eye = np.eye(K, n)
+    for _ in range(updates):
+        logits = W + b[:, None, :]
+        z = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        pi = z / z.sum(axis=-1, keepdims=True)
+        u = rng.random((runs, K, 1))
+        a = (u < pi.cumsum(axis=-1)).argmax(axis=-1)
+        r = (a == np.arange(K)).astype(float)
+        g = r[..., None] * (eye - pi)
+        W += ETA * g
+        b += ETA * g.sum(axis=1)
+    return runs * updates
+
+
+def library(K, n, runs, updates, seed=0):
+    """``rayint_lib.simulate`` (the compiled path); counts the updates actually done."""
+    cfg = BanditConfig(K=K, n=n, eta=ETA, n_runs=runs, max_samples=updates * K, seed=seed,
+                       solved_margin=1e-6)
+    res = simulate(cfg)
+    done = int(res.stop_step.sum())
+    if done != runs * updates:
+        print(f"note: {runs * updates - done} run-updates skipped by early stops", file=sys.stderr)
+    return done, res
+
+
+def timed(fn, *args):
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return out, time.perf_counter() - t0
+
+
+def measure_memory(K, runs, updates):
+    """Peak resident memory (MiB) of a fresh process that simulates ``runs x updates``."""
+    code = (
+        "import resource, sys, time; sys.path.insert(0, %r)\n"
+        "from rayint_lib.config import BanditConfig\n"
+        "from rayint_lib.simulate import simulate\n"
+        "simulate(BanditConfig(K=%d, n=%d, n_runs=8, max_samples=%d))\n"
+        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "t = time.perf_counter()\n"
+        "r = simulate(BanditConfig(K=%d, n=%d, n_runs=%d, max_samples=%d, solved_margin=1e-6))\n"
+        "dt = time.perf_counter() - t\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(base / 1024, peak / 1024, dt, int(r.stop_step.sum()), r.curves.nbytes / 2**20)\n"
+    ) % (str(Path(__file__).resolve().parents[1]), K, K, 10 * K, K, K, runs, updates * K)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    base, peak, dt, done, curves_mib = out.stdout.split()
+    return {"runs": runs, "updates": updates, "K": K, "baseline_rss_mib": round(float(base), 1),
+            "peak_rss_mib": round(float(peak), 1), "seconds": round(float(dt), 2),
+            "run_updates_done": int(done), "curves_mib": round(float(curves_mib), 1)}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tiny", action="store_true", help="tiny sizes (smoke test)")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    args = ap.parse_args(argv)
+    import numba
+
+    runs = 64 if args.tiny else 10_000
+    # (runs, updates) per implementation and size: about 1-3 s each on 2 cores
+    plan = {
+        2: {"plain": (4, 50) if args.tiny else (200, 1000),
+            "numpy": (runs, 20) if args.tiny else (runs, 150),
+            "library": (runs, 100) if args.tiny else (runs, 20_000)},
+        8: {"plain": (2, 20) if args.tiny else (60, 500),
+            "numpy": (runs, 5) if args.tiny else (runs, 50),
+            "library": (runs, 50) if args.tiny else (runs, 2_000)},
+    }
+    library(2, 2, 8, 10)     # load the compiled kernels (cache) before timing
+    library(8, 8, 8, 10)
+    rates = {}
+    rows = []
+    for K, p in plan.items():
+        size = f"{K}x{K}"
+        for name, fn in (("plain", plain_loop), ("numpy", numpy_straightforward), ("library", library)):
+            r, u = p[name]
+            out, dt = timed(fn, K, K, r, u)
+            done = out[0] if name == "library" else out
+            rates.setdefault(name, {})[size] = done / dt
+            rows.append((name, size, r, u, dt, done / dt))
+
+    long_cfg = BanditConfig(K=8, n=8, eta=ETA, n_runs=16, max_samples=8 * (100 if args.tiny else 10**6),
+                            solved_margin=1e-6)
+    res, long_s = timed(simulate, long_cfg)
+    extreme_cfg = BanditConfig(K=32, n=32, eta=10.0, n_runs=2, max_samples=32 * (100 if args.tiny else 10**6),
+                               solved_margin=1e-6)
+    ext, extreme_s = timed(simulate, extreme_cfg)
+    extreme_finite = bool(np.isfinite(ext.curves).all())
+
+    print(f"bandit simulator, on-policy REINFORCE, shared bias, eta={ETA}, fixed work; "
+          f"{os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}, {platform.processor() or platform.machine()}")
+    print()
+    print("| implementation | size | runs timed | updates | seconds | run-updates/s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name, size, r, u, dt, rate in rows:
+        print(f"| {name} | {size} | {r} | {u} | {dt:.2f} | {rate / 1e6:.3f} M |")
+    ratio2 = rates["library"]["2x2"] / rates["plain"]["2x2"]
+    ratio8 = rates["library"]["8x8"] / rates["plain"]["8x8"]
+    print()
+    print(f"library vs plain: {ratio2:.0f}x at 2x2 (target 500x), {ratio8:.0f}x at 8x8 (target 300x)")
+    print(f"16 runs of K=n=8 for {res.stop_step.min()} updates: {long_s:.2f} s (target < 10 s)")
+    print(f"K=n=32, eta=10, 2 runs x {ext.stop_step.min()} updates: {extreme_s:.2f} s, all finite: {extreme_finite}")
+    summary = {
+        "updates_per_s": {k: {s: round(v) for s, v in d.items()} for k, d in rates.items()},
+        "library_vs_plain_2x2": round(ratio2, 1),
+        "library_vs_plain_8x8": round(ratio8, 1),
+        "long_16runs_8x8_seconds": round(long_s, 2),
+        "long_16runs_8x8_updates": int(res.stop_step.min()),
+        "extreme_32x32_eta10_finite": extreme_finite,
+        "numba_threads": numba.get_num_threads(),
+        "tiny": args.tiny,
+    }
+    if not args.no_memory:
+        big = measure_memory(2, 100 if args.tiny else 10_000, 100 if args.tiny else 10**6)
+        small = measure_memory(2, 100 if args.tiny else 10_000, 10 if args.tiny else 1_000)
+        print(f"peak memory, {big['runs']} runs x {big['updates']} updates (K=n=2): "
+              f"{big['peak_rss_mib']} MiB resident ({big['seconds']} s); "
+              f"x {small['updates']} updates: {small['peak_rss_mib']} MiB; "
+              f"process before the run: {big['baseline_rss_mib']} MiB")
+        summary["memory"] = {"long": big, "short": small}
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

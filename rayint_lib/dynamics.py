@@ -136,42 +136,49 @@ def p_nc_closed_form():
     return 4 / np.pi * np.arctan(0.5)
 
 
-def antidiagonal_crossing(J1, J2, field=jdot_rl, ds=2e-3, max_steps=4000):
+def antidiagonal_crossing(J1, J2, field=jdot_rl, ds=0.02, max_steps=20_000):
     """Follow the deterministic flow from each start until it crosses ``J1 + J2 = 1``.
 
-    Integrates the orbit by arc length (RK4 on the unit-speed field), so slow plateaus cost
-    no extra steps. Returns the crossing J1 (NaN if the start is already past the
-    anti-diagonal or the orbit does not reach it).
+    Integrates the orbit in logit coordinates ``x_k = log(J_k / (1 - J_k))``, where
+    ``x_k dot = J_k dot / q_k`` stays well scaled even when a component is nearly 0 or 1
+    (flat plateaus have ``J1 ~ sqrt(eps / 2)``), by RK4 on the unit-speed field, so slow
+    plateaus cost no extra steps. Returns the J1 of the crossing (NaN if the start is already
+    past the anti-diagonal or the orbit does not reach it within ``max_steps``).
     """
-    x = np.array(J1, dtype=float).ravel()
-    y = np.array(J2, dtype=float).ravel()
+    J1 = np.asarray(J1, dtype=float)
+    J2 = np.asarray(J2, dtype=float)
+    x = np.log(J1.ravel()) - np.log1p(-J1.ravel())
+    y = np.log(J2.ravel()) - np.log1p(-J2.ravel())
     out = np.full(x.shape, np.nan)
-    alive = x + y < 1
+    alive = np.flatnonzero(J1.ravel() + J2.ravel() < 1)
+
+    def sig(z):
+        return 0.5 * (1 + np.tanh(z / 2))
 
     def unit(a, b):
-        d1, d2 = field(a, b)
+        j1, j2 = sig(a), sig(b)
+        d1, d2 = field(j1, j2)
+        d1, d2 = d1 / (j1 * (1 - j1)), d2 / (j2 * (1 - j2))
         norm = np.hypot(d1, d2) + 1e-300
         return d1 / norm, d2 / norm
 
     for _ in range(max_steps):
-        if not alive.any():
+        if alive.size == 0:
             break
         a, b = x[alive], y[alive]
         k1 = unit(a, b)
         k2 = unit(a + ds / 2 * k1[0], b + ds / 2 * k1[1])
         k3 = unit(a + ds / 2 * k2[0], b + ds / 2 * k2[1])
         k4 = unit(a + ds * k3[0], b + ds * k3[1])
-        na = np.clip(a + ds / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]), 0, 1)
-        nb = np.clip(b + ds / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]), 0, 1)
-        crossed = na + nb >= 1
-        idx = np.flatnonzero(alive)
-        # linear interpolation to the crossing point
-        s0, s1 = 1 - (a + b), (na + nb) - 1
-        w = s0 / np.where(s0 + s1 > 0, s0 + s1, 1)
-        out[idx[crossed]] = (a + w * (na - a))[crossed]
-        x[idx], y[idx] = na, nb
-        alive[idx[crossed]] = False
-    return out.reshape(np.shape(J1))
+        na = a + ds / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+        nb = b + ds / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        before, after = sig(a) + sig(b) - 1, sig(na) + sig(nb) - 1
+        crossed = after >= 0
+        w = -before / np.where(after - before > 0, after - before, 1)   # interpolate in logits
+        out[alive[crossed]] = sig(a + w * (na - a))[crossed]
+        x[alive], y[alive] = na, nb
+        alive = alive[~crossed]
+    return out.reshape(J1.shape)
 
 
 def plateau_flatness_of_start(J1, J2):

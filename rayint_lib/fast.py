@@ -48,22 +48,35 @@ def _bits_to_f32(typingctx, x):
     return sig, codegen
 
 
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """``a * b + c`` with one rounding (``llvm.fma``): the same bits in vector and scalar code."""
+    if not (a == b == c and isinstance(a, types.Float)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fma(*args)
+
+    return a(a, b, c), codegen
+
+
 @njit(cache=True, inline="always")
 def _exp_f32(x):
-    """``exp(x)`` for float32 ``x <= 0``: range reduction by powers of two and a degree-7
-    polynomial; relative error below 3e-7; inputs below -87 give ``exp(-87)`` (about 1.6e-38)."""
+    """``exp(x)`` for float32 ``x <= 0`` (vectorisable): ``2^j exp(r)``, ``|r| <= ln2 / 2``,
+    Cody-Waite reduction and the degree-5 polynomial of Cephes ``expf``; relative error below
+    1e-7 (checked against float64 in the tests); inputs below -87 give ``exp(-87)``."""
     x = max(x, np.float32(-87.0))
-    y = np.floor(x * np.float32(1.4426950408889634) + np.float32(0.5))
-    r = x - y * np.float32(0.693145751953125)
-    r = r - y * np.float32(1.428606765330187e-06)
-    p = np.float32(1.0 / 5040.0)
-    p = p * r + np.float32(1.0 / 720.0)
-    p = p * r + np.float32(1.0 / 120.0)
-    p = p * r + np.float32(1.0 / 24.0)
-    p = p * r + np.float32(1.0 / 6.0)
-    p = p * r + np.float32(0.5)
-    p = p * r + np.float32(1.0)
-    p = p * r + np.float32(1.0)
+    y = np.floor(_fma(x, np.float32(1.4426950408889634), np.float32(0.5)))
+    r = _fma(y, np.float32(-0.693359375), x)
+    r = _fma(y, np.float32(2.12194440e-4), r)
+    z = r * r
+    p = np.float32(1.9875691500e-4)
+    p = _fma(p, r, np.float32(1.3981999507e-3))
+    p = _fma(p, r, np.float32(8.3334519073e-3))
+    p = _fma(p, r, np.float32(4.1665795894e-2))
+    p = _fma(p, r, np.float32(1.6666665459e-1))
+    p = _fma(p, r, np.float32(5.0000001201e-1))
+    p = _fma(p, z, r) + np.float32(1.0)
     return p * _bits_to_f32((np.int32(y) + np.int32(127)) << np.int32(23))
 
 
@@ -129,11 +142,14 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
     u_scale = cst[10]           # 2**-24
     n_ck = ck_steps.shape[0]
     L = np.empty((K, n, B), logits0.dtype)
-    P = np.empty((K, n, B), logits0.dtype)
+    E = np.empty((K, n, B), logits0.dtype)     # exp(L - max): unnormalised softmax
+    P = np.empty((K, n, B), logits0.dtype)     # normalised softmax (flatness windows only)
+    inv = np.empty((K, B), logits0.dtype)      # 1 / sum_a E[k, a]
+    D = np.empty((K, B), logits0.dtype)        # pi_k(k) = J_k
     scale = np.zeros((K, B), logits0.dtype)
+    w = np.empty((K, B), logits0.dtype)
     G = np.empty((n, B), logits0.dtype)
     m = np.empty(B, logits0.dtype)
-    s = np.empty(B, logits0.dtype)
     J = np.empty(B, logits0.dtype)
     rate = np.empty(B, logits0.dtype)
     act = np.empty(B, logits0.dtype)
@@ -154,11 +170,11 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
     t = 0
     while True:
         # softmax of the state after t updates
-        _softmax(L, P, m, s, J, zero, one)
+        _softmax(L, E, inv, D, m, J, zero, one)
         if t == 0:
             for i in range(B):
                 for k in range(K):
-                    initial[r0 + i, k] = P[k, k, i]
+                    initial[r0 + i, k] = D[k, i]
                 prev[i] = J[i]
                 rmax[i] = J[i]
                 thr[i] = J[i] + start_gap
@@ -172,14 +188,15 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
                     for i in range(B):
                         rate[i] = abs(J[i] - prev[i]) / slope_norm
                 else:
-                    _expected_scales(P, act, scale, learner, importance, inv_n, one, False)
+                    _expected_scales(D, act, scale, learner, importance, inv_n, one, False)
+                    _normalise(E, inv, P)
                     _expected_rate(P, scale, policy, work, rate, zero, one)
                 for i in range(B):
                     rmax[i] = max(rmax[i], J[i])
                     if act[i] > zero and rmax[i] >= thr[i] and rate[i] < flat[i]:
                         flat[i] = rate[i]
                         for k in range(K):
-                            flattest[r0 + i, k] = P[k, k, i]
+                            flattest[r0 + i, k] = D[k, i]
                     prev[i] = J[i]
             for i in range(B):
                 if J[i] >= stop_at:
@@ -187,7 +204,7 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
         while p_ck < n_ck and ck_steps[p_ck] == t:
             for i in range(B):
                 for k in range(K):
-                    curves[r0 + i, ck_index[p_ck], k] = P[k, k, i]
+                    curves[r0 + i, ck_index[p_ck], k] = D[k, i]
             p_ck += 1
         n_act = 0
         for i in range(B):
@@ -197,69 +214,76 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
         # one update (step t + 1) from P
         t += 1
         if learner == 2 or expected_batch:
-            _expected_scales(P, act, scale, learner, importance, inv_n, one, True)
+            _expected_scales(D, act, scale, learner, importance, inv_n, one, True)
         else:
-            _sampled_scales(P, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale,
+            _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale,
                             rkey, _mix32(np.uint64(t) ^ seed_key))
-        _update(L, P, scale, G, eta, c_self, c_shared, zero, one)
+        _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero)
         if t % RECENTER == 0:
             _recenter(L, m)
     # checkpoints after the block stopped hold the final values
     while p_ck < n_ck:
         for i in range(B):
             for k in range(K):
-                curves[r0 + i, ck_index[p_ck], k] = P[k, k, i]
+                curves[r0 + i, ck_index[p_ck], k] = D[k, i]
         p_ck += 1
     for i in range(B):
         for k in range(K):
-            final[r0 + i, k] = P[k, k, i]
+            final[r0 + i, k] = D[k, i]
         stop_step[r0 + i] = last[i]
         flatness[r0 + i] = flat[i]
 
 
-
 @njit(cache=True)
-def _softmax(L, P, m, s, J, zero, one):
-    """``P[k] = softmax(L[k])`` over arms (max-shifted), ``J = sum_k P[k, k]``; ``[K, n, B]``."""
+def _softmax(L, E, inv, D, m, J, zero, one):
+    """Softmax of every context, left unnormalised: ``E[k] = exp(L[k] - max_a L[k, a])``,
+    ``inv[k] = 1 / sum_a E[k, a]``, ``D[k] = pi_k(k) = J_k``, ``J = sum_k J_k``; ``[K, n, B]``."""
     K, n, B = L.shape
     for i in range(B):
         J[i] = zero
     for k in range(K):
         for i in range(B):
             m[i] = L[k, 0, i]
-            s[i] = zero
+            inv[k, i] = zero
         for a in range(1, n):
             for i in range(B):
                 m[i] = max(m[i], L[k, a, i])
         for a in range(n):
             for i in range(B):
                 e = _exp(L[k, a, i] - m[i])
-                P[k, a, i] = e
-                s[i] += e
+                E[k, a, i] = e
+                inv[k, i] += e
         for i in range(B):
-            s[i] = one / s[i]
-        for a in range(n):
-            for i in range(B):
-                P[k, a, i] *= s[i]
-        for i in range(B):
-            J[i] += P[k, k, i]
+            inv[k, i] = one / inv[k, i]
+            D[k, i] = E[k, k, i] * inv[k, i]
+            J[i] += D[k, i]
 
 
 @njit(cache=True)
-def _expected_scales(P, act, scale, learner, importance, inv_n, one, masked):
+def _normalise(E, inv, P):
+    """``P = E * inv``: the normalised softmax."""
+    K, n, B = E.shape
+    for k in range(K):
+        for a in range(n):
+            for i in range(B):
+                P[k, a, i] = E[k, a, i] * inv[k, i]
+
+
+@njit(cache=True)
+def _expected_scales(D, act, scale, learner, importance, inv_n, one, masked):
     """Expected reward scale of each context: ``E[r w]`` with ``w`` the update's weight.
 
     On-policy (and importance-weighted off-policy): ``pi_k(k)``; off-policy without
     weighting: ``1/n``; supervised: 1. ``masked``: multiply by ``act`` (stopped runs: 0).
     """
-    K, n, B = P.shape
+    K, B = D.shape
     for k in range(K):
         if learner == 2:
             for i in range(B):
                 scale[k, i] = one
         elif learner == 0 or importance:
             for i in range(B):
-                scale[k, i] = P[k, k, i]
+                scale[k, i] = D[k, i]
         else:
             for i in range(B):
                 scale[k, i] = inv_n
@@ -269,36 +293,38 @@ def _expected_scales(P, act, scale, learner, importance, inv_n, one, masked):
 
 
 @njit(cache=True)
-def _sampled_scales(P, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale, rkey,
+def _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale, rkey,
                     skey):
     """One sampled reward scale per context (App. A): ``u ~ U[0, 1)`` from the hash of
     ``(run key, update key)``; on-policy ``r = 1[u < pi_k(k)]`` (Bernoulli draw of the rewarded
     arm); off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)`` with
     importance weighting."""
-    K, n, B = P.shape
-    m32 = np.uint64(_M32)
+    K, B = D.shape
     sh8 = np.uint64(8)
     for k in range(K):
         if learner == 0:
             for i in range(B):
-                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
+                h = _mix32(rkey[k, i] ^ skey)
                 u = _to_float(np.int32(h >> sh8), one) * u_scale
-                scale[k, i] = act[i] if u < P[k, k, i] else zero
+                scale[k, i] = act[i] if u < D[k, i] else zero
         else:
             for i in range(B):
-                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
+                h = _mix32(rkey[k, i] ^ skey)
                 u = _to_float(np.int32(h >> sh8), one) * u_scale
                 scale[k, i] = act[i] if u < inv_n else zero
             if importance:
                 for i in range(B):
-                    scale[k, i] *= n_f * P[k, k, i]
+                    scale[k, i] *= n_f * D[k, i]
 
 
 @njit(cache=True)
-def _update(L, P, scale, G, eta, c_self, c_shared, zero, one):
+def _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero):
     """SGD step in logit space: ``L[k] += eta (c_self g_k + c_shared sum_j g_j)`` with
-    ``g_k = scale_k (e_k - pi_k)``."""
+    ``g_k = scale_k (e_k - pi_k)`` and ``pi_k = E[k] inv[k]`` (``w = scale inv``)."""
     K, n, B = L.shape
+    for k in range(K):
+        for i in range(B):
+            w[k, i] = scale[k, i] * inv[k, i]
     for a in range(n):
         for i in range(B):
             G[a, i] = zero
@@ -307,20 +333,20 @@ def _update(L, P, scale, G, eta, c_self, c_shared, zero, one):
             for k in range(K):
                 if a == k:
                     for i in range(B):
-                        G[a, i] += scale[k, i] * (one - P[k, a, i])
+                        G[a, i] += scale[k, i] - w[k, i] * E[k, a, i]
                 else:
                     for i in range(B):
-                        G[a, i] -= scale[k, i] * P[k, a, i]
+                        G[a, i] -= w[k, i] * E[k, a, i]
             for i in range(B):
                 G[a, i] *= c_shared
     for k in range(K):
         for a in range(n):
             if a == k:
                 for i in range(B):
-                    L[k, a, i] += eta * (c_self * scale[k, i] * (one - P[k, a, i]) + G[a, i])
+                    L[k, a, i] += eta * (c_self * (scale[k, i] - w[k, i] * E[k, a, i]) + G[a, i])
             else:
                 for i in range(B):
-                    L[k, a, i] += eta * (G[a, i] - c_self * scale[k, i] * P[k, a, i])
+                    L[k, a, i] += eta * (G[a, i] - c_self * w[k, i] * E[k, a, i])
 
 
 @njit(cache=True)

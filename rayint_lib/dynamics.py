@@ -136,49 +136,64 @@ def p_nc_closed_form():
     return 4 / np.pi * np.arctan(0.5)
 
 
-def antidiagonal_crossing(J1, J2, field=jdot_rl, ds=0.02, max_steps=20_000):
-    """Follow the deterministic flow from each start until it crosses ``J1 + J2 = 1``.
+def _sigmoid(z):
+    return 0.5 * (1 + np.tanh(z / 2))
 
-    Integrates the orbit in logit coordinates ``x_k = log(J_k / (1 - J_k))``, where
-    ``x_k dot = J_k dot / q_k`` stays well scaled even when a component is nearly 0 or 1
-    (flat plateaus have ``J1 ~ sqrt(eps / 2)``), by RK4 on the unit-speed field, so slow
-    plateaus cost no extra steps. Returns the J1 of the crossing (NaN if the start is already
-    past the anti-diagonal or the orbit does not reach it within ``max_steps``).
+
+def _logit(J):
+    return np.log(J) - np.log1p(-J)
+
+
+def follow_orbits(J1, J2, J_end=1.0, field=jdot_rl, ds=0.02, max_length=400.0):
+    """Follow the deterministic flow of ``field`` from each start ``(J1, J2)``.
+
+    Vectorised RK4 in logit coordinates ``z_k = log(J_k / (1 - J_k))``, where
+    ``z_k dot = J_k dot / q_k`` stays well scaled even when a component is nearly 0 or 1 (flat
+    plateaus have ``J1 ~ sqrt(eps / 2)``), parametrised by arc length (a plateau costs no
+    integration steps) with the elapsed time carried along (``dt/ds = 1 / speed``). Stops each
+    orbit when ``J1 + J2 >= J_end``. Returns ``{"time", "cross_J1"}`` shaped like the starts: the
+    continuous time to reach ``J_end`` and the J1 where the orbit crosses the anti-diagonal
+    ``J1 + J2 = 1`` (NaN where not reached within ``max_length``, or started beyond it).
     """
-    J1 = np.asarray(J1, dtype=float)
-    J2 = np.asarray(J2, dtype=float)
-    x = np.log(J1.ravel()) - np.log1p(-J1.ravel())
-    y = np.log(J2.ravel()) - np.log1p(-J2.ravel())
-    out = np.full(x.shape, np.nan)
-    alive = np.flatnonzero(J1.ravel() + J2.ravel() < 1)
+    J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
+    shape = J1.shape
+    z = np.stack([_logit(J1.ravel()), _logit(J2.ravel()), np.zeros(J1.size)])
+    time = np.full(J1.size, np.nan)
+    cross = np.full(J1.size, np.nan)
+    alive = np.flatnonzero(J1.ravel() + J2.ravel() < J_end)
 
-    def sig(z):
-        return 0.5 * (1 + np.tanh(z / 2))
+    def velocity(y):
+        J = _sigmoid(y)
+        d1, d2 = field(J[0], J[1])
+        v1, v2 = d1 / (J[0] * (1 - J[0])), d2 / (J[1] * (1 - J[1]))
+        speed = np.hypot(v1, v2) + 1e-300
+        return np.stack([v1 / speed, v2 / speed, 1.0 / speed])
 
-    def unit(a, b):
-        j1, j2 = sig(a), sig(b)
-        d1, d2 = field(j1, j2)
-        d1, d2 = d1 / (j1 * (1 - j1)), d2 / (j2 * (1 - j2))
-        norm = np.hypot(d1, d2) + 1e-300
-        return d1 / norm, d2 / norm
-
-    for _ in range(max_steps):
+    for _ in range(int(max_length / ds)):
         if alive.size == 0:
             break
-        a, b = x[alive], y[alive]
-        k1 = unit(a, b)
-        k2 = unit(a + ds / 2 * k1[0], b + ds / 2 * k1[1])
-        k3 = unit(a + ds / 2 * k2[0], b + ds / 2 * k2[1])
-        k4 = unit(a + ds * k3[0], b + ds * k3[1])
-        na = a + ds / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
-        nb = b + ds / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
-        before, after = sig(a) + sig(b) - 1, sig(na) + sig(nb) - 1
-        crossed = after >= 0
-        w = -before / np.where(after - before > 0, after - before, 1)   # interpolate in logits
-        out[alive[crossed]] = sig(a + w * (na - a))[crossed]
-        x[alive], y[alive] = na, nb
-        alive = alive[~crossed]
-    return out.reshape(J1.shape)
+        y = z[:, alive]
+        k1 = velocity(y[:2])
+        k2 = velocity(y[:2] + ds / 2 * k1[:2])
+        k3 = velocity(y[:2] + ds / 2 * k2[:2])
+        k4 = velocity(y[:2] + ds * k3[:2])
+        y_new = y + ds / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        s_old, s_new = _sigmoid(y[:2]).sum(axis=0), _sigmoid(y_new[:2]).sum(axis=0)
+        rise = np.where(s_new > s_old, s_new - s_old, 1)
+        hit = (s_old < 1) & (s_new >= 1)                 # interpolate linearly in z
+        w = np.clip((1 - s_old) / rise, 0, 1)
+        cross[alive[hit]] = _sigmoid(y[0] + w * (y_new[0] - y[0]))[hit]
+        done = s_new >= J_end
+        w = np.clip((J_end - s_old) / rise, 0, 1)
+        time[alive[done]] = (y[2] + w * (y_new[2] - y[2]))[done]
+        z[:, alive] = y_new
+        alive = alive[~done]
+    return {"time": time.reshape(shape), "cross_J1": cross.reshape(shape)}
+
+
+def antidiagonal_crossing(J1, J2, field=jdot_rl):
+    """J1 where the deterministic orbit from (J1, J2) crosses ``J1 + J2 = 1`` (see :func:`follow_orbits`)."""
+    return follow_orbits(J1, J2, J_end=1.0, field=field)["cross_J1"]
 
 
 def plateau_flatness_of_start(J1, J2):

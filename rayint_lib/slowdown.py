@@ -6,33 +6,16 @@ The simulator trains the full ``(W, b)`` instead, where every rate is twice as l
 flatness ``eps`` here is ``2 eps`` there and a time ``T`` here takes ``T / (2 eta)`` updates
 there (``T / eta`` in the reduced form). Ratios of times do not depend on that factor.
 
-Orbits are integrated in logit coordinates ``z_k = log(J_k / (1 - J_k))``, where the field
-``z_k dot = J_k dot / q_k = 2 q_k - q_other`` is smooth and bounded, so that the very flat
-plateaus near the saddles (``eps`` down to 1e-30) are followed accurately.
+Orbits are integrated by :func:`rayint_lib.dynamics.follow_orbits`, in logit coordinates where
+the field is smooth and bounded, so that the very flat plateaus near the saddles are followed
+accurately.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .config import check_float, check_int
-from .dynamics import flatness_on_antidiagonal, plateau_intervals
-
-
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def _logit(J):
-    return np.log(J) - np.log1p(-J)
-
-
-def _velocity(z):
-    """``(z1dot, z2dot, tdot)`` per unit arc length in z space (Eqs. 1-2 divided by q_k)."""
-    J = _sigmoid(z)
-    q = J * (1.0 - J)
-    v1, v2 = 2 * q[0] - q[1], 2 * q[1] - q[0]
-    speed = np.hypot(v1, v2)
-    return np.stack([v1 / speed, v2 / speed, 1.0 / speed])
+from .dynamics import flatness_on_antidiagonal, follow_orbits, plateau_intervals
 
 
 def orbits(J1, J2, J_end=1.9, ds=0.05, max_length=400.0):
@@ -46,38 +29,11 @@ def orbits(J1, J2, J_end=1.9, ds=0.05, max_length=400.0):
     the flatness ``Jdot`` there (Sec. 2.3), and ``plateau``: whether that crossing is a
     plateau (``P6 < 0``, App. B.2), i.e. within ``a`` of a corner.
     """
-    J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
-    shape = J1.shape
-    z = np.stack([_logit(J1.ravel()), _logit(J2.ravel()), np.zeros(J1.size)])
-    time = np.full(J1.size, np.nan)
-    cross = np.full(J1.size, np.nan)
-    alive = np.ones(J1.size, bool)
-    for _ in range(int(max_length / ds)):
-        idx = np.flatnonzero(alive)
-        if idx.size == 0:
-            break
-        y = z[:, idx]
-        k1 = _velocity(y[:2])
-        k2 = _velocity(y[:2] + ds / 2 * k1[:2])
-        k3 = _velocity(y[:2] + ds / 2 * k2[:2])
-        k4 = _velocity(y[:2] + ds * k3[:2])
-        y_new = y + ds / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        s_old = _sigmoid(y[:2]).sum(axis=0)
-        s_new = _sigmoid(y_new[:2]).sum(axis=0)
-        # anti-diagonal crossing: interpolate linearly in z between the two points
-        hit = (s_old < 1) & (s_new >= 1)
-        w = np.clip((1 - s_old) / np.where(s_new > s_old, s_new - s_old, 1), 0, 1)
-        cross[idx[hit]] = _sigmoid(y[0] + w * (y_new[0] - y[0]))[hit]
-        done = s_new >= J_end
-        w = np.clip((J_end - s_old) / np.where(s_new > s_old, s_new - s_old, 1), 0, 1)
-        time[idx[done]] = (y[2] + w * (y_new[2] - y[2]))[done]
-        z[:, idx] = y_new
-        alive[idx[done]] = False
+    run = follow_orbits(J1, J2, J_end=J_end, ds=ds, max_length=max_length)
+    cross = run["cross_J1"]
     a = plateau_intervals()
-    eps = flatness_on_antidiagonal(cross)
-    plateau = (cross <= a) | (cross >= 1 - a)
-    return {"time": time.reshape(shape), "cross_J1": cross.reshape(shape),
-            "eps": eps.reshape(shape), "plateau": plateau.reshape(shape)}
+    return {"time": run["time"], "cross_J1": cross, "eps": flatness_on_antidiagonal(cross),
+            "plateau": (cross <= a) | (cross >= 1 - a)}
 
 
 def balanced_time(J0, J_end=1.9):

@@ -36,3 +36,22 @@ def test_p_nc_monte_carlo():
     phi = np.random.default_rng(0).uniform(0, np.pi / 2, 100_000)
     mc = d.winner_take_all(1e-4 * np.cos(phi), 1e-4 * np.sin(phi)).mean()
     assert mc == pytest.approx(d.p_nc_closed_form(), abs=0.01)  # SE ~0.0016
+
+
+@pytest.mark.parametrize("J1_start", [0.03, 0.005, 0.001])
+def test_flat_plateaus_are_followed_accurately(J1_start):
+    """Crossing point vs scipy's LSODA on the logit-space ODE (regression: a J-space clip lost them)."""
+    from scipy.integrate import solve_ivp
+
+    sig = lambda z: 1 / (1 + np.exp(-z))
+
+    def rhs(t, z):
+        q1, q2 = sig(z[0]) * (1 - sig(z[0])), sig(z[1]) * (1 - sig(z[1]))
+        return [2 * q1 - q2, 2 * q2 - q1]
+
+    event = lambda t, z: sig(z[0]) + sig(z[1]) - 1
+    event.terminal = True
+    z0 = np.log([J1_start / (1 - J1_start), (0.2 - J1_start) / (0.8 + J1_start)])
+    sol = solve_ivp(rhs, (0, 1e9), z0, method="LSODA", events=event, rtol=1e-10, atol=1e-12)
+    reference = d.flatness_on_antidiagonal(sig(sol.y_events[0][0][0]))
+    assert d.plateau_flatness_of_start(J1_start, 0.2 - J1_start) == pytest.approx(reference, rel=1e-3)

@@ -106,24 +106,41 @@ def timed(fn, *args):
 
 
 def measure_memory(K, runs, updates):
-    """Peak resident memory (MiB) of a fresh process that simulates ``runs x updates``."""
+    """Memory of ``simulate`` for ``runs x updates`` in a fresh process (MiB).
+
+    ``traced_peak_mib``: peak of the numpy allocations during the call (tracemalloc: the
+    initial logits, the outputs, the curves); ``kernel_scratch_mib``: the compiled kernel's
+    per-block state (allocated outside tracemalloc's view, computed from the block sizes:
+    8 arrays of ``[K, n, B]`` or ``[K, B]`` floats and a few ``[B]``, one block per thread at a
+    time); ``rss_*``: resident set of the process before the call (after imports and the
+    compiled kernels are loaded) and its peak after the call.
+    """
     code = (
-        "import resource, sys, time; sys.path.insert(0, %r)\n"
+        "import resource, sys, time, tracemalloc; sys.path.insert(0, %r)\n"
+        "import numba\n"
         "from rayint_lib.config import BanditConfig\n"
+        "from rayint_lib.fast import block_size\n"
         "from rayint_lib.simulate import simulate\n"
         "simulate(BanditConfig(K=%d, n=%d, n_runs=8, max_samples=%d))\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "tracemalloc.start()\n"
         "t = time.perf_counter()\n"
         "r = simulate(BanditConfig(K=%d, n=%d, n_runs=%d, max_samples=%d, solved_margin=1e-6))\n"
         "dt = time.perf_counter() - t\n"
+        "traced = tracemalloc.get_traced_memory()[1]\n"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "print(base / 1024, peak / 1024, dt, int(r.stop_step.sum()), r.curves.nbytes / 2**20)\n"
-    ) % (str(Path(__file__).resolve().parents[1]), K, K, 10 * K, K, K, runs, updates * K)
+        "K, n, R = %d, %d, %d\n"
+        "B = block_size(K, n, R)\n"
+        "scratch = numba.get_num_threads() * 4 * B * (3 * K * n + 6 * K + n + 13)\n"
+        "print(base / 1024, peak / 1024, dt, int(r.stop_step.sum()), r.curves.nbytes / 2**20, "
+        "traced / 2**20, scratch / 2**20)\n"
+    ) % (str(Path(__file__).resolve().parents[1]), K, K, 10 * K, K, K, runs, updates * K, K, K, runs)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    base, peak, dt, done, curves_mib = out.stdout.split()
-    return {"runs": runs, "updates": updates, "K": K, "baseline_rss_mib": round(float(base), 1),
-            "peak_rss_mib": round(float(peak), 1), "seconds": round(float(dt), 2),
-            "run_updates_done": int(done), "curves_mib": round(float(curves_mib), 1)}
+    base, peak, dt, done, curves_mib, traced, scratch = out.stdout.split()
+    return {"runs": runs, "updates": updates, "K": K, "rss_before_mib": round(float(base), 1),
+            "rss_peak_mib": round(float(peak), 1), "traced_peak_mib": round(float(traced), 1),
+            "kernel_scratch_mib": round(float(scratch), 3), "curves_mib": round(float(curves_mib), 1),
+            "seconds": round(float(dt), 2), "run_updates_done": int(done)}
 
 
 def main(argv=None):
@@ -159,8 +176,9 @@ def main(argv=None):
     long_cfg = BanditConfig(K=8, n=8, eta=ETA, n_runs=16, max_samples=8 * (100 if args.tiny else 10**6),
                             solved_margin=1e-6)
     res, long_s = timed(simulate, long_cfg)
+    # importance-weighted off-policy updates: the largest steps, and no early stop
     extreme_cfg = BanditConfig(K=32, n=32, eta=10.0, n_runs=2, max_samples=32 * (100 if args.tiny else 10**6),
-                               solved_margin=1e-6)
+                               solved_margin=1e-6, learner="off_policy", off_policy_weighting="importance")
     ext, extreme_s = timed(simulate, extreme_cfg)
     extreme_finite = bool(np.isfinite(ext.curves).all())
 
@@ -176,7 +194,8 @@ def main(argv=None):
     print()
     print(f"library vs plain: {ratio2:.0f}x at 2x2 (target 500x), {ratio8:.0f}x at 8x8 (target 300x)")
     print(f"16 runs of K=n=8 for {res.stop_step.min()} updates: {long_s:.2f} s (target < 10 s)")
-    print(f"K=n=32, eta=10, 2 runs x {ext.stop_step.min()} updates: {extreme_s:.2f} s, all finite: {extreme_finite}")
+    print(f"K=n=32, eta=10, importance-weighted off-policy, 2 runs x {ext.stop_step.min()} updates: "
+          f"{extreme_s:.2f} s, all finite: {extreme_finite}")
     summary = {
         "updates_per_s": {k: {s: round(v) for s, v in d.items()} for k, d in rates.items()},
         "library_vs_plain_2x2": round(ratio2, 1),
@@ -184,16 +203,18 @@ def main(argv=None):
         "long_16runs_8x8_seconds": round(long_s, 2),
         "long_16runs_8x8_updates": int(res.stop_step.min()),
         "extreme_32x32_eta10_finite": extreme_finite,
+        "extreme_32x32_eta10_updates": int(ext.stop_step.min()),
         "numba_threads": numba.get_num_threads(),
         "tiny": args.tiny,
     }
     if not args.no_memory:
         big = measure_memory(2, 100 if args.tiny else 10_000, 100 if args.tiny else 10**6)
         small = measure_memory(2, 100 if args.tiny else 10_000, 10 if args.tiny else 1_000)
-        print(f"peak memory, {big['runs']} runs x {big['updates']} updates (K=n=2): "
-              f"{big['peak_rss_mib']} MiB resident ({big['seconds']} s); "
-              f"x {small['updates']} updates: {small['peak_rss_mib']} MiB; "
-              f"process before the run: {big['baseline_rss_mib']} MiB")
+        for m in (big, small):
+            print(f"memory, {m['runs']} runs x {m['updates']} updates (K=n=2, {m['seconds']} s): "
+                  f"numpy peak {m['traced_peak_mib']} MiB (curves {m['curves_mib']} MiB) + kernel "
+                  f"scratch {m['kernel_scratch_mib']} MiB; process RSS {m['rss_before_mib']} MiB "
+                  f"before (imports, compiled code), peak {m['rss_peak_mib']} MiB after")
         summary["memory"] = {"long": big, "short": small}
     print(json.dumps(summary))
 

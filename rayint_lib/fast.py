@@ -1,10 +1,12 @@
 """The compiled bandit simulator: a numba kernel over blocks of runs (App. A, issue 7).
 
-Same semantics as :func:`rayint_lib.simulate.simulate_reference` for plain SGD, every
-learner, policy and batch mode, computed in logit space. With ``l_k = W[:, k] + b`` an SGD
+Same semantics as :func:`rayint_lib.simulate.simulate_reference` for every learner,
+policy, batch mode and optimizer, computed in logit space. With ``l_k = W[:, k] + b`` an SGD
 step ``W[:, k] += eta g_k``, ``b += eta sum_j g_j`` moves the logits by
 ``eta (g_k + sum_j g_j)`` (shared bias), ``2 eta g_k`` for separate networks (``W_k`` and
-``b_k`` both move) and ``eta g_k`` for the tabular policy, so the kernel keeps only the logits.
+``b_k`` both move) and ``eta g_k`` for the tabular policy, so the kernel keeps only the logits
+(momentum, RMSProp and Adam keep their state per parameter, W part and shared-bias part,
+and that state depends on the gradients only).
 
 Design:
 
@@ -14,7 +16,8 @@ Design:
   result serves the stop rule, the flatness tracker, the checkpoints and the next update;
 * on-policy sampling draws the rewarded arm as a Bernoulli: the reward is nonzero only when
   ``a = k``, probability ``pi_k(k)``, and then the logit direction is ``e_k - pi_k``;
-* random numbers come from a counter-based hash keyed by ``(seed, run, update, context)``,
+* random numbers come from a counter-based hash keyed by ``(seed, run, update, context)``
+  (two rounds of a 32-bit integer mixer, 24-bit uniforms),
   so a run's result does not depend on the block it lands in, the number of threads or the
   other runs: results are bit-identical for a given seed;
 * logits are re-centred (per-context max subtracted) every ``RECENTER`` updates; softmax
@@ -31,8 +34,11 @@ from llvmlite import ir
 from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
+from .updates import Optimizer
+
 LEARNER_CODES = {"on_policy": 0, "off_policy": 1, "supervised": 2}
 POLICY_CODES = {"shared_bias": 0, "tabular": 1, "separate": 2}
+OPTIMIZER_CODES = {"sgd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
 RECENTER = 256          # updates between logit re-centrings
 _M32 = 0xFFFFFFFF
 
@@ -116,19 +122,19 @@ def _mix32(x):
 
 
 @njit(cache=True, parallel=True)
-def _kernel(logits0, cst, learner, importance, expected_batch, policy, T, window,
+def _kernel(logits0, cst, learner, importance, expected_batch, policy, opt, T, window,
             curve_measure, ck_steps, ck_index, seed_key, block,
             curves, initial, final, stop_step, flatness, flattest):
     R = logits0.shape[0]
     n_blocks = (R + block - 1) // block
     for ib in prange(n_blocks):
         _run_block(logits0, ib * block, min(block, R - ib * block), cst, learner, importance,
-                   expected_batch, policy, T, window, curve_measure, ck_steps, ck_index,
+                   expected_batch, policy, opt, T, window, curve_measure, ck_steps, ck_index,
                    seed_key, curves, initial, final, stop_step, flatness, flattest)
 
 
 @njit(cache=True)
-def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy, T, window,
+def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy, opt, T, window,
                curve_measure, ck_steps, ck_index, seed_key,
                curves, initial, final, stop_step, flatness, flattest):
     """Runs ``r0 .. r0 + B - 1`` from start to stop; state ``[K, n, B]``, runs innermost."""
@@ -140,6 +146,8 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
     one = zero + cst[8]
     ftype_inf = cst[9]
     u_scale = cst[10]           # 2**-24
+    h1, h2, eps = cst[11], cst[12], cst[13]     # optimizer hyper-parameters
+    b1t, b2t = one, one                         # Adam: beta1**t, beta2**t
     n_ck = ck_steps.shape[0]
     L = np.empty((K, n, B), logits0.dtype)
     E = np.empty((K, n, B), logits0.dtype)     # exp(L - max): unnormalised softmax
@@ -147,6 +155,11 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
     inv = np.empty((K, B), logits0.dtype)      # 1 / sum_a E[k, a]
     D = np.empty((K, B), logits0.dtype)        # pi_k(k) = J_k
     scale = np.zeros((K, B), logits0.dtype)
+    so = (K, n, B) if opt else (1, 1, 1)        # optimizer state (gradient history only)
+    S1 = np.zeros(so, logits0.dtype)
+    S2 = np.zeros(so, logits0.dtype)
+    T1 = np.zeros(so[1:], logits0.dtype)
+    T2 = np.zeros(so[1:], logits0.dtype)
     w = np.empty((K, B), logits0.dtype)
     G = np.empty((n, B), logits0.dtype)
     m = np.empty(B, logits0.dtype)
@@ -218,7 +231,13 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
         else:
             _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale,
                             rkey, _mix32(np.uint64(t) ^ seed_key))
-        _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero)
+        if opt == 0:
+            _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero)
+        else:
+            b1t *= h1
+            b2t *= h2
+            _update_opt(L, E, inv, scale, w, G, S1, S2, T1, T2, act, opt, eta, c_self, c_shared,
+                        h1, h2, one / (one - b1t), one / (one - b2t), eps, zero, one)
         if t % RECENTER == 0:
             _recenter(L, m)
     # checkpoints after the block stopped hold the final values
@@ -295,21 +314,24 @@ def _expected_scales(D, act, scale, learner, importance, inv_n, one, masked):
 @njit(cache=True)
 def _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale, rkey,
                     skey):
-    """One sampled reward scale per context (App. A): ``u ~ U[0, 1)`` from the hash of
-    ``(run key, update key)``; on-policy ``r = 1[u < pi_k(k)]`` (Bernoulli draw of the rewarded
-    arm); off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)`` with
+    """One sampled reward scale per context (App. A): ``u ~ U[0, 1)`` from two rounds of the
+    hash of ``(run key, update key)`` (one round, ``mix(run key ^ update key)``, leaves
+    structure between the contexts of a run that biases momentum and Adam runs: caught by
+    ``test_optimizers_agree_with_the_reference``); on-policy ``r = 1[u < pi_k(k)]``
+    (Bernoulli draw of the rewarded arm); off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)`` with
     importance weighting."""
     K, B = D.shape
     sh8 = np.uint64(8)
+    m32 = np.uint64(_M32)
     for k in range(K):
         if learner == 0:
             for i in range(B):
-                h = _mix32(rkey[k, i] ^ skey)
+                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
                 u = _to_float(np.int32(h >> sh8), one) * u_scale
                 scale[k, i] = act[i] if u < D[k, i] else zero
         else:
             for i in range(B):
-                h = _mix32(rkey[k, i] ^ skey)
+                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
                 u = _to_float(np.int32(h >> sh8), one) * u_scale
                 scale[k, i] = act[i] if u < inv_n else zero
             if importance:
@@ -347,6 +369,66 @@ def _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero):
             else:
                 for i in range(B):
                     L[k, a, i] += eta * (G[a, i] - c_self * w[k, i] * E[k, a, i])
+
+
+@njit(cache=True, inline="always")
+def _opt_step(g, s1, s2, opt, h1, h2, bc1, bc2, eps, one):
+    """One optimizer step on gradient ``g`` with state ``(s1, s2)`` -> ``(direction, s1, s2)``
+    (as :class:`rayint_lib.updates.Optimizer`): momentum ``v = h1 v + g``; RMSProp
+    ``s = h2 s + (1 - h2) g^2``, ``g / (sqrt(s) + eps)``; Adam with bias corrections
+    ``bc1 = 1 / (1 - h1^t)``, ``bc2 = 1 / (1 - h2^t)``."""
+    if opt == 1:
+        s1 = h1 * s1 + g
+        return s1, s1, s2
+    if opt == 2:
+        s2 = h2 * s2 + (one - h2) * g * g
+        return g / (math.sqrt(s2) + eps), s1, s2
+    s1 = h1 * s1 + (one - h1) * g
+    s2 = h2 * s2 + (one - h2) * g * g
+    return (s1 * bc1) / (math.sqrt(s2 * bc2) + eps), s1, s2
+
+
+@njit(cache=True)
+def _update_opt(L, E, inv, scale, w, G, S1, S2, T1, T2, act, opt, eta, c_self, c_shared, h1, h2,
+                bc1, bc2, eps, zero, one):
+    """Momentum / RMSProp / Adam step, in logit space: the W part (gradient ``g_k`` per
+    context) and the shared-bias part (gradient ``sum_k g_k``) each keep their optimizer
+    state; separate networks move ``W_k`` and ``b_k`` identically (same gradient, same
+    state), hence ``c_self = 2``. Stopped runs do not move."""
+    K, n, B = L.shape
+    for k in range(K):
+        for i in range(B):
+            w[k, i] = scale[k, i] * inv[k, i]
+    for a in range(n):
+        for i in range(B):
+            G[a, i] = zero
+    if c_shared > zero:
+        for a in range(n):
+            for k in range(K):
+                if a == k:
+                    for i in range(B):
+                        G[a, i] += scale[k, i] - w[k, i] * E[k, a, i]
+                else:
+                    for i in range(B):
+                        G[a, i] -= w[k, i] * E[k, a, i]
+            for i in range(B):
+                d, T1[a, i], T2[a, i] = _opt_step(G[a, i], T1[a, i], T2[a, i], opt, h1, h2, bc1,
+                                                  bc2, eps, one)
+                G[a, i] = c_shared * act[i] * d
+    for k in range(K):
+        for a in range(n):
+            if a == k:
+                for i in range(B):
+                    g = scale[k, i] - w[k, i] * E[k, a, i]
+                    d, S1[k, a, i], S2[k, a, i] = _opt_step(g, S1[k, a, i], S2[k, a, i], opt, h1,
+                                                            h2, bc1, bc2, eps, one)
+                    L[k, a, i] += eta * (c_self * act[i] * d + G[a, i])
+            else:
+                for i in range(B):
+                    g = -w[k, i] * E[k, a, i]
+                    d, S1[k, a, i], S2[k, a, i] = _opt_step(g, S1[k, a, i], S2[k, a, i], opt, h1,
+                                                            h2, bc1, bc2, eps, one)
+                    L[k, a, i] += eta * (c_self * act[i] * d + G[a, i])
 
 
 @njit(cache=True)
@@ -441,8 +523,12 @@ def run_kernel(config, logits0, steps, dtype=np.float32, block=None):
     R, K, n = logits0.shape
     c_self, c_shared = {"shared_bias": (1.0, 1.0), "tabular": (1.0, 0.0),
                         "separate": (2.0, 0.0)}[cfg.policy]
+    ref = Optimizer(cfg.optimizer, cfg.eta)           # the reference's hyper-parameters
+    h1, h2 = {"sgd": (0.0, 0.0), "momentum": (ref.momentum, 0.0), "rmsprop": (0.0, ref.decay),
+              "adam": ref.betas}[cfg.optimizer]
     cst = np.array([cfg.eta, c_self, c_shared, 1.0 / n, n, K - cfg.solved_margin,
-                    cfg.start_margin * K, cfg.eta * cfg.window, 1.0, np.inf, 2.0 ** -24], dtype)
+                    cfg.start_margin * K, cfg.eta * cfg.window, 1.0, np.inf, 2.0 ** -24,
+                    h1, h2, ref.eps], dtype)
     steps = np.asarray(steps, dtype=np.int64)
     order = np.argsort(steps, kind="stable")
     curves = np.empty((R, steps.size, K))
@@ -453,7 +539,7 @@ def run_kernel(config, logits0, steps, dtype=np.float32, block=None):
     flattest = np.full((R, K), np.nan)
     _kernel(np.ascontiguousarray(logits0, dtype=dtype), cst, LEARNER_CODES[cfg.learner],
            cfg.off_policy_weighting == "importance", cfg.batch == "expected",
-           POLICY_CODES[cfg.policy], cfg.max_updates, cfg.window,
+           POLICY_CODES[cfg.policy], OPTIMIZER_CODES[cfg.optimizer], cfg.max_updates, cfg.window,
            cfg.flatness_measure == "curve", steps[order], order.astype(np.int64),
            seed_key(cfg.seed), block or block_size(K, n, R), curves, initial, final, stop_step,
            flatness, flattest)

@@ -157,7 +157,7 @@ def _checked_steps(config, steps):
 
 
 def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32) -> BanditRuns:
-    """Compiled simulation (:mod:`rayint_lib.fast`) of plain SGD, any learner/policy/batch.
+    """Compiled simulation (:mod:`rayint_lib.fast`): any learner, policy, batch and optimizer.
 
     Same initial logits as :func:`simulate_reference` (same seed, same ``theta0``); the
     sampled actions come from a counter-based hash of ``(seed, run, update, context)``, so
@@ -167,8 +167,6 @@ def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32) -> BanditR
     from .fast import run_kernel
 
     cfg = config
-    if cfg.optimizer != "sgd":
-        raise ValueError(f"the compiled simulator supports optimizer 'sgd' only; got {cfg.optimizer!r}")
     steps = _checked_steps(cfg, steps)
     rng = np.random.default_rng(cfg.seed)
     logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
@@ -182,9 +180,7 @@ def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32) -> BanditR
 def simulate(config: BanditConfig, steps=None) -> BanditRuns:
     """Simulate ``config.n_runs`` learning runs; the library's entry point.
 
-    Plain SGD runs on the compiled kernel (:func:`simulate_fast`, float32); other optimizers
-    on :func:`simulate_reference`.
+    Runs on the compiled kernel (:func:`simulate_fast`, float32 state); the pure-numpy
+    :func:`simulate_reference` is the specification the tests compare it with.
     """
-    if config.optimizer == "sgd":
-        return simulate_fast(config, steps)
-    return simulate_reference(config, steps)
+    return simulate_fast(config, steps)

@@ -18,11 +18,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-# Executes every notebook (always: outputs never go stale after a library change) and
+# Executes every notebook (always, --all: outputs never go stale after a library change) and
 # builds the static HTML book into _build/html. Any notebook error fails the build.
 book: $(STAMP)
 	rm -rf $(BUILD)/claims $(BUILD)/.jupyter_cache
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 	@echo "Book: $(abspath $(BUILD)/html/index.html)"
 
 # Debian's chromium drives the browser test of the built book.

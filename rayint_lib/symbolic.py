@@ -319,7 +319,7 @@ def checks() -> tuple[Check, ...]:
     add("rho", "2.1", r"\rho", P["rho"], R["rho"])
     add("Jdot1", "2.2", r"\dot J_1 \text{ (Eq. 1)}", P["Jdot1"], R["Jdot1"])
     add("Jdot2", "2.2", r"\dot J_2 \text{ (Eq. 2)}", P["Jdot2"], R["Jdot2"])
-    add("eps_antidiagonal", "2.3", r"\epsilon = \dot J|_{J_2 = 1 - J_1}", P["eps_antidiagonal"],
+    add("eps_antidiagonal", "2.3", r"\epsilon = \dot J\,\vert_{J_2 = 1 - J_1}", P["eps_antidiagonal"],
         sp.factor(R["Jdot"].subs(J2, 1 - J1)))
     # B.1
     field = (R["Jdot1"], R["Jdot2"])
@@ -350,7 +350,7 @@ def checks() -> tuple[Check, ...]:
         antidiagonal(P["B2_bracket"]), "the printed P6 on the anti-diagonal is the bracket, without the 2")
     add("P6_antidiagonal_eq3", "B.2", r"P_6(J_1, 1 - J_1),\ P_6 := \ddot J/(1 - J_1 - J_2)", P["P6_antidiagonal"],
         antidiagonal(R["P6"]), "with Eq. (3) as printed, P6 is twice the printed polynomial")
-    add("Jdddot_antidiagonal", "B.2", r"\dddot J|_{J_2 = 1 - J_1} = -\dot J\, P_6", sp.S(0),
+    add("Jdddot_antidiagonal", "B.2", r"\dddot J\,\vert_{J_2 = 1 - J_1} = -\dot J\, P_6", sp.S(0),
         antidiagonal(R["Jdddot"] + R["Jdot"] * R["P6"]), "so Jdddot > 0 exactly where P6 < 0 (Definition 2)")
     b = plateau_boundaries()
     add("plateau_boundaries", "B.2", r"\text{plateau interval ends}", sp.Matrix(P["plateau_boundaries"]),
@@ -410,9 +410,15 @@ def markdown_table(ids=None) -> str:
     for c in checks():
         if ids is not None and c.id not in ids:
             continue
-        rows.append(f"| {c.section} | ${c.step}$ | ${_tex(c.printed)}$ | ${_tex(c.derived)}$ | "
+        math = [_cell(c.step), _cell(_tex(c.printed)), _cell(_tex(c.derived))]
+        rows.append(f"| {c.section} | ${math[0]}$ | ${math[1]}$ | ${math[2]}$ | "
                     f"{'yes' if c.equal else '**no**'} |")
     return "\n".join(rows)
+
+
+def _cell(tex):
+    """LaTeX safe inside a Markdown table cell: a bare ``|`` would end the cell."""
+    return tex.replace(r"\|", r"\Vert ").replace("|", r"\vert ")
 
 
 def _tex(expr):

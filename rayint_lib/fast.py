@@ -340,27 +340,34 @@ def _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u
 
 
 @njit(cache=True)
-def _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero):
-    """SGD step in logit space: ``L[k] += eta (c_self g_k + c_shared sum_j g_j)`` with
-    ``g_k = scale_k (e_k - pi_k)`` and ``pi_k = E[k] inv[k]`` (``w = scale inv``)."""
-    K, n, B = L.shape
+def _bias_gradient(E, inv, scale, w, G, zero):
+    """``w = scale inv`` and the shared-bias gradient ``G[a] = sum_k g_k[a]`` with
+    ``g_k = scale_k (e_k - pi_k)``, ``pi_k = E[k] inv[k]``."""
+    K, n, B = E.shape
     for k in range(K):
         for i in range(B):
             w[k, i] = scale[k, i] * inv[k, i]
     for a in range(n):
         for i in range(B):
             G[a, i] = zero
-    if c_shared > zero:
-        for a in range(n):
-            for k in range(K):
-                if a == k:
-                    for i in range(B):
-                        G[a, i] += scale[k, i] - w[k, i] * E[k, a, i]
-                else:
-                    for i in range(B):
-                        G[a, i] -= w[k, i] * E[k, a, i]
-            for i in range(B):
-                G[a, i] *= c_shared
+        for k in range(K):
+            if a == k:
+                for i in range(B):
+                    G[a, i] += scale[k, i] - w[k, i] * E[k, a, i]
+            else:
+                for i in range(B):
+                    G[a, i] -= w[k, i] * E[k, a, i]
+
+
+@njit(cache=True)
+def _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero):
+    """SGD step in logit space: ``L[k] += eta (c_self g_k + c_shared sum_j g_j)`` with
+    ``g_k = scale_k (e_k - pi_k)`` and ``pi_k = E[k] inv[k]`` (``w = scale inv``)."""
+    K, n, B = L.shape
+    _bias_gradient(E, inv, scale, w, G, zero)
+    for a in range(n):
+        for i in range(B):
+            G[a, i] *= c_shared
     for k in range(K):
         for a in range(n):
             if a == k:
@@ -396,25 +403,17 @@ def _update_opt(L, E, inv, scale, w, G, S1, S2, T1, T2, act, opt, eta, c_self, c
     state; separate networks move ``W_k`` and ``b_k`` identically (same gradient, same
     state), hence ``c_self = 2``. Stopped runs do not move."""
     K, n, B = L.shape
-    for k in range(K):
-        for i in range(B):
-            w[k, i] = scale[k, i] * inv[k, i]
-    for a in range(n):
-        for i in range(B):
-            G[a, i] = zero
+    _bias_gradient(E, inv, scale, w, G, zero)
     if c_shared > zero:
         for a in range(n):
-            for k in range(K):
-                if a == k:
-                    for i in range(B):
-                        G[a, i] += scale[k, i] - w[k, i] * E[k, a, i]
-                else:
-                    for i in range(B):
-                        G[a, i] -= w[k, i] * E[k, a, i]
             for i in range(B):
                 d, T1[a, i], T2[a, i] = _opt_step(G[a, i], T1[a, i], T2[a, i], opt, h1, h2, bc1,
                                                   bc2, eps, one)
                 G[a, i] = c_shared * act[i] * d
+    else:
+        for a in range(n):
+            for i in range(B):
+                G[a, i] = zero
     for k in range(K):
         for a in range(n):
             if a == k:

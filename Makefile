@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt
 # Executes every notebook (always, --all: outputs never go stale after a library change) and
 # builds the static HTML book into _build/html. Any notebook error fails the build.
 book: $(STAMP)
-	rm -rf $(BUILD)/claims $(BUILD)/.jupyter_cache
+	rm -rf $(BUILD)/claims $(BUILD)/.jupyter_cache $(BUILD)/.doctrees
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 	@echo "Book: $(abspath $(BUILD)/html/index.html)"
 

@@ -135,3 +135,22 @@ def scorecard(toc_path, folder=None) -> pd.DataFrame:
     df["paper"] = df["paper_value"].map(_fmt)
     df["ours"] = df["ours"].map(_fmt)
     return df[["chapter", "id", "section", "statement", "paper", "ours", "test", "verdict", "note"]]
+
+
+VERDICT_COLORS = {REPRODUCED: "#d9f2d9", NOT_REPRODUCED: "#f9d6d5", AMBIGUOUS: "#fff2cc"}
+
+
+def styled(df: pd.DataFrame, columns=("id", "section", "statement", "paper", "ours", "verdict", "note")):
+    """A compact, colour-coded view of a claims table (verdict column shaded)."""
+    view = df[[c for c in columns if c in df.columns]].rename(columns={"statement": "claim"})
+    return (view.style.hide(axis="index")
+            .map(lambda v: f"background-color: {VERDICT_COLORS.get(v, 'transparent')}", subset=["verdict"])
+            .set_properties(**{"text-align": "left", "vertical-align": "top", "font-size": "0.85em"}))
+
+
+def summary(card: pd.DataFrame) -> pd.DataFrame:
+    """Claims per chapter and verdict (a count table for the scorecard)."""
+    counts = card.pivot_table(index="chapter", columns="verdict", values="id", aggfunc="count", fill_value=0)
+    counts = counts.reindex(columns=[REPRODUCED, NOT_REPRODUCED, AMBIGUOUS], fill_value=0)
+    counts.loc["all chapters"] = counts.sum()
+    return counts

@@ -13,7 +13,6 @@ Policy parameterisations (Sec. 2, Sec. 2.6):
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .config import check_choice, check_float, check_int, INITS
 
@@ -36,11 +35,15 @@ def performance(logits):
     return right_arm_probs(logits).sum(axis=-1)
 
 
+def logsumexp(x):
+    """``log sum_i exp(x_i)`` over the last axis, shifted by the maximum (no overflow)."""
+    m = x.max(axis=-1)
+    return m + np.log(np.exp(x - m[..., None]).sum(axis=-1))
+
+
 def logit_for_prob(p, other_logits):
     """Right-arm logit that gives ``pi(k|s_k) = p`` given the other arms' logits."""
-    m = other_logits.max(axis=-1)
-    lse = m + np.log(np.exp(other_logits - m[..., None]).sum(axis=-1))
-    return np.log(p) - np.log1p(-p) + lse
+    return np.log(p) - np.log1p(-p) + logsumexp(other_logits)
 
 
 def split_performance(J0, K, n_runs, init, rng):
@@ -104,8 +107,7 @@ def common_right_arm_offset(logits, J, lo=-60.0, hi=60.0, iterations=64):
     runs, K, n = logits.shape
     idx = np.arange(K)
     wrong = logits[:, ~np.eye(K, n, dtype=bool)].reshape(runs, K, n - 1)
-    m = wrong.max(axis=-1)
-    gap = logits[:, idx, idx] - (m + np.log(np.exp(wrong - m[..., None]).sum(axis=-1)))
+    gap = logits[:, idx, idx] - logsumexp(wrong)
     lo = np.full(runs, lo)
     hi = np.full(runs, hi)
     for _ in range(iterations):

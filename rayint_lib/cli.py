@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from . import chapters, params, runs
-from .notebooks import notebook_path
+from .notebooks import chapter_names, notebook_path
 
 USAGE_ERROR, RUN_FAILED = 2, 1
 DEFAULT_ROOT = Path("runs")
@@ -31,8 +31,7 @@ def _notebook(name) -> Path:
     try:
         return notebook_path(name)
     except ValueError as err:
-        known = sorted(q.stem for q in chapters.BOOK_DIR.glob("[0-9]*.ipynb"))
-        raise UsageError(params.unknown_name_message(str(name), known, what="notebook")) from err
+        raise UsageError(params.unknown_name_message(str(name), chapter_names(), what="notebook")) from err
 
 
 def _read_file(path) -> dict:
@@ -62,7 +61,7 @@ def _warn_unvalidated(nb: Path):
 # --- list ---------------------------------------------------------------------------------
 
 def cmd_list(args) -> int:
-    names = args.notebooks or sorted(q.stem for q in chapters.BOOK_DIR.glob("[0-9]*.ipynb"))
+    names = args.notebooks or chapter_names()
     out = {}
     for name in names:
         nb = _notebook(name)

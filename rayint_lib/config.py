@@ -118,12 +118,7 @@ class BanditConfig:
 
     def replace(self, **changes) -> "BanditConfig":
         """A copy with some fields changed (validated again)."""
-        unknown = set(changes) - {f.name for f in fields(self)}
-        if unknown:
-            raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {[f.name for f in fields(self)]}")
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return BanditConfig(**values)
+        return make_config(**{**{f.name: getattr(self, f.name) for f in fields(self)}, **changes})
 
 
 def make_config(**settings) -> BanditConfig:

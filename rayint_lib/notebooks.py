@@ -9,6 +9,11 @@ import nbformat
 from .chapters import BOOK_DIR
 
 
+def chapter_names() -> list[str]:
+    """Short names of the chapter notebooks, ``book/NN_*.ipynb``, in order."""
+    return sorted(q.stem for q in BOOK_DIR.glob("[0-9]*.ipynb"))
+
+
 def notebook_path(name_or_path) -> Path:
     """``book/NN_name.ipynb`` from a short name (``01_minimal_bandit``) or a path."""
     p = Path(name_or_path)
@@ -17,8 +22,7 @@ def notebook_path(name_or_path) -> Path:
     candidate = BOOK_DIR / f"{p.stem}.ipynb"
     if candidate.exists():
         return candidate
-    known = sorted(q.stem for q in BOOK_DIR.glob("[0-9]*.ipynb"))
-    raise ValueError(f"unknown notebook {str(name_or_path)!r}; known: {known}")
+    raise ValueError(f"unknown notebook {str(name_or_path)!r}; known: {chapter_names()}")
 
 
 def glued_values(nb) -> dict:

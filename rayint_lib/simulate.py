@@ -92,6 +92,16 @@ class FlatnessTracker:
         return np.where(np.isinf(self.flatness), np.nan, self.flatness), self.flattest
 
 
+def _checked_steps(config, steps):
+    """The checkpoint grid: log-spaced by default, else the caller's non-negative ints."""
+    if steps is None:
+        return checkpoint_steps(config.max_updates, config.n_checkpoints)
+    steps = np.asarray(steps)
+    if steps.ndim != 1 or steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or (steps < 0).any():
+        raise ValueError(f"steps must be a non-empty 1-d array of non-negative integers; got {steps!r}")
+    return steps.astype(np.int64)
+
+
 def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
     """Plain numpy simulation in parameter space (any learner, policy, optimizer).
 
@@ -102,7 +112,7 @@ def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
     cfg = config
     rng = np.random.default_rng(cfg.seed)
     T = cfg.max_updates
-    steps = checkpoint_steps(T, cfg.n_checkpoints) if steps is None else np.asarray(steps)
+    steps = _checked_steps(cfg, steps)
     logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
     W, b = split_logits(logits0, cfg.policy, rng)
     params = {"W": W} if b is None else {"W": W, "b": b}
@@ -144,16 +154,6 @@ def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
     flatness, flattest = tracker.result()
     solved = J_k.sum(axis=1) >= cfg.K - cfg.solved_margin
     return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest)
-
-
-def _checked_steps(config, steps):
-    """The checkpoint grid: log-spaced by default, else the caller's non-negative ints."""
-    if steps is None:
-        return checkpoint_steps(config.max_updates, config.n_checkpoints)
-    steps = np.asarray(steps)
-    if steps.ndim != 1 or steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or (steps < 0).any():
-        raise ValueError(f"steps must be a non-empty 1-d array of non-negative integers; got {steps!r}")
-    return steps.astype(np.int64)
 
 
 def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32) -> BanditRuns:

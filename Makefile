@@ -25,11 +25,9 @@ book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --all -W -n --keep-going
 	@echo "Book: $(abspath $(BUILD)/html/index.html)"
 
-# Debian's chromium drives the browser test of the built book.
+# Debian's chromium drives the browser test of the built book (tools/install-chromium).
 browser:
-	@command -v chromium >/dev/null || { \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@bash tools/install-chromium
 
 test: $(STAMP) browser book
 	RAYINT_REQUIRE_BOOK=1 $(PY) -m pytest -q

@@ -31,8 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rayint_lib.config import BanditConfig  # noqa: E402
-from rayint_lib.simulate import simulate  # noqa: E402
+from rayint_lib.model.config import BanditConfig  # noqa: E402
+from rayint_lib.model.simulate import simulate  # noqa: E402
 
 ETA = 0.1
 
@@ -89,7 +89,7 @@ def numpy_straightforward(K, n, runs, updates, seed=0):
 
 
 def library(K, n, runs, updates, seed=0):
-    """``rayint_lib.simulate`` (the compiled path); counts the updates actually done."""
+    """``rayint_lib.model.simulate`` (the compiled path); counts the updates actually done."""
     cfg = BanditConfig(K=K, n=n, eta=ETA, n_runs=runs, max_samples=updates * K, seed=seed,
                        solved_margin=1e-6)
     res = simulate(cfg)
@@ -118,9 +118,9 @@ def measure_memory(K, runs, updates):
     code = (
         "import resource, sys, time, tracemalloc; sys.path.insert(0, %r)\n"
         "import numba\n"
-        "from rayint_lib.config import BanditConfig\n"
-        "from rayint_lib.fast import block_size\n"
-        "from rayint_lib.simulate import simulate\n"
+        "from rayint_lib.model.config import BanditConfig\n"
+        "from rayint_lib.model.kernel import block_size\n"
+        "from rayint_lib.model.simulate import simulate\n"
         "simulate(BanditConfig(K=%d, n=%d, n_runs=8, max_samples=%d))\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "tracemalloc.start()\n"

@@ -6,7 +6,7 @@ import os
 import papermill as pm
 import pytest
 
-from rayint_lib.notebooks import glued_values, notebook_path
+from rayint_lib.book.notebooks import glued_values, notebook_path
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Validator of tests/data/tiny.ipynb (registered by tests/test_cli.py only)."""
-from rayint_lib.config import check_float, check_int
+from rayint_lib.model.config import check_float, check_int
 
 
 def validate(a, x, label, J0, fail, sleep):

@@ -1,0 +1,71 @@
+"""The page helper behind every chapter notebook: glue numbers, check claims, finish.
+
+``cfg, page = rayint_lib.chapters.start("01_minimal_bandit", globals())`` validates the
+parameters cell, starts the provenance record and sets the plotting style; then
+
+* ``page.glue(rho_2x2=..., **{"frac_onpolicy_eps_le_1e-5": estimate})`` glues every value for
+  the prose (``{glue:text}`name```), an :class:`~rayint_lib.model.stats.Estimate` also as
+  ``name_ci_low`` and ``name_ci_high``;
+* ``page.check(claim, measured, evidence=...)`` scores one claim of the paper;
+* ``page.find(finding, answer, measured)`` adds a "Beyond the paper" row;
+* ``page.finish()`` shows the "Paper vs reproduction" table, the findings and the provenance,
+  and records them for the scorecard when the book is built.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown, display
+from myst_nb import glue as _glue
+
+from ..model.stats import Estimate
+from . import claims
+from .provenance import Provenance
+
+
+class Page:
+    """One executing chapter: its glued values, claim rows, findings and provenance."""
+
+    def __init__(self, notebook: str, parameters: dict):
+        self.notebook = notebook
+        self.provenance = Provenance(**parameters)
+        self.rows: list[dict] = []
+        self.findings: list[dict] = []
+
+    def glue(self, values: dict | None = None, **more):
+        """Glue each value (names from ``values`` and keyword arguments) for the prose."""
+        for name, value in {**(values or {}), **more}.items():
+            if isinstance(value, Estimate):
+                _glue(name, float(value.value), display=False)
+                _glue(f"{name}_ci_low", float(value.low), display=False)
+                _glue(f"{name}_ci_high", float(value.high), display=False)
+            else:
+                _glue(name, value, display=False)
+
+    def check(self, claim: claims.Claim, measured, evidence: str = "",
+              readings: dict | None = None) -> str:
+        """Score ``claim`` with our measured value; returns the verdict."""
+        row = claims.evidence_row(self.notebook, claim, measured, evidence, readings)
+        self.rows.append(row)
+        return row["verdict"]
+
+    def find(self, finding: claims.Finding, answer: str, measured=None, evidence: str = ""):
+        """Add one of the book's own findings ("Beyond the paper")."""
+        self.findings.append(claims.finding_row(self.notebook, finding, answer, measured,
+                                                evidence))
+
+    def table(self) -> pd.DataFrame:
+        """This chapter's claims so far, as the scorecard shows them."""
+        return pd.DataFrame(self.rows)
+
+    def finish(self):
+        """Show the chapter's "Paper vs reproduction" table, its findings and provenance;
+        record them for the scorecard (only while the book is built)."""
+        claims.record(self.notebook, self.rows, self.findings)
+        if self.rows:
+            display(claims.styled(self.table()))
+        if self.findings:
+            display(Markdown("**Beyond the paper** (the book's own findings, not counted "
+                             "among the paper's claims)"))
+            display(claims.styled(pd.DataFrame(self.findings),
+                                  ("id", "section", "question", "answer", "value", "evidence")))
+        display(Markdown(self.provenance.markdown()))

@@ -1,0 +1,56 @@
+"""One module per notebook of the book: its parameters and validator, its computations.
+
+A notebook ``book/NN_name.ipynb`` is backed by ``rayint_lib.chapters.name`` (the name
+without its number), which defines ``NOTEBOOK = "NN_name"`` and ``validate(**parameters)``.
+``validate`` raises ``ValueError`` naming the parameter and its allowed range before any work
+starts; the notebook's set-up line and ``rayint run`` both call it.
+"""
+from __future__ import annotations
+
+import inspect
+from importlib import import_module
+from types import ModuleType
+
+from ..book import plotting
+from ..book.page import Page
+
+
+def module_name(notebook: str) -> str:
+    """``"01_minimal_bandit"`` -> ``"minimal_bandit"`` (the chapter module's name)."""
+    number, _, name = notebook.partition("_")
+    if not name or not number[:2].isdigit():
+        raise ValueError(f"unknown notebook {notebook!r}: chapter notebooks are named NN_name")
+    return name
+
+
+def chapter(notebook: str) -> ModuleType:
+    """The chapter module of ``notebook``; ``ValueError`` if there is none."""
+    try:
+        module = import_module(f"{__name__}.{module_name(notebook)}")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{module_name(notebook)}":
+            raise
+        raise ValueError(f"notebook {notebook!r} has no chapter module") from None
+    if getattr(module, "NOTEBOOK", None) != notebook:
+        raise ValueError(f"notebook {notebook!r} has no chapter module")
+    return module
+
+
+def validate(notebook: str, **parameters):
+    """Validate the parameters of ``notebook``; returns what its validator returns."""
+    return chapter(notebook).validate(**parameters)
+
+
+def start(notebook: str, namespace: dict):
+    """Set up a chapter page: validate the parameters cell's values (taken from
+    ``namespace``, the notebook's ``globals()``), start provenance, set the plotting style.
+
+    Returns ``(cfg, page)``: what the chapter's validator returns, and the
+    :class:`~rayint_lib.book.page.Page` that glues numbers and scores claims.
+    """
+    validator = chapter(notebook).validate
+    parameters = {name: namespace[name] for name in inspect.signature(validator).parameters
+                  if name in namespace}
+    cfg = validator(**parameters)
+    plotting.set_style()
+    return cfg, Page(notebook, parameters)

@@ -1,0 +1,449 @@
+"""The ``rayint`` command: ``list``, ``run`` and ``sweep`` parameter runs of the book's notebooks.
+
+Every name and value is checked (type from the parameters cell, range from the notebook's
+validator) before a kernel starts; bad invocations exit with status 2 and write nothing.
+Run folders are written atomically (see :mod:`rayint_lib.runs`).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .. import chapters
+
+from . import params
+
+from . import runs
+from ..book.notebooks import chapter_names, notebook_path
+
+USAGE_ERROR, RUN_FAILED = 2, 1
+DEFAULT_ROOT = Path("runs")
+
+
+class UsageError(Exception):
+    """A bad invocation: reported as ``rayint: error: ...`` with exit status 2."""
+
+
+def _notebook(name) -> Path:
+    try:
+        return notebook_path(name)
+    except ValueError as err:
+        raise UsageError(params.unknown_name_message(str(name), chapter_names(), what="notebook")) from err
+
+
+def _read_file(path) -> dict:
+    """Parameters from a YAML (or JSON) file: a mapping of names to values (or lists)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as err:
+        raise UsageError(f"cannot read parameters file {path}: {err.strerror}") from None
+    except yaml.YAMLError as err:
+        raise UsageError(f"parameters file {path} is not valid YAML: {err}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+        raise UsageError(f"parameters file {path} must be a mapping of parameter names to values")
+    return data
+
+
+# --- list ---------------------------------------------------------------------------------
+
+def cmd_list(args) -> int:
+    names = args.notebooks or chapter_names()
+    out = {}
+    for name in names:
+        nb = _notebook(name)
+        out[nb.stem] = params.read_parameters(nb)
+    if args.json:
+        print(json.dumps({nb: [{"name": p.name, "type": p.type_name, "default": p.default,
+                                "help": p.help} for p in ps.values()]
+                          for nb, ps in out.items()}, indent=1))
+        return 0
+    for nb, ps in out.items():
+        print(f"{nb}" + ("" if ps else "  (no parameters cell)"))
+        rows = [(p.name, p.type_name, repr(p.default), p.help) for p in ps.values()]
+        widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
+        for r in rows:
+            print("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + f"  {r[3]}")
+        print()
+    return 0
+
+
+# --- run ----------------------------------------------------------------------------------
+
+def _pairs(pairs) -> dict:
+    out = {}
+    for name, value in pairs or []:
+        if name in out:
+            raise UsageError(f"parameter {name!r} given twice")
+        out[name] = value
+    return out
+
+
+def _default_out(nb: Path, overrides: dict) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = DEFAULT_ROOT / f"{nb.stem}-{stamp}-{runs.digest(overrides, 6)}"
+    out, i = base, 1
+    while out.exists() or runs.failed_path(out).exists():
+        i += 1
+        out = base.with_name(f"{base.name}-{i}")
+    return out
+
+
+def cmd_run(args) -> int:
+    nb = _notebook(args.notebook)
+    given = _read_file(args.file) if args.file else {}
+    text = {k: params.Text(v) for k, v in _pairs(args.param).items()}
+    try:
+        overrides, full = params.resolve(nb, {**given, **text})
+    except params.ParameterError as err:
+        raise UsageError(str(err)) from None
+    out = (Path(args.out) if args.out else _default_out(nb, overrides)).absolute()
+    if out.exists():
+        raise UsageError(f"output folder {out} exists already; results are never overwritten "
+                         "(choose another --out)")
+    print(f"rayint: running {nb.stem} with {overrides or 'its defaults'} -> {out}", file=sys.stderr)
+    try:
+        prov = runs.run(nb, overrides, full, out, kernel_name=args.kernel,
+                        extra={"command": sys.argv})
+    except runs.RunExists as err:
+        raise UsageError(str(err)) from None
+    except Exception as err:  # noqa: BLE001
+        print(f"rayint: run failed: {runs._short(err)}\n  traceback: "
+              f"{runs.failed_path(out) / runs.FAILED}", file=sys.stderr)
+        return RUN_FAILED
+    glued = json.loads((out / "glued.json").read_text())
+    print(f"rayint: done in {prov['wall_time_s']} s: {out}", file=sys.stderr)
+    for k, v in glued.items():
+        if _scalar(v):
+            print(f"  {k} = {v}")
+    return 0
+
+
+# --- sweep --------------------------------------------------------------------------------
+
+def split_values(text: str) -> list[str]:
+    """``"2,4,8"`` -> ``["2", "4", "8"]``; commas inside brackets or quotes do not split."""
+    out, depth, quote, cur = [], 0, None, ""
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+            if depth < 0:
+                raise UsageError(f"malformed value list {text!r}: unbalanced brackets")
+        elif ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        cur += ch
+    out.append(cur)
+    if depth or quote:
+        raise UsageError(f"malformed value list {text!r}: unbalanced brackets or quotes")
+    if any(not v.strip() for v in out):
+        raise UsageError(f"malformed value list {text!r}: empty value")
+    return out
+
+
+def build_grid(nb: Path, text_grid: dict, file_grid: dict) -> tuple[list[str], list[tuple]]:
+    """``(swept names, [(swept values, overrides, all parameters), ...])``, all validated."""
+    axes = {}
+    for name, values in file_grid.items():
+        axes[name] = values if isinstance(values, list) else [values]
+    for name, text in text_grid.items():
+        axes[name] = [params.Text(v) for v in split_values(text)]
+    for name, values in axes.items():
+        if not values:
+            raise UsageError(f"parameter {name!r} has an empty list of values")
+    names = list(axes)
+    swept = [n for n in names if len(axes[n]) > 1]
+    combos, seen = [], set()
+    for combo in itertools.product(*(axes[n] for n in names)):
+        raw = dict(zip(names, combo))
+        try:
+            ov, full = params.resolve(nb, raw)
+        except params.ParameterError as err:
+            shown = ", ".join(f"{n}={v}" for n, v in raw.items())
+            raise UsageError(f"{err} (in combination {shown})") from None
+        key = runs.digest(full)
+        if key in seen:
+            raise UsageError(f"the grid has duplicate combinations, e.g. {ov}")
+        seen.add(key)
+        combos.append(({n: ov[n] for n in swept}, ov, full))
+    return swept, combos
+
+
+def _default_sweep_out(nb: Path, grid_spec) -> Path:
+    return DEFAULT_ROOT / f"{nb.stem}-sweep-{runs.digest(grid_spec, 8)}"
+
+
+def _prepare_sweep_folder(out: Path, nb: Path):
+    """Check (without writing) that ``out`` is new or an earlier sweep of ``nb``."""
+    marker = out / "sweep.json"
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"output {out} exists and is not a folder")
+        if marker.exists():
+            earlier = json.loads(marker.read_text()).get("notebook")
+            if earlier != nb.stem:
+                raise UsageError(f"output folder {out} holds a sweep of {earlier}, not {nb.stem}")
+        elif any(out.iterdir()):
+            raise UsageError(f"output folder {out} exists and is not a rayint sweep folder; "
+                             "results are never overwritten (choose another --out)")
+
+
+def _connect(address, timeout):
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - a dependency of the package
+        raise UsageError("--scheduler needs the 'distributed' package") from None
+    try:
+        return Client(address, timeout=timeout, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise UsageError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
+                         f"({type(err).__name__}: {err})") from None
+
+
+def _progress(total, desc):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="run", file=sys.stderr, dynamic_ncols=True,
+                disable=None if total else True)
+
+
+def _run_local(todo, nb, jobs, kernel, bar):
+    """Run ``todo`` [(folder, overrides, full)] here: in-process (jobs=1) or ``jobs`` child
+    processes at a time. Interrupted, the children get SIGTERM and mark their runs failed."""
+    results = {}
+    if jobs == 1:
+        for out, ov, full in todo:
+            results[out] = runs.run_quietly(nb, ov, full, out, kernel_name=kernel)
+            bar.update()
+        return results
+    import subprocess
+    import threading
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    children, stopping, lock = set(), threading.Event(), threading.Lock()
+
+    def one(out, ov, full):
+        with lock:
+            if stopping.is_set():
+                return {"status": "not started", "folder": "", "error": "sweep interrupted"}
+            child = subprocess.Popen([sys.executable, "-c", runs.CHILD], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            children.add(child)
+        spec = {"nb": str(nb), "overrides": ov, "parameters": full, "out": str(out),
+                "kernel_name": kernel}
+        stdout, _ = child.communicate(json.dumps(spec, default=str))
+        with lock:
+            children.discard(child)
+        try:
+            return json.loads(stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            return {"status": "failed", "folder": "", "error": f"worker exited ({child.returncode})"}
+
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = {pool.submit(one, *item): item[0] for item in todo}
+        for fut in as_completed(futures):
+            results[futures[fut]] = fut.result()
+            bar.update()
+    except BaseException:
+        with lock:
+            stopping.set()
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return results
+
+
+def _run_dask(todo, nb, client, bar):
+    """Run ``todo`` on a Dask cluster; folders are written here from the returned files."""
+    from distributed import as_completed
+
+    text = nb.read_text()
+    futures = {}
+    for out, ov, full in todo:
+        fut = client.submit(runs.execute_remote, text, nb.stem, ov, full, str(nb.parent),
+                            pure=False, key=f"rayint-{out.name}-{runs.digest(time.time())}")
+        futures[fut] = out
+    results = {}
+    try:
+        for fut in as_completed(list(futures), loop=client.loop):
+            out = futures[fut]
+            try:
+                results[out] = runs.write_remote_result(fut.result(), out)
+            except Exception as err:  # noqa: BLE001 - a worker died or the cluster failed
+                results[out] = {"status": "failed", "folder": "", "error": runs._short(err)}
+            bar.update()
+    finally:
+        client.cancel(list(futures))
+    return results
+
+
+def _scalar(v) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str))
+
+
+def summarise(out: Path, combos, results) -> "pd.DataFrame":
+    """One row per combination: status, parameters, glued scalar values, wall time."""
+    import pandas as pd
+
+    rows = []
+    for swept, ov, full in combos:
+        folder = out / runs.combination_name(swept, full)
+        row = {"run": folder.name}
+        if runs.is_complete(folder):
+            _, glued, prov = runs.read_run(folder)
+            row.update(status="complete", wall_time_s=prov.get("wall_time_s"))
+            row.update({k: v for k, v in full.items() if _scalar(v) or isinstance(v, list)})
+            row.update({k: v for k, v in glued.items() if _scalar(v) and k not in full})
+        else:
+            r = results.get(folder, {})
+            row.update(status=r.get("status", "missing"), error=r.get("error", ""))
+            row.update({k: v for k, v in full.items() if _scalar(v) or isinstance(v, list)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def cmd_sweep(args) -> int:
+    nb = _notebook(args.notebook)
+    file_grid = _read_file(args.file) if args.file else {}
+    text_grid = _pairs(args.param)
+    if not file_grid and not text_grid:
+        raise UsageError("a sweep needs at least one -p NAME V1,V2,... or -f grid.yaml")
+    swept, combos = build_grid(nb, text_grid, file_grid)
+    spec = {"notebook": nb.stem, "grid": {**{k: v for k, v in file_grid.items()}, **text_grid}}
+    # absolute: papermill changes the working directory of the process while it runs
+    out = (Path(args.out) if args.out else _default_sweep_out(nb, spec)).absolute()
+    _prepare_sweep_folder(out, nb)
+    client = _connect(args.scheduler, args.connect_timeout) if args.scheduler else None
+
+    todo, done = [], 0
+    for sw, ov, full in combos:
+        folder = out / runs.combination_name(sw, full)
+        if runs.is_complete(folder):
+            done += 1
+        else:
+            todo.append((folder, ov, full))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sweep.json").write_text(json.dumps({**spec, "swept": swept}, indent=1, default=str))
+    where = f"on {args.scheduler}" if client else (f"{args.jobs} local processes" if args.jobs > 1
+                                                   else "this process")
+    print(f"rayint: sweep of {nb.stem}: {len(combos)} runs, {done} already finished, "
+          f"{len(todo)} to run ({where}) -> {out}", file=sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        with _progress(len(todo), nb.stem) as bar:
+            if client:
+                results = _run_dask(todo, nb, client, bar)
+            else:
+                results = _run_local(todo, nb, args.jobs, args.kernel, bar)
+    finally:
+        if client:
+            client.close()
+    table = summarise(out, combos, results)
+    tmp = out / ".summary.csv.tmp"
+    table.to_csv(tmp, index=False)
+    os.replace(tmp, out / "summary.csv")
+    _print_table(table, swept, combos[0][2])
+    failed = int((table["status"] != "complete").sum())
+    ran = sum(r.get("status") == "complete" for r in results.values())
+    print(f"rayint: {ran} run(s) executed in {time.perf_counter() - t0:.1f} s, {failed} not "
+          f"complete; summary: {out / 'summary.csv'}", file=sys.stderr)
+    return RUN_FAILED if failed else 0
+
+
+def _print_table(table, swept, parameter_names, most=8):
+    """Status, swept parameters and the glued scalars that differ between runs."""
+    import pandas as pd
+
+    meta = {"run", "status", "error", "wall_time_s"}
+    glued = [c for c in table.columns if c not in meta and c not in parameter_names]
+    varying = [c for c in glued if table[c].astype(str).nunique() > 1] if len(table) > 1 else glued
+    cols = ["status", *swept, *varying[:most], *(["error"] if "error" in table else [])]
+    with pd.option_context("display.width", 200, "display.max_columns", 20,
+                           "display.max_colwidth", 40):
+        print(table[cols].to_string(index=False))
+    hidden = len(glued) - len(varying[:most])
+    if hidden:
+        print(f"({hidden} more glued values, equal across runs or beyond the first {most} "
+              "that differ: see summary.csv)")
+
+
+# --- main ---------------------------------------------------------------------------------
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="rayint", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    ls = sub.add_parser("list", help="notebooks with their parameters, types, defaults, meanings")
+    ls.add_argument("notebooks", nargs="*", help="short names or paths (default: all)")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    ls.set_defaults(func=cmd_list)
+
+    def common(p, value_help):
+        p.add_argument("notebook", help="short name (01_minimal_bandit) or path of a notebook")
+        p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                       help=value_help)
+        p.add_argument("-f", "--file", metavar="params.yaml",
+                       help="YAML mapping of parameter names to values (-p wins)")
+        p.add_argument("--out", metavar="DIR", help="output folder (default: under runs/)")
+        p.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3)")
+
+    rn = sub.add_parser("run", help="one validated run into a new folder")
+    common(rn, "set a parameter (repeatable)")
+    rn.set_defaults(func=cmd_run)
+
+    sw = sub.add_parser("sweep", help="all combinations of parameter values; resumable")
+    common(sw, "comma-separated values of a parameter, e.g. -p K 2,4,8 (repeatable)")
+    sw.add_argument("--jobs", type=int, default=1, help="parallel local runs (processes)")
+    sw.add_argument("--scheduler", metavar="ADDRESS",
+                    help="Dask scheduler (tcp://host:8786): run there instead of locally")
+    sw.add_argument("--connect-timeout", type=float, default=10.0, metavar="S",
+                    help="seconds to wait for the scheduler (default 10)")
+    sw.set_defaults(func=cmd_sweep)
+    return ap
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``rayint`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    if getattr(args, "jobs", 1) < 1:
+        print("rayint: error: --jobs must be >= 1", file=sys.stderr)
+        return USAGE_ERROR
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous in (signal.SIG_DFL, None):
+        runs.raise_on_sigterm()
+    try:
+        return args.func(args)
+    except UsageError as err:
+        print(f"rayint: error: {err}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt as err:
+        print(f"rayint: interrupted ({err or 'SIGINT'}); unfinished runs are marked .failed",
+              file=sys.stderr)
+        return 143 if isinstance(err, runs.Interrupted) else 130
+    finally:
+        if previous in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

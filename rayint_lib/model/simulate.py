@@ -1,0 +1,186 @@
+"""Many bandit learning runs at once (App. A), with online plateau measures.
+
+Runs are simulated together (arrays with a leading runs axis). Memory does not grow with
+the number of updates: the curves ``J_k(t)`` are kept on a log-spaced grid of checkpoints
+and the flatness of the flattest plateau is computed online (see :mod:`rayint_lib.plateaus`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bandit import initial_logits, right_arm_probs, split_logits
+from .config import BanditConfig
+from .updates import (Optimizer, expected_progress_rate, logit_directions, logits_from_parameters,
+                      parameter_gradients_from_logits)
+
+
+@dataclass
+class BanditRuns:
+    """What a batch of runs recorded.
+
+    ``steps``: update counts at which the curves were recorded, ``[T]``;
+    ``curves``: ``J_k`` at those steps, ``[runs, T, K]`` (held at the final value after a
+    run stops); ``initial``: ``J_k(theta0)``, ``[runs, K]``; ``stop_step``: updates done by
+    each run; ``solved``: reached ``J >= K - solved_margin``; ``flatness``: slowest progress
+    away from the start and the optimum, ``min |dJ/dt| / eta`` (NaN if the run never left
+    the start zone); ``flattest_J``: ``J_k`` where that slowest progress was measured.
+    """
+
+    config: BanditConfig
+    steps: np.ndarray
+    curves: np.ndarray
+    initial: np.ndarray
+    stop_step: np.ndarray
+    solved: np.ndarray
+    flatness: np.ndarray
+    flattest_J: np.ndarray
+
+    @property
+    def samples_to_solve(self):
+        """Samples (K per update) used by each run to reach the optimum; NaN if unsolved."""
+        return np.where(self.solved, self.stop_step * self.config.K, np.nan)
+
+    def fraction_flatter_than(self, eps):
+        """Fraction of runs whose flattest plateau has flatness ``<= eps`` (Fig. 3)."""
+        return float(np.mean(np.nan_to_num(self.flatness, nan=np.inf) <= eps))
+
+
+def checkpoint_steps(max_updates, n_checkpoints):
+    """Log-spaced integer update counts from 0 to ``max_updates`` (both included)."""
+    grid = np.unique(np.round(np.geomspace(1, max_updates, n_checkpoints - 1)).astype(np.int64))
+    return np.concatenate([[0], grid])
+
+
+class FlatnessTracker:
+    """Online flattest-plateau measure of a batch of learning curves (App. A).
+
+    Every ``window`` updates, the progress rate (the expected rate ``dJ/dt`` at the visited
+    state, or the slope ``(J(t) - J(t - window)) / (eta * window)`` of the curve) is
+    compared with the running minimum of its absolute value, but only once the run has left the start zone
+    (``max J >= J0 + start_margin * K``) and while it is not yet near the optimum (it still
+    runs, i.e. ``J < K - solved_margin`` at the window's start). O(runs) memory.
+    """
+
+    def __init__(self, config, J_start):
+        self.cfg = config
+        self.threshold = J_start + config.start_margin * config.K
+        self.previous = J_start.copy()
+        self.running_max = J_start.copy()
+        self.flatness = np.full(J_start.shape, np.inf)
+        self.flattest = np.full(J_start.shape + (config.K,), np.nan)
+
+    def update(self, J_k, active, rate=None):
+        """Feed ``J_k`` ``[runs, K]`` at a window boundary; ``active``: runs still learning.
+
+        ``rate``: the expected progress rate at the current state (``flatness_measure =
+        "expected"``); without it the slope of the recorded curve is used (``"curve"``).
+        """
+        J = J_k.sum(axis=1)
+        self.running_max = np.maximum(self.running_max, J)
+        if rate is None:
+            slope = np.abs(J - self.previous) / (self.cfg.eta * self.cfg.window)
+        else:
+            slope = np.abs(rate)
+        better = active & (self.running_max >= self.threshold) & (slope < self.flatness)
+        self.flatness[better] = slope[better]
+        self.flattest[better] = J_k[better]
+        self.previous = J
+
+    def result(self):
+        return np.where(np.isinf(self.flatness), np.nan, self.flatness), self.flattest
+
+
+def _checked_steps(config, steps):
+    """The checkpoint grid: log-spaced by default, else the caller's non-negative ints."""
+    if steps is None:
+        return checkpoint_steps(config.max_updates, config.n_checkpoints)
+    steps = np.asarray(steps)
+    if steps.ndim != 1 or steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or (steps < 0).any():
+        raise ValueError(f"steps must be a non-empty 1-d array of non-negative integers; got {steps!r}")
+    return steps.astype(np.int64)
+
+
+def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
+    """Plain numpy simulation in parameter space (any learner, policy, optimizer).
+
+    One update = one sample per context (``batch="sampled"``) or the expected update
+    (``batch="expected"``), summed over contexts. Stops at ``J >= K - solved_margin`` or after
+    ``max_samples`` samples (App. A). Deterministic for a given ``config.seed``.
+    """
+    cfg = config
+    rng = np.random.default_rng(cfg.seed)
+    T = cfg.max_updates
+    steps = _checked_steps(cfg, steps)
+    logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
+    W, b = split_logits(logits0, cfg.policy, rng)
+    params = {"W": W} if b is None else {"W": W, "b": b}
+    opt = Optimizer(cfg.optimizer, cfg.eta)
+
+    J_k = right_arm_probs(logits0)
+    initial = J_k.copy()
+    curves = np.empty((cfg.n_runs, len(steps), cfg.K))
+    record = {int(s): i for i, s in enumerate(steps)}
+    if 0 in record:
+        curves[:, record[0]] = J_k
+    active = J_k.sum(axis=1) < cfg.K - cfg.solved_margin
+    stop_step = np.zeros(cfg.n_runs, dtype=np.int64)
+    tracker = FlatnessTracker(cfg, J_k.sum(axis=1))
+
+    for t in range(1, T + 1):
+        logits = logits_from_parameters(params, cfg.policy)
+        g = logit_directions(logits, cfg.learner, cfg.batch, rng, cfg.off_policy_weighting)
+        g *= active[:, None, None]
+        opt.step(params, parameter_gradients_from_logits(g, cfg.policy))
+        J_new = right_arm_probs(logits_from_parameters(params, cfg.policy))
+        J_k = np.where(active[:, None], J_new, J_k)
+        stop_step[active] = t
+        if t % cfg.window == 0:
+            rate = None
+            if cfg.flatness_measure == "expected":
+                rate = expected_progress_rate(logits_from_parameters(params, cfg.policy), cfg.learner,
+                                              cfg.policy, cfg.off_policy_weighting)
+            tracker.update(J_k, active, rate)
+        active = active & (J_k.sum(axis=1) < cfg.K - cfg.solved_margin)
+        if t in record:
+            curves[:, record[t]] = J_k
+        if not active.any():
+            for s, i in record.items():
+                if s > t:
+                    curves[:, i] = J_k
+            break
+
+    flatness, flattest = tracker.result()
+    solved = J_k.sum(axis=1) >= cfg.K - cfg.solved_margin
+    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest)
+
+
+def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32) -> BanditRuns:
+    """Compiled simulation (:mod:`rayint_lib.fast`): any learner, policy, batch and optimizer.
+
+    Same initial logits as :func:`simulate_reference` (same seed, same ``theta0``); the
+    sampled actions come from a counter-based hash of ``(seed, run, update, context)``, so
+    the two agree in distribution, not run by run. Bit-identical for a given seed whatever
+    the number of threads. ``dtype``: float32 (fast) or float64 state.
+    """
+    from .kernel import run_kernel
+
+    cfg = config
+    steps = _checked_steps(cfg, steps)
+    rng = np.random.default_rng(cfg.seed)
+    logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
+    curves, initial, final, stop_step, flatness, flattest = run_kernel(cfg, logits0, steps, dtype)
+    flatness = np.where(np.isinf(flatness), np.nan, flatness)
+    initial = right_arm_probs(logits0)          # exact theta0 performance, as the reference
+    solved = final.sum(axis=1) >= cfg.K - cfg.solved_margin
+    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest)
+
+
+def simulate(config: BanditConfig, steps=None) -> BanditRuns:
+    """Simulate ``config.n_runs`` learning runs; the library's entry point.
+
+    Runs on the compiled kernel (:func:`simulate_fast`, float32 state); the pure-numpy
+    :func:`simulate_reference` is the specification the tests compare it with.
+    """
+    return simulate_fast(config, steps)

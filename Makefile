@@ -7,7 +7,7 @@ BUILD := _build
 export RAYINT_CLAIMS_DIR := $(abspath $(BUILD)/claims)
 export PYTHONHASHSEED := 0
 
-.PHONY: venv book test bench clean browser
+.PHONY: venv book test bench clean browser lint
 
 venv: $(STAMP)
 
@@ -29,7 +29,11 @@ book: $(STAMP)
 browser:
 	@bash tools/install-chromium
 
-test: $(STAMP) browser book
+# ruff (pinned; line length 100) over the library, tests, benchmarks and the notebooks.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check rayint_lib tests benchmarks book tools
+
+test: $(STAMP) lint browser book
 	RAYINT_REQUIRE_BOOK=1 $(PY) -m pytest -q
 
 bench: $(STAMP)

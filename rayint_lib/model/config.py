@@ -10,7 +10,7 @@ import numbers
 import os
 from dataclasses import dataclass, fields
 
-LEARNERS = ("on_policy", "off_policy", "supervised")
+LEARNERS = ("on_policy", "off_policy", "mixture", "supervised")
 POLICIES = ("shared_bias", "tabular", "separate")
 BATCHES = ("sampled", "expected")
 OFF_POLICY_WEIGHTINGS = ("none", "importance")
@@ -130,7 +130,8 @@ class BanditConfig:
     n_runs: int = 100               # independent runs, simulated together
     max_samples: int = 100_000      # stop after this many samples (K per update)
     seed: int = 0                   # seed of the numpy Generator
-    learner: str = "on_policy"      # on_policy | off_policy (uniform behaviour) | supervised
+    learner: str = "on_policy"      # on_policy | off_policy (uniform mu) | mixture | supervised
+    mix_fraction: float = 0.1       # mixture: behaviour (1 - mix_fraction) pi + mix_fraction / n
     policy: str = "shared_bias"     # shared_bias (l = W s + b) | tabular (l = W s) | separate
     batch: str = "sampled"          # sampled (one sample per context) | expected (infinite batch)
     off_policy_weighting: str = "none"  # none | importance (pi/mu), off_policy only
@@ -138,9 +139,9 @@ class BanditConfig:
     init: str = "angular"           # how theta0 is drawn for a given J0 (see bandit.initial_logits)
     logit_scale: float = 1.0        # spread of the random logits of wrong arms at theta0
     solved_margin: float = 0.1      # stop when J >= K - solved_margin
-    flatness_measure: str = "expected"  # expected: rate of the expected update at the visited state; curve: slope of J(t)
-    window: int = 10                # updates between flatness measurements (and per slope for "curve")
-    start_margin: float = 0.05      # ignore slopes until J >= J0 + start_margin * K ("near the start")
+    flatness_measure: str = "expected"  # expected: expected rate at the state; curve: slope of J(t)
+    window: int = 10                # updates between flatness measurements (and per curve slope)
+    start_margin: float = 0.05      # ignore slopes until J >= J0 + start_margin * K (the start)
     n_checkpoints: int = 200        # log-spaced points at which J_k(t) is recorded
 
     def __post_init__(self):
@@ -153,16 +154,22 @@ class BanditConfig:
         check_int("K", self.K, 1)
         check_int("n", self.n, 2)
         if self.n < self.K:
-            raise ValueError(f"n must be >= K (one right arm per context); got n={self.n}, K={self.K}")
+            raise ValueError("n must be >= K (one right arm per context); "
+                             f"got n={self.n}, K={self.K}")
         check_float("eta", self.eta, 0, None, low_open=True)
         check_float("J0", self.J0, 0, self.K, low_open=True, high_open=True)
         check_int("n_runs", self.n_runs, 1)
         check_int("max_samples", self.max_samples, self.K)
         check_int("seed", self.seed, 0)
         check_choice("learner", self.learner, LEARNERS)
+        check_float("mix_fraction", self.mix_fraction, 0, 1)
         check_choice("policy", self.policy, POLICIES)
         check_choice("batch", self.batch, BATCHES)
         check_choice("off_policy_weighting", self.off_policy_weighting, OFF_POLICY_WEIGHTINGS)
+        if self.learner == "mixture" and self.off_policy_weighting != "none":
+            raise ValueError("off_policy_weighting must be 'none' for learner='mixture' (REINFORCE "
+                             f"on the mixture's samples, no importance weights); got "
+                             f"{self.off_policy_weighting!r}")
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("init", self.init, INITS)
         check_float("logit_scale", self.logit_scale, 0, None)

@@ -36,7 +36,7 @@ from numba.extending import intrinsic, overload
 
 from .updates import Optimizer
 
-LEARNER_CODES = {"on_policy": 0, "off_policy": 1, "supervised": 2}
+LEARNER_CODES = {"on_policy": 0, "off_policy": 1, "supervised": 2, "mixture": 3}
 POLICY_CODES = {"shared_bias": 0, "tabular": 1, "separate": 2}
 OPTIMIZER_CODES = {"sgd": 0, "momentum": 1, "rmsprop": 2, "adam": 3}
 RECENTER = 256          # updates between logit re-centrings
@@ -147,6 +147,7 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
     ftype_inf = cst[9]
     u_scale = cst[10]           # 2**-24
     h1, h2, eps = cst[11], cst[12], cst[13]     # optimizer hyper-parameters
+    mix_keep, mix_floor = cst[14], cst[15]      # mixture behaviour: mix_keep pi + mix_floor
     b1t, b2t = one, one                         # Adam: beta1**t, beta2**t
     n_ck = ck_steps.shape[0]
     L = np.empty((K, n, B), logits0.dtype)
@@ -201,7 +202,8 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
                     for i in range(B):
                         rate[i] = abs(J[i] - prev[i]) / slope_norm
                 else:
-                    _expected_scales(D, act, scale, learner, importance, inv_n, one, False)
+                    _expected_scales(D, act, scale, learner, importance, inv_n, one, False,
+                                     mix_keep, mix_floor)
                     _normalise(E, inv, P)
                     _expected_rate(P, scale, policy, work, rate, zero, one)
                 for i in range(B):
@@ -227,10 +229,11 @@ def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy,
         # one update (step t + 1) from P
         t += 1
         if learner == 2 or expected_batch:
-            _expected_scales(D, act, scale, learner, importance, inv_n, one, True)
+            _expected_scales(D, act, scale, learner, importance, inv_n, one, True, mix_keep,
+                             mix_floor)
         else:
             _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale,
-                            rkey, _mix32(np.uint64(t) ^ seed_key))
+                            rkey, _mix32(np.uint64(t) ^ seed_key), mix_keep, mix_floor)
         if opt == 0:
             _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero)
         else:
@@ -289,17 +292,22 @@ def _normalise(E, inv, P):
 
 
 @njit(cache=True)
-def _expected_scales(D, act, scale, learner, importance, inv_n, one, masked):
+def _expected_scales(D, act, scale, learner, importance, inv_n, one, masked, mix_keep,
+                     mix_floor):
     """Expected reward scale of each context: ``E[r w]`` with ``w`` the update's weight.
 
     On-policy (and importance-weighted off-policy): ``pi_k(k)``; off-policy without
-    weighting: ``1/n``; supervised: 1. ``masked``: multiply by ``act`` (stopped runs: 0).
+    weighting: ``1/n``; mixture: ``mu_k(k) = mix_keep pi_k(k) + mix_floor``; supervised: 1.
+    ``masked``: multiply by ``act`` (stopped runs: 0).
     """
     K, B = D.shape
     for k in range(K):
         if learner == 2:
             for i in range(B):
                 scale[k, i] = one
+        elif learner == 3:
+            for i in range(B):
+                scale[k, i] = mix_keep * D[k, i] + mix_floor
         elif learner == 0 or importance:
             for i in range(B):
                 scale[k, i] = D[k, i]
@@ -313,13 +321,14 @@ def _expected_scales(D, act, scale, learner, importance, inv_n, one, masked):
 
 @njit(cache=True)
 def _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale, rkey,
-                    skey):
+                    skey, mix_keep, mix_floor):
     """One sampled reward scale per context (App. A): ``u ~ U[0, 1)`` from two rounds of the
     hash of ``(run key, update key)`` (one round, ``mix(run key ^ update key)``, leaves
     structure between the contexts of a run that biases momentum and Adam runs: caught by
     ``test_optimizers_agree_with_the_reference``); on-policy ``r = 1[u < pi_k(k)]``
-    (Bernoulli draw of the rewarded arm); off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)`` with
-    importance weighting."""
+    (Bernoulli draw of the rewarded arm); mixture ``1[u < mix_keep pi_k(k) + mix_floor]``
+    (the behaviour ``mu_k`` picks arm k); off-policy ``1[u < 1/n]`` (uniform behaviour picks
+    arm k), times ``n pi_k(k)`` with importance weighting."""
     K, B = D.shape
     sh8 = np.uint64(8)
     m32 = np.uint64(_M32)
@@ -329,6 +338,11 @@ def _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u
                 h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
                 u = _to_float(np.int32(h >> sh8), one) * u_scale
                 scale[k, i] = act[i] if u < D[k, i] else zero
+        elif learner == 3:
+            for i in range(B):
+                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
+                u = _to_float(np.int32(h >> sh8), one) * u_scale
+                scale[k, i] = act[i] if u < mix_keep * D[k, i] + mix_floor else zero
         else:
             for i in range(B):
                 h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
@@ -527,7 +541,7 @@ def run_kernel(config, logits0, steps, dtype=np.float32, block=None):
               "adam": ref.betas}[cfg.optimizer]
     cst = np.array([cfg.eta, c_self, c_shared, 1.0 / n, n, K - cfg.solved_margin,
                     cfg.start_margin * K, cfg.eta * cfg.window, 1.0, np.inf, 2.0 ** -24,
-                    h1, h2, ref.eps], dtype)
+                    h1, h2, ref.eps, 1.0 - cfg.mix_fraction, cfg.mix_fraction / n], dtype)
     steps = np.asarray(steps, dtype=np.int64)
     order = np.argsort(steps, kind="stable")
     curves = np.empty((R, steps.size, K))

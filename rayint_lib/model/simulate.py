@@ -12,8 +12,13 @@ import numpy as np
 
 from .bandit import initial_logits, right_arm_probs, split_logits
 from .config import BanditConfig
-from .updates import (Optimizer, expected_progress_rate, logit_directions, logits_from_parameters,
-                      parameter_gradients_from_logits)
+from .updates import (
+    Optimizer,
+    expected_progress_rate,
+    logit_directions,
+    logits_from_parameters,
+    parameter_gradients_from_logits,
+)
 
 
 @dataclass
@@ -58,9 +63,10 @@ class FlatnessTracker:
 
     Every ``window`` updates, the progress rate (the expected rate ``dJ/dt`` at the visited
     state, or the slope ``(J(t) - J(t - window)) / (eta * window)`` of the curve) is
-    compared with the running minimum of its absolute value, but only once the run has left the start zone
-    (``max J >= J0 + start_margin * K``) and while it is not yet near the optimum (it still
-    runs, i.e. ``J < K - solved_margin`` at the window's start). O(runs) memory.
+    compared with the running minimum of its absolute value, but only once the run has left
+    the start zone (``max J >= J0 + start_margin * K``) and while it is not yet near the
+    optimum (it still runs, i.e. ``J < K - solved_margin`` at the window's start). O(runs)
+    memory.
     """
 
     def __init__(self, config, J_start):
@@ -97,8 +103,10 @@ def _checked_steps(config, steps):
     if steps is None:
         return checkpoint_steps(config.max_updates, config.n_checkpoints)
     steps = np.asarray(steps)
-    if steps.ndim != 1 or steps.size == 0 or not np.issubdtype(steps.dtype, np.integer) or (steps < 0).any():
-        raise ValueError(f"steps must be a non-empty 1-d array of non-negative integers; got {steps!r}")
+    integral = np.issubdtype(steps.dtype, np.integer)
+    if steps.ndim != 1 or steps.size == 0 or not integral or (steps < 0).any():
+        raise ValueError("steps must be a non-empty 1-d array of non-negative integers; "
+                         f"got {steps!r}")
     return steps.astype(np.int64)
 
 
@@ -130,7 +138,8 @@ def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
 
     for t in range(1, T + 1):
         logits = logits_from_parameters(params, cfg.policy)
-        g = logit_directions(logits, cfg.learner, cfg.batch, rng, cfg.off_policy_weighting)
+        g = logit_directions(logits, cfg.learner, cfg.batch, rng, cfg.off_policy_weighting,
+                             cfg.mix_fraction)
         g *= active[:, None, None]
         opt.step(params, parameter_gradients_from_logits(g, cfg.policy))
         J_new = right_arm_probs(logits_from_parameters(params, cfg.policy))
@@ -139,8 +148,9 @@ def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
         if t % cfg.window == 0:
             rate = None
             if cfg.flatness_measure == "expected":
-                rate = expected_progress_rate(logits_from_parameters(params, cfg.policy), cfg.learner,
-                                              cfg.policy, cfg.off_policy_weighting)
+                rate = expected_progress_rate(logits_from_parameters(params, cfg.policy),
+                                              cfg.learner, cfg.policy, cfg.off_policy_weighting,
+                                              cfg.mix_fraction)
             tracker.update(J_k, active, rate)
         active = active & (J_k.sum(axis=1) < cfg.K - cfg.solved_margin)
         if t in record:

@@ -13,6 +13,12 @@ Learners (per context k, right arm k, policy ``pi_k = softmax(l_k)``, ``e_k`` th
   supervised direction, so coupling is gone. Weighting ``importance`` multiplies by
   ``pi_k(a)/mu(a)``: unbiased for the on-policy gradient, so coupling (and ray interference)
   comes back, with more variance.
+* ``mixture``: REINFORCE on actions from the behaviour ``mu_k = (1 - alpha) pi_k + alpha/n``
+  (``alpha = mix_fraction``, e.g. 10% uniform exploration), without importance weights:
+  ``a ~ mu_k``, direction ``1[a = k] (e_k - pi_k)``; expected direction
+  ``((1 - alpha) pi_k(k) + alpha/n)(e_k - pi_k)``, the Figure 6 mixture with coupling
+  ``f(u) = ((1 - alpha) u + alpha/n)(1 - u)`` (:func:`rayint_lib.model.factored.f_mixture`
+  family): coupling reduced, not removed, and the update is not supervised learning.
 * ``supervised`` cross-entropy toward the right arm: ``e_k - pi_k = d log pi_k(k) / dl_k``
   (Sec. 2.5); no sampling involved.
 """
@@ -23,11 +29,12 @@ import numpy as np
 from .bandit import softmax
 
 
-def logit_directions(logits, learner, batch, rng=None, weighting="none"):
+def logit_directions(logits, learner, batch, rng=None, weighting="none", mix_fraction=0.1):
     """Ascent direction in logit space for each context, ``[runs, K, n]``.
 
     ``batch="expected"`` gives the infinite-batch update; ``"sampled"`` draws exactly one
-    action per context (App. A), using ``rng``.
+    action per context (App. A), using ``rng``. ``mix_fraction``: the uniform share
+    ``alpha`` of the ``mixture`` learner's behaviour (ignored by the other learners).
     """
     pi = softmax(logits)
     runs, K, n = pi.shape
@@ -37,6 +44,9 @@ def logit_directions(logits, learner, batch, rng=None, weighting="none"):
     residual[:, idx, idx] += 1.0                           # e_k - pi_k
     if learner == "supervised":
         scale = np.ones_like(p_right)
+    elif learner == "mixture":
+        hit = (1.0 - mix_fraction) * p_right + mix_fraction / n   # mu_k(k)
+        scale = hit if batch == "expected" else (rng.random((runs, K)) < hit).astype(pi.dtype)
     elif batch == "expected":
         if learner == "on_policy" or weighting == "importance":
             scale = p_right
@@ -116,7 +126,7 @@ class Optimizer:
         return m_hat / (np.sqrt(v_hat) + self.eps)
 
 
-def component_rates(logits, learner, policy, weighting="none"):
+def component_rates(logits, learner, policy, weighting="none", mix_fraction=0.1):
     """``J_k dot = <grad_theta J_k, E[delta theta] / eta>`` under expected SGD, ``[runs, K]``.
 
     For on-policy learning with a shared bias these are Eqs. (1)-(2) (in the full (W, b)
@@ -125,7 +135,8 @@ def component_rates(logits, learner, policy, weighting="none"):
     from .bandit import logit_gradients  # local: bandit imports nothing from here
 
     grad_J = logit_gradients(logits)                               # dJ_k / dl_k
-    d = logit_directions(logits, learner, "expected", weighting=weighting)
+    d = logit_directions(logits, learner, "expected", weighting=weighting,
+                         mix_fraction=mix_fraction)
     own = np.einsum("rkn,rkn->rk", grad_J, d)                      # through W[:, k]
     if policy == "shared_bias":
         return own + np.einsum("rkn,rn->rk", grad_J, d.sum(axis=1))  # through b
@@ -134,10 +145,10 @@ def component_rates(logits, learner, policy, weighting="none"):
     return own
 
 
-def expected_progress_rate(logits, learner, policy, weighting="none"):
+def expected_progress_rate(logits, learner, policy, weighting="none", mix_fraction=0.1):
     """``dJ/dt`` under the expected SGD update at these logits, per run (Sec. 2.2).
 
     The sum of :func:`component_rates`; for on-policy learning with a shared bias it is
     ``||grad J||^2``.
     """
-    return component_rates(logits, learner, policy, weighting).sum(axis=1)
+    return component_rates(logits, learner, policy, weighting, mix_fraction).sum(axis=1)

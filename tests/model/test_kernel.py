@@ -35,6 +35,7 @@ SAMPLED = [
     dict(learner="off_policy"),                                 # uniform behaviour, no weighting
     dict(learner="off_policy", off_policy_weighting="importance", policy="separate"),
     dict(K=3, n=4, flatness_measure="curve"),
+    dict(learner="mixture", mix_fraction=0.1),                  # Fig. 3's 10% uniform mixture
 ]
 
 
@@ -55,9 +56,11 @@ def test_sampled_runs_agree_in_distribution(settings):
 @pytest.mark.parametrize("settings", [
     dict(batch="expected"),
     dict(batch="expected", policy="tabular", learner="off_policy"),
-    dict(batch="expected", policy="separate", learner="off_policy", off_policy_weighting="importance"),
+    dict(batch="expected", policy="separate", learner="off_policy",
+         off_policy_weighting="importance"),
     dict(learner="supervised", K=3, n=3),
     dict(batch="expected", K=4, n=5, flatness_measure="curve"),
+    dict(batch="expected", K=3, n=4, learner="mixture", mix_fraction=0.25),
 ])
 def test_expected_runs_agree_run_by_run(settings):
     """Deterministic updates: float64 kernel = reference up to rounding (curves 1e-9, stop
@@ -71,6 +74,46 @@ def test_expected_runs_agree_run_by_run(settings):
     np.testing.assert_allclose(f64.flatness, ref.flatness, rtol=1e-6)
     f32 = simulate_fast(cfg, dtype=np.float32)
     np.testing.assert_allclose(f32.curves, ref.curves, atol=2e-3)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.1, 1.0])
+def test_mixture_learner_expected_update_and_coupling(alpha):
+    """Mixture behaviour ``mu = (1 - alpha) pi + alpha/n``, REINFORCE without importance
+    weights: the mean of 200k sampled reference updates is the expected update (5 standard
+    errors), whose scale per context is ``mu_k(k)``, so ``dJ_k`` along ``grad J_k`` has the
+    Figure 6 coupling ``f(u) = ((1 - alpha) u + alpha/n)(1 - u)``; alpha = 0 is on-policy,
+    alpha = 1 the uniform off-policy learner."""
+    import sympy as sp
+
+    from rayint_lib.model import updates
+    from rayint_lib.model.bandit import softmax
+    from rayint_lib.model.factored import U, mixture_expr
+
+    rng = np.random.default_rng(7)
+    K, n = 3, 4
+    logits = np.repeat(rng.standard_normal((1, K, n)), 200_000, axis=0)
+    sampled = updates.logit_directions(logits, "mixture", "sampled", rng, mix_fraction=alpha)
+    expected = updates.logit_directions(logits[:1], "mixture", "expected", mix_fraction=alpha)[0]
+    se = sampled.std(axis=0) / np.sqrt(sampled.shape[0])
+    assert np.all(np.abs(sampled.mean(axis=0) - expected) <= 5 * se + 1e-9)
+    pi = softmax(logits[:1])[0]
+    u = pi[np.arange(K), np.arange(K)]
+    residual = np.eye(K, n) - pi
+    f = sp.lambdify(U, mixture_expr(alpha, n))
+    # e_k . expected_k = mu_k(k) (1 - u_k) = f(u_k): the coupling of Fig. 6
+    np.testing.assert_allclose(expected[np.arange(K), np.arange(K)], f(u), rtol=1e-12)
+    np.testing.assert_allclose(expected, ((1 - alpha) * u + alpha / n)[:, None] * residual)
+    for other, kw in (("on_policy", {}), ("off_policy", {})):
+        if (alpha, other) in ((0.0, "on_policy"), (1.0, "off_policy")):
+            np.testing.assert_allclose(
+                expected, updates.logit_directions(logits[:1], other, "expected", **kw)[0])
+
+
+def test_mixture_learner_validation():
+    with pytest.raises(ValueError, match="mix_fraction must be in"):
+        BanditConfig(learner="mixture", mix_fraction=1.5)
+    with pytest.raises(ValueError, match="off_policy_weighting must be 'none'"):
+        BanditConfig(learner="mixture", off_policy_weighting="importance")
 
 
 def test_float32_agrees_with_float64_in_distribution():

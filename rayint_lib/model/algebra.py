@@ -1,0 +1,107 @@
+"""One way to check printed algebra: a printed step next to its derivation (App. B, App. C).
+
+A :class:`Check` holds a printed expression (our transcription of what the paper prints,
+rebuilt as a sympy expression), the same quantity derived independently (from theta, or from
+generic symbols), and whether the two are identical. :func:`same` decides identity: exactly
+for rational functions (``sympy.cancel`` of the difference), by ``sympy.simplify`` otherwise
+(square roots, undefined functions); it never compares strings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+def same(a, b=0) -> bool:
+    """``a == b`` identically (``same(e)`` asks ``e == 0``); matrices entry by entry.
+
+    Rational functions of their symbols are decided exactly by ``sympy.cancel``; anything else
+    (square roots of norms, undefined functions ``f_k``) by ``sympy.simplify`` when expanding
+    alone does not give zero.
+    """
+    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        a, b = sp.Matrix(a), sp.Matrix(b)
+        return a.shape == b.shape and all(same(x, y) for x, y in zip(a, b))
+    e = sp.expand(sp.sympify(a) - sp.sympify(b))
+    if e == 0:
+        return True
+    if e.is_rational_function():
+        return sp.cancel(sp.together(e)) == 0
+    return sp.simplify(e) == 0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One printed step of the paper next to its independent derivation.
+
+    ``printed`` and ``derived`` are sympy expressions (or matrices); ``holds`` is
+    ``same(printed, derived)``; ``note`` says how we read the printed step.
+    """
+
+    id: str
+    section: str
+    step: str            # the printed step, in words or LaTeX
+    printed: object
+    derived: object
+    holds: bool
+    note: str = ""
+
+
+def check(id: str, section: str, step: str, printed, derived, note: str = "",
+          holds: bool | None = None) -> Check:
+    """A :class:`Check`, deciding ``holds`` by :func:`same` unless it is given."""
+    return Check(id, section, step, printed, derived,
+                 same(printed, derived) if holds is None else bool(holds), note)
+
+
+def find(checks, id: str) -> Check:
+    """The check named ``id``; ``ValueError`` naming the known ids otherwise."""
+    for c in checks:
+        if c.id == id:
+            return c
+    raise ValueError(f"unknown check {id!r}; known: {[c.id for c in checks]}")
+
+
+def all_hold(checks, ids) -> bool:
+    """Whether every check named in ``ids`` holds."""
+    return all(find(checks, i).holds for i in ids)
+
+
+def tex(expr) -> str:
+    """Compact LaTeX of an expression; a 3-vector with a common factor as ``c [a, b, c]^T``."""
+    if isinstance(expr, sp.MatrixBase) and expr.shape == (3, 1):
+        common = sp.factor(sp.gcd(list(expr)))
+        if common not in (0, 1):
+            inner = ", ".join(sp.latex(sp.factor(x / common)) for x in expr)
+            return sp.latex(common) + r"\,\left[" + inner + r"\right]^{\top}"
+    if isinstance(expr, sp.MatrixBase):
+        return sp.latex(expr.applyfunc(sp.factor), mat_delim="[").replace("\n", " ")
+    return sp.latex(sp.factor(expr)).replace("\n", " ")
+
+
+def _cell(text: str) -> str:
+    """LaTeX safe inside a Markdown table cell: a bare ``|`` would end the cell."""
+    return text.replace(r"\|", r"\Vert ").replace("|", r"\vert ")
+
+
+def markdown_table(checks, ids=None, expressions: bool = True) -> str:
+    """The checks as a Markdown table (section | step | printed | derived | same).
+
+    ``ids``: the checks to show, in their order (default all); ``expressions=False`` leaves
+    out the two expression columns (for long generic expressions).
+    """
+    chosen = list(checks) if ids is None else [find(checks, i) for i in ids]
+    if expressions:
+        rows = ["| | step | printed | derived | same |", "|---|---|---|---|---|"]
+    else:
+        rows = ["| | step | same |", "|---|---|---|"]
+    for c in chosen:
+        step = f"${_cell(c.step)}$" if expressions else c.step.replace("|", r"\|")
+        verdict = "yes" if c.holds else "**no**"
+        if expressions:
+            rows.append(f"| {c.section} | {step} | ${_cell(tex(c.printed))}$ | "
+                        f"${_cell(tex(c.derived))}$ | {verdict} |")
+        else:
+            rows.append(f"| {c.section} | {step} | {verdict} |")
+    return "\n".join(rows)

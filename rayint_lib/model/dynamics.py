@@ -21,7 +21,8 @@ def q(J):
 
 
 def jdot_rl(J1, J2):
-    """Eqs. (1)-(2): ``J1dot = 2 q1^2 - q1 q2``, ``J2dot = 2 q2^2 - q1 q2`` (on-policy, shared bias)."""
+    """Eqs. (1)-(2): ``J1dot = 2 q1^2 - q1 q2``, ``J2dot = 2 q2^2 - q1 q2`` (on-policy, shared
+    bias)."""
     q1, q2 = q(J1), q(J2)
     return 2 * q1**2 - q1 * q2, 2 * q2**2 - q1 * q2
 
@@ -144,7 +145,7 @@ def _logit(J):
     return np.log(J) - np.log1p(-J)
 
 
-def follow_orbits(J1, J2, J_end=1.0, field=jdot_rl, ds=0.02, max_length=400.0):
+def follow_orbits(J1, J2, J_end=1.0, field=jdot_rl, ds=0.02, max_length=400.0, path=False):
     """Follow the deterministic flow of ``field`` from each start ``(J1, J2)``.
 
     Vectorised RK4 in logit coordinates ``z_k = log(J_k / (1 - J_k))``, where
@@ -154,6 +155,11 @@ def follow_orbits(J1, J2, J_end=1.0, field=jdot_rl, ds=0.02, max_length=400.0):
     orbit when ``J1 + J2 >= J_end``. Returns ``{"time", "cross_J1"}`` shaped like the starts: the
     continuous time to reach ``J_end`` and the J1 where the orbit crosses the anti-diagonal
     ``J1 + J2 = 1`` (NaN where not reached within ``max_length``, or started beyond it).
+
+    ``path=True`` also returns ``"path"``, ``[steps + 1, 2, starts]``: (J1, J2) at the start
+    and after each RK4 step, and ``"path_time"``, ``[steps + 1, starts]``: the time there (NaN
+    once an orbit has stopped; ``steps`` is the number of steps the longest orbit took).
+    Memory: ``(steps + 1) x starts x 24`` bytes.
     """
     J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
     shape = J1.shape
@@ -169,6 +175,18 @@ def follow_orbits(J1, J2, J_end=1.0, field=jdot_rl, ds=0.02, max_length=400.0):
         speed = np.hypot(v1, v2) + 1e-300
         return np.stack([v1 / speed, v2 / speed, 1.0 / speed])
 
+    trail, trail_time = [], []
+
+    def snapshot():
+        J = np.full((2, J1.size), np.nan)
+        t = np.full(J1.size, np.nan)
+        J[:, alive] = _sigmoid(z[:2, alive])
+        t[alive] = z[2, alive]
+        trail.append(J)
+        trail_time.append(t)
+
+    if path:
+        snapshot()
     for _ in range(int(max_length / ds)):
         if alive.size == 0:
             break
@@ -187,12 +205,19 @@ def follow_orbits(J1, J2, J_end=1.0, field=jdot_rl, ds=0.02, max_length=400.0):
         w = np.clip((J_end - s_old) / rise, 0, 1)
         time[alive[done]] = (y[2] + w * (y_new[2] - y[2]))[done]
         z[:, alive] = y_new
+        if path:
+            snapshot()
         alive = alive[~done]
-    return {"time": time.reshape(shape), "cross_J1": cross.reshape(shape)}
+    out = {"time": time.reshape(shape), "cross_J1": cross.reshape(shape)}
+    if path:
+        out["path"] = np.stack(trail).reshape((len(trail), 2) + shape)
+        out["path_time"] = np.stack(trail_time).reshape((len(trail),) + shape)
+    return out
 
 
 def antidiagonal_crossing(J1, J2, field=jdot_rl):
-    """J1 where the deterministic orbit from (J1, J2) crosses ``J1 + J2 = 1`` (see :func:`follow_orbits`)."""
+    """J1 where the deterministic orbit from (J1, J2) crosses ``J1 + J2 = 1`` (see
+    :func:`follow_orbits`)."""
     return follow_orbits(J1, J2, J_end=1.0, field=field)["cross_J1"]
 
 
@@ -221,3 +246,235 @@ def basin_polygon(eps):
 def supervised_jddot(J1, J2):
     """Eq. (4): ``Jddot_sup = -2 q1 (1 - 2J1 + J2)^2 - 2 q2 (1 - 2J2 + J1)^2 <= 0``."""
     return -2 * q(J1) * (1 - 2 * J1 + J2) ** 2 - 2 * q(J2) * (1 - 2 * J2 + J1) ** 2
+
+
+def jddot_along_flow(J1, J2, field=jdot_rl, delta=1e-7):
+    """``Jddot = <grad Jdot, grad J>`` of any J-space ``field``, by central differences along it.
+
+    ``Jdot = F1 + F2``; its rate along the flow is ``|F| (Jdot(J + delta u) - Jdot(J - delta u))
+    / (2 delta)`` with ``u = F / |F|`` (a step of fixed length, so that near the corners, where
+    ``F`` is tiny, the difference is not lost to rounding). Independent of the closed forms.
+    """
+    F1, F2 = (np.asarray(f, dtype=float) for f in field(J1, J2))
+    speed = np.hypot(F1, F2)
+    safe = np.where(speed > 0, speed, 1.0)
+    u1, u2 = F1 / safe, F2 / safe
+    up = sum(field(J1 + delta * u1, J2 + delta * u2))
+    down = sum(field(J1 - delta * u1, J2 - delta * u2))
+    return np.where(speed > 0, speed * (up - down) / (2 * delta), 0.0)
+
+
+def plateaus_along_orbits(J1, J2, field=jdot_rl, J_end=1.9, ds=0.02, max_length=400.0):
+    """Definition 2 read off the orbits themselves: the flattest concave-to-convex inflection.
+
+    Follows each start along ``field`` (:func:`follow_orbits` with its path) until
+    ``J1 + J2 >= J_end``; wherever ``Jddot`` (:func:`jddot_along_flow`) changes sign from
+    negative to positive between two steps, the point is an inflection of ``J(t)`` from
+    concave to convex, an epsilon-plateau with ``epsilon = Jdot`` there. Returns the smallest
+    such ``epsilon`` per start (NaN: no plateau on the orbit). Works for any field (tabular,
+    supervised) where :func:`plateau_flatness_of_start` uses the anti-diagonal of Eqs. (1)-(2).
+    Memory: ``steps x starts x 48`` bytes (the path and its derivatives).
+    """
+    J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
+    orbit = follow_orbits(J1.ravel(), J2.ravel(), J_end, field, ds, max_length, path=True)
+    P1, P2 = orbit["path"][:, 0], orbit["path"][:, 1]
+    with np.errstate(invalid="ignore"):
+        acc = jddot_along_flow(P1, P2, field)
+        rate = sum(field(P1, P2))
+    sign = np.sign(acc)
+    rising = (sign[:-1] < 0) & (sign[1:] > 0)
+    # epsilon at the change, interpolated linearly in the step between the two signs
+    w = np.where(rising, -acc[:-1] / np.where(rising, acc[1:] - acc[:-1], 1.0), 0.0)
+    eps = np.where(rising, rate[:-1] + w * (rate[1:] - rate[:-1]), np.inf)
+    flat = eps.min(axis=0)
+    return np.where(np.isinf(flat), np.nan, flat).reshape(J1.shape)
+
+
+def wta_exits(J1, J2, field=jdot_rl, J_end=1.9, ds=0.02):
+    """Sec. 2.4: follow orbits that start in a WTA region (Definition 3) until they leave it.
+
+    Returns ``{"winner", "loser_start", "loser_exit", "winner_exit", "left"}`` per start: the
+    component that alone improves at the start (0 or 1), the other ("loser") at the start and
+    at the first step outside the WTA region, the winner there, and whether the orbit left
+    the region before ``J >= J_end``. Sec. 2.4 claims ``loser_exit < loser_start``.
+    """
+    J1, J2 = (np.asarray(x, float).ravel() for x in (J1, J2))
+    if not winner_take_all(J1, J2, field).all():
+        raise ValueError("wta_exits: every start must be in a WTA region")
+    d1, _ = field(J1, J2)
+    winner = np.where(d1 > 0, 0, 1)
+    path = follow_orbits(J1, J2, J_end, field, ds, path=True)["path"]   # [steps, 2, starts]
+    inside = winner_take_all(path[:, 0], path[:, 1], field)
+    outside = ~inside & np.isfinite(path[:, 0])
+    left = outside.any(axis=0)
+    first = np.where(left, outside.argmax(axis=0), path.shape[0] - 1)
+    idx = np.arange(J1.size)
+    at_exit = path[first, :, idx]                                        # [starts, 2]
+    start = np.column_stack([J1, J2])
+    return {"winner": winner, "loser_start": start[idx, 1 - winner],
+            "loser_exit": at_exit[idx, 1 - winner], "winner_exit": at_exit[idx, winner],
+            "left": left}
+
+
+def p_nc_quadrature(radius=1e-6, field=jdot_rl, n_coarse=4096):
+    """App. B.4 without the printed slopes: the share of the quarter circle of ``radius``
+    around (0, 0) (angle uniform in [0, pi/2]) where ``field`` is winner-take-all.
+
+    The angles where ``J1dot`` or ``J2dot`` changes sign are found by root finding on the
+    field itself (``brentq``); the WTA share is the total length of the arcs between them
+    on which Definition 3 holds. Deterministic; as ``radius -> 0`` it tends to ``P_nc``.
+    """
+    def at(phi, k):
+        return field(radius * np.cos(phi), radius * np.sin(phi))[k]
+
+    phi = np.linspace(0, np.pi / 2, n_coarse + 1)
+    cuts = [0.0, np.pi / 2]
+    for k in (0, 1):
+        v = at(phi, k)
+        for i in np.flatnonzero(np.sign(v[:-1]) * np.sign(v[1:]) < 0):
+            cuts.append(brentq(lambda p: at(p, k), phi[i], phi[i + 1], xtol=1e-15))
+    cuts = np.unique(cuts)
+    mid = (cuts[:-1] + cuts[1:]) / 2
+    wta = winner_take_all(radius * np.cos(mid), radius * np.sin(mid), field)
+    return float(np.sum(np.diff(cuts)[wta]) / (np.pi / 2))
+
+
+def p_nc_monte_carlo(radius, n, rng, field=jdot_rl):
+    """App. B.4 by Monte Carlo: share of ``n`` starts at distance ``radius`` from (0, 0), angle
+    uniform in [0, pi/2], in a WTA region (Definition 3), with its Wilson 95% interval.
+
+    The one Monte Carlo of ``P_nc`` in the library (Sec. 2.4 and App. B.4 both use it).
+    """
+    from .stats import fraction
+
+    phi = rng.uniform(0, np.pi / 2, n)
+    return fraction(winner_take_all(radius * np.cos(phi), radius * np.sin(phi), field))
+
+
+def polygon_area(vertices):
+    """Shoelace area of a simple polygon ``[m, 2]``."""
+    x, y = np.asarray(vertices, dtype=float).T
+    return 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+
+
+def inside_polygon(points, vertices):
+    """Even-odd test: which ``points [m, 2]`` lie strictly inside the polygon ``vertices``.
+
+    Points on an edge count as inside or outside depending on rounding; the grids used here
+    (cell centres) keep away from the polygons' edges except along the anti-diagonal, which
+    :func:`basin_check` excludes.
+    """
+    x, y = np.asarray(points, dtype=float).T
+    v = np.asarray(vertices, dtype=float)
+    inside = np.zeros(x.shape, dtype=bool)
+    for (x0, y0), (x1, y1) in zip(v, np.roll(v, -1, axis=0)):
+        crosses = (y0 > y) != (y1 > y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x_at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+        inside ^= crosses & (x < x_at)
+    return inside
+
+
+def upper_triangle_grid(n):
+    """Cell centres of an ``n x n`` grid of the unit square with ``J1 < J2`` and ``J1 + J2 < 1``.
+
+    By the symmetry J1 <-> J2 of Eqs. (1)-(2) this half holds the basin of the saddle (0, 1).
+    Cell centres on the anti-diagonal itself (``J1 + J2 = 1``: no orbit to follow) are left
+    out. Returns ``(points [m, 2], cell_area)``.
+    """
+    g = (np.arange(n) + 0.5) / n
+    a, b = np.meshgrid(g, g, indexing="ij")
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    keep = (i < j) & (i + j + 1 < n)
+    return np.column_stack([a[keep], b[keep]]), 1.0 / n**2
+
+
+def basin_check(eps, n_grid=200, flatness=None):
+    """App. B.3 (and Fig. 2): the basin of the ``eps``-plateau near the saddle (0, 1) on a
+    grid, against the lower-bound polygon :func:`basin_polygon`.
+
+    The basin: grid starts (:func:`upper_triangle_grid`) whose deterministic orbit crosses the
+    anti-diagonal at flatness ``<= eps`` (:func:`plateau_flatness_of_start`). Also checks the
+    polygon without its fifth vertex (the notch that appears when the exit point lies below
+    ``J2 = 1/2``). ``flatness``: precomputed flatness of the grid starts (reuse across eps).
+    The one basin routine of the library (Sec. 2.4 and App. B.3 both use it).
+
+    Returns a dict: ``eps``, ``polygon``, ``exit_J2``, ``notch``; for ``printed`` and
+    ``four_vertices``: ``*_n_inside`` (grid starts inside the polygon), ``*_inside_basin``
+    (their share in the basin), ``*_area`` (exact); ``basin_area`` (area of the square),
+    ``coverage`` (polygon area / basin area), ``points``, ``in_basin`` and ``grid``
+    (``[n_grid, n_grid]`` mask of the basin over cell centres, indexed ``[J2, J1]`` for plots).
+    """
+    pts, cell = upper_triangle_grid(n_grid)
+    f = plateau_flatness_of_start(pts[:, 0], pts[:, 1]) if flatness is None else flatness
+    poly = basin_polygon(eps)
+    out = {"eps": eps, "polygon": poly, "exit_J2": float(poly[3, 1]),
+           "notch": bool(poly[3, 1] < 0.5)}
+    in_basin = np.nan_to_num(f, nan=np.inf) <= eps
+    for name, verts in (("printed", poly), ("four_vertices", poly[:4])):
+        inside = inside_polygon(pts, verts)
+        out[f"{name}_n_inside"] = int(inside.sum())
+        out[f"{name}_inside_basin"] = (float(np.mean(in_basin[inside])) if inside.any()
+                                       else float("nan"))
+        out[f"{name}_area"] = polygon_area(verts)
+    out["basin_area"] = float(in_basin.sum() * cell)
+    out["coverage"] = out["printed_area"] / out["basin_area"]
+    grid = np.zeros((n_grid, n_grid), dtype=bool)
+    idx = np.round(pts * n_grid - 0.5).astype(int)
+    grid[idx[:, 1], idx[:, 0]] = in_basin
+    out.update(points=pts, in_basin=in_basin, grid=grid)
+    return out
+
+
+def classify_point(field, J1, J2, radius=1e-3, n_dirs=181):
+    """Type of a fixed point of a J-space ``field`` in the closed square, from the flow on a
+    small circle around it (the part inside the square, edges included).
+
+    Every direction flowing inward -> ``stable``; every one outward -> ``unstable``; both ->
+    ``saddle`` (also for points on an edge or a corner, where linearisation fails).
+    """
+    angles = np.linspace(0, 2 * np.pi, 8 * (n_dirs - 1), endpoint=False)
+    p1, p2 = J1 + radius * np.cos(angles), J2 + radius * np.sin(angles)
+    tol = 1e-12
+    keep = (p1 >= -tol) & (p1 <= 1 + tol) & (p2 >= -tol) & (p2 <= 1 + tol)
+    p1, p2 = np.clip(p1[keep], 0, 1), np.clip(p2[keep], 0, 1)
+    d1, d2 = field(p1, p2)
+    radial = (p1 - J1) * d1 + (p2 - J2) * d2
+    if np.all(radial < 0):
+        return "stable"
+    if np.all(radial > 0):
+        return "unstable"
+    return "saddle"
+
+
+def fixed_points_closed_square(field, n=4001, interior_grid=201, speed_tol=1e-9):
+    """Fixed points of a J-space ``field`` in the closed square [0, 1]^2, with their types.
+
+    On the edges (``J_k`` = 0 or 1, i.e. ``theta -> +-inf``, where Sec. 2.2 puts the saddles of
+    Eqs. (1)-(2)) the field is tangential; its zeros are found by sign changes on ``n`` points
+    and ``brentq``. Inside, the smallest speed on a grid is reported instead (a zero inside
+    would show as a speed near 0). Returns ``(points, min_interior_speed)``: ``points`` is a
+    list of ``((J1, J2), type)`` sorted by (J1, J2).
+    """
+    found = set()
+    s = np.linspace(0, 1, n)
+    for fixed_axis in (0, 1):
+        for value in (0.0, 1.0):
+            def tangential(t, fixed_axis=fixed_axis, value=value):
+                J = (value, t) if fixed_axis == 0 else (t, value)
+                return np.asarray(field(*J)[1 - fixed_axis], dtype=float)
+
+            v = tangential(s)
+            roots = list(s[v == 0])
+            for i in np.flatnonzero(np.sign(v[:-1]) * np.sign(v[1:]) < 0):
+                roots.append(brentq(tangential, s[i], s[i + 1], xtol=1e-14))
+            for r in roots:
+                point = (value, r) if fixed_axis == 0 else (r, value)
+                found.add(tuple(round(float(x), 9) for x in point))
+    g = np.linspace(0.005, 0.995, interior_grid)
+    G1, G2 = np.meshgrid(g, g)
+    speed = float(np.min(np.hypot(*field(G1, G2))))
+    if speed < speed_tol:
+        raise ValueError("fixed_points_closed_square: a zero inside the square; refine the grid")
+    points = sorted(found)
+    return [(p, classify_point(field, *p)) for p in points], speed

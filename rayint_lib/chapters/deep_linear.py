@@ -1,15 +1,388 @@
-"""Chapter 04_deep_linear: deep linear networks (Sec. 3.4, Saxe et al. 2014)."""
+"""Chapter 04_deep_linear: deep linear networks (Sec. 3.4, Saxe et al. 2014).
+
+The runs (:func:`run_chapter`), the chapter's numbers with their 95% intervals
+(:func:`summarize`), its figures (``plot_*``), and the fixed fields of its claims
+(:data:`CLAIMS`) and of the book's own answer to the section's open question
+(:data:`FINDINGS`). Every number from the random initialisations is an
+:class:`~rayint_lib.model.stats.Estimate` with a bootstrap (or Wilson) interval over runs.
+"""
 from __future__ import annotations
 
-from ..model.deep_linear import DeepLinearConfig
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..book.claims import Claim, Finding, registry
+from ..book.plotting import SETTING_COLORS, new_figure
+from ..model import deep_linear as dl
+from ..model.deep_linear import DeepLinearConfig, Task, Trajectory
+from ..model.stats import Estimate, fraction
 
 NOTEBOOK = "04_deep_linear"
 
 
 def validate(singular_values, hidden, eta, init_scale, n_steps, n_runs, seed,
-                      eta_closed_form, aligned_strength, tolerance=0.02, min_ratio=2.0):
-    """Parameters of ``04_deep_linear`` -> :class:`DeepLinearConfig` (raises ValueError)."""
+             eta_closed_form, aligned_strength, tolerance=0.02, min_ratio=2.0):
+    """Parameters of ``04_deep_linear`` -> :class:`DeepLinearConfig` (raises ValueError,
+    memory estimated before any work)."""
     return DeepLinearConfig(singular_values=singular_values, hidden=hidden, eta=eta,
                             init_scale=init_scale, n_steps=n_steps, n_runs=n_runs, seed=seed,
                             eta_closed_form=eta_closed_form, aligned_strength=aligned_strength,
                             tolerance=tolerance, min_ratio=min_ratio)
+
+
+# ------------------------------------------------------------------------------ claims
+
+TYPICAL = ("the paper states what happens in general, not in every run: we read it as "
+           "'in at least 80% of runs' (band from 0.8), so that 20 runs can decide it (the "
+           "Wilson interval of 20/20 is [0.84, 1])")
+
+CLAIMS = registry(
+    Claim("modes_sequential", "Sec. 3.4",
+          "Modes are learned sequentially, starting with the one corresponding to the largest "
+          "singular value", 1.0, "at_least", 0.2, why=TYPICAL),
+    Claim("plateau_per_mode", "Sec. 3.4",
+          "the learning dynamics lead to multiple plateaus, where each plateau corresponds to "
+          "learning of a different mode", 1.0, "at_least", 0.2, why=TYPICAL),
+    Claim("saxe_closed_form", "Sec. 3.4, Saxe et al. Eq. (5)-(6)",
+          "their Equation (5) describing the per-mode dynamics (decoupled start: simulated "
+          "mode strengths follow the closed form)", 0.0, "at_most", 0.02,
+          why="largest deviation |a - a_closed| / s_i; 2% of a mode's strength is below what "
+              "a figure resolves, and the simulation's discretisation error (linear in the "
+              "step size) must fall below it at the small step size"),
+    Claim("low_perf_not_slowing", "Sec. 3.4",
+          "The coupling does not have the property that low performance also slows down "
+          "learning", 0.0, "at_most", 0.5,
+          why="measured as the log-log slope of a mode's learning speed against its own "
+              "performance for 1e-3 <= p <= 0.1: 0 when speed does not depend on performance "
+              "(shallow, 1 - p), 1 when it vanishes with it (on-policy u(1 - u)); the claim "
+              "holds if the slope is nearer 0 than 1"),
+    Claim("remedy", "Sec. 3.4",
+          "an initialization scheme that ensures all variations of the data are preserved "
+          "... leads to symmetry breaking (the plateaus go)", 0.0, "at_most", 0.2,
+          why="fraction of runs with a detected plateau from the norm-preserving start; "
+              "'removes the plateaus' read as in at least 80% of runs, as for the other "
+              "qualitative statements of this section"),
+)
+
+FINDINGS = {f.id: f for f in (
+    Finding("no_negative_interference", "Sec. 3.4",
+            "Do deep linear modes interfere negatively (learning one undoes another), or does "
+            "the larger mode's gradient drown the smaller one? (the paper: 'It is not clear')"),
+)}
+
+
+# -------------------------------------------------------------------------------- runs
+
+@dataclass
+class ChapterRuns:
+    """Everything ``04_deep_linear`` plots and measures."""
+
+    cfg: DeepLinearConfig
+    task: Task
+    closed_form: dict        # {eta: Trajectory} from the decoupled start
+    random: Trajectory       # small random start, per-mode gradients by input direction
+    alone_half_times: np.ndarray   # [R, N] half time of mode i trained with only mode i
+    min_cosine: dict         # {decomposition: [R] min off-diagonal cosine over time}
+    decoupled: Trajectory    # decoupled start at the random start's scale
+    orthogonal: Trajectory   # norm-preserving start (the remedy)
+    shallow: Trajectory      # one-layer network, small random start
+
+
+def _min_off_diagonal(traj) -> np.ndarray:
+    N = traj.s.size
+    if N < 2:
+        return np.full(traj.modes.shape[0], np.nan)
+    off = ~np.eye(N, dtype=bool)
+    return np.nanmin(traj.grad_cos[:, :, off], axis=(1, 2))
+
+
+def run_chapter(cfg: DeepLinearConfig) -> ChapterRuns:
+    """All runs of the chapter, from one ``numpy`` Generator seeded with ``cfg.seed``."""
+    rng = np.random.default_rng(cfg.seed)
+    task = dl.make_task(cfg.s, rng)
+    N = task.s.size
+    cf = dl.closed_form_check(task, cfg, rng)
+    W1, W2 = dl.init_random(rng, cfg.n_runs, cfg.hidden, N, N, cfg.init_scale)
+    rand = dl.train(W1, W2, task, cfg.eta, cfg.n_steps, decomposition="input")
+    min_cos = {"input": _min_off_diagonal(rand)}
+    for dec in ("output", "strength"):
+        other = dl.train(W1, W2, task, cfg.eta, cfg.n_steps, decomposition=dec)
+        min_cos[dec] = _min_off_diagonal(other)
+    alone = np.empty((cfg.n_runs, N))
+    for i in range(N):
+        S = (task.U[:, [i]] * task.s[i]) @ task.V[:, [i]].T
+        solo = dl.train(W1, W2, task, cfg.eta, cfg.n_steps, sigma_yx=S)
+        alone[:, i] = dl.crossing_times(solo.t, solo.performance[:, :, i])
+    dec = dl.train(*dl.init_decoupled_random(task, cfg.n_runs, cfg.hidden, cfg.init_scale, rng),
+                   task, cfg.eta, cfg.n_steps)
+    orth = dl.train(*dl.init_orthogonal(rng, cfg.n_runs, cfg.hidden, N, N), task, cfg.eta,
+                    cfg.n_steps)
+    Ws = cfg.init_scale * rng.standard_normal((cfg.n_runs, N, N))
+    shallow = dl.train_shallow(Ws, task, cfg.eta, cfg.n_steps)
+    return ChapterRuns(cfg=cfg, task=task, closed_form=cf, random=rand, alone_half_times=alone,
+                       min_cosine=min_cos, decoupled=dec, orthogonal=orth, shallow=shallow)
+
+
+# ----------------------------------------------------------------------------- numbers
+
+def _resampled(fn, x, n_boot=2000, seed=0) -> Estimate:
+    """:func:`~rayint_lib.model.stats.bootstrap` over runs (axis 0 of ``x``), vectorised: ``fn``
+    maps a stack of resamples ``[B, runs, ...]`` to ``[B]``. Same resampling indices and
+    percentile interval as ``stats.bootstrap``."""
+    x = np.asarray(x, float)
+    n = x.shape[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN resamples are dropped
+        value = float(fn(x[None])[0])
+        if n < 2:
+            return Estimate(value, np.nan, np.nan, n, "bootstrap")
+        idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+        draws = fn(x[idx])
+    draws = draws[np.isfinite(draws)]
+    if draws.size == 0:
+        return Estimate(value, np.nan, np.nan, n, "bootstrap")
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return Estimate(value, float(low), float(high), n, "bootstrap")
+
+
+def _along(fn):
+    """``fn`` (a numpy reduction) over every axis but the first: ``[B, runs, ...] -> [B]``."""
+    return lambda v: fn(v.reshape(v.shape[0], -1), axis=1)
+
+
+def _slopes(fn):
+    """Pooled per-mode slopes of each resample of :func:`dl.slope_sums` rows, reduced over
+    modes by ``fn``: ``[B, runs, N, 5] -> [B]``."""
+    return lambda v: fn(dl.slope_from_sums(np.moveaxis(v, 0, 1)), axis=1)
+
+
+def _count(plateau_lists) -> np.ndarray:
+    return np.array([len(p) for p in plateau_lists])
+
+
+def summarize(runs: ChapterRuns) -> dict:
+    """The chapter's numbers, by their glued names. Numbers from the random initialisations
+    are :class:`Estimate` s (bootstrap over runs, Wilson for fractions); the closed-form
+    check and the data's correlation are plain floats."""
+    cfg, task, rand = runs.cfg, runs.task, runs.random
+    N = task.s.size
+    errors = {eta: dl.closed_form_error(tr, cfg.aligned_strength)
+              for eta, tr in runs.closed_form.items()}
+    etas = sorted(errors)
+    th = dl.half_times(rand)
+    ordered = np.all(np.diff(th, axis=1) > 0, axis=1) if N > 1 else np.ones(cfg.n_runs, bool)
+    pl = dl.plateaus(rand.t, rand.progress, cfg.tolerance, cfg.min_ratio)
+    n_pl = _count(pl)
+    loss_pl = _count(dl.plateaus(rand.t, rand.loss_progress, cfg.tolerance, cfg.min_ratio))
+    full = [p for p in pl if len(p) == N - 1]
+    durations = (np.array([[b - a for a, b, _ in p] for p in full]) if full and N > 1
+                 else np.empty((0, 0)))
+    regression = dl.max_regression(np.moveaxis(rand.performance, 1, -1)).max(-1)   # [R]
+    alone_dev = np.nanmax(np.abs(runs.alone_half_times / th - 1), axis=1)           # [R]
+    low, mid = dl.rate_at(rand, 0.01), dl.rate_at(rand, 0.5)                        # [R, N]
+    deep_sums, shallow_sums = dl.slope_sums(rand), dl.slope_sums(runs.shallow)
+    norm_ratio = rand.grad_norm[:, 0, 0] / rand.grad_norm[:, 0, -1]
+    out = {
+        "dl_hidden": cfg.hidden, "n_modes": N, "n_plateaus_expected": N - 1,
+        "sigma_xx_error": float(np.abs(task.sigma_xx - np.eye(N)).max()),
+        "saxe_closed_form_max_error": errors[cfg.eta_closed_form],
+        "closed_form_order": dl.convergence_order(errors),
+        "eta_cf_largest": etas[-1], "closed_form_error_largest": errors[etas[-1]],
+        "closed_form_errors": errors,
+        "fraction_ordered": fraction(ordered),
+        "plateaus_per_run_min": _resampled(_along(np.min), n_pl),
+        "plateaus_per_run_max": _resampled(_along(np.max), n_pl),
+        "frac_runs_one_plateau_per_mode": fraction(n_pl == N - 1),
+        "frac_runs_one_loss_plateau_per_mode": fraction(loss_pl == N - 1),
+        "loss_plateaus_per_run_max": _resampled(_along(np.max), loss_pl),
+        "plateau_durations_text": ", ".join(f"{d:.3g}" for d in durations.mean(0))
+        if durations.size else "",
+        **{f"plateau_duration_{k + 1}": _resampled(_along(np.mean), durations[:, k])
+           for k in range(durations.shape[1] if durations.size else 0)},
+        "mode_gradient_cosine_min": _resampled(_along(np.min), runs.min_cosine["input"]),
+        "mode_gradient_cosine_min_output": _resampled(_along(np.min), runs.min_cosine["output"]),
+        "mode_gradient_cosine_max_abs_strength":
+            _resampled(_along(np.max), np.abs(runs.min_cosine["strength"])),
+        "gradient_norm_ratio_start": _resampled(_along(np.median), norm_ratio),
+        "mode_max_regression": _resampled(_along(np.max), regression),
+        "alone_vs_together_max_dev": _resampled(_along(np.max), alone_dev),
+        "rate_low_over_closed_form":
+            _resampled(_along(np.nanmedian), low / dl.deep_rate(0.01, task.s)),
+        "rate_low_over_mid": _resampled(_along(np.nanmedian), low / mid),
+        "rate_low_over_mid_closed_form": float(dl.deep_rate(0.01, 1.0) / dl.deep_rate(0.5, 1.0)),
+        "low_perf_slope_deep": _resampled(_slopes(np.nanmin), deep_sums),
+        "low_perf_slope_deep_max":
+            _resampled(_slopes(np.nanmax), deep_sums),
+        "low_perf_slope_shallow":
+            _resampled(_slopes(lambda x, axis: np.nanmax(np.abs(x), axis=axis)), shallow_sums),
+        "low_perf_slope_closed_form": 1.0,
+    }
+    times = {}
+    for name in ("random", "decoupled", "orthogonal", "shallow"):
+        tr = getattr(runs, name)
+        counts = _count(dl.plateaus(tr.t, tr.progress, cfg.tolerance, cfg.min_ratio))
+        raw = _count(dl.raw_plateaus(tr.t, tr.progress, cfg.tolerance, cfg.min_ratio))
+        times[name] = dl.crossing_times(tr.t, tr.progress, 0.98)
+        out[f"{name}_plateaus_mean"] = _resampled(_along(np.mean), counts)
+        out[f"{name}_raw_plateaus_mean"] = _resampled(_along(np.mean), raw)
+        out[f"{name}_frac_with_plateau"] = fraction(counts > 0)
+        out[f"{name}_frac_with_raw_plateau"] = fraction(raw > 0)
+        out[f"{name}_time_to_98"] = _resampled(_along(np.nanmedian), times[name])
+    out["remedy_speedup"] = _resampled(                      # paired by run index
+        lambda v: np.nanmedian(v[..., 0], axis=1) / np.nanmedian(v[..., 1], axis=1),
+        np.stack([times["random"], times["orthogonal"]], axis=-1))
+    return out
+
+
+def glued(res: dict) -> dict:
+    """The values of :func:`summarize` that the prose reads (everything but dicts)."""
+    return {k: v for k, v in res.items() if not isinstance(v, dict)}
+
+
+def interference_answer(res: dict) -> str:
+    """The book's answer to the open question, in words, from the measured values."""
+    cos, reg, dev = (res["mode_gradient_cosine_min"], res["mode_max_regression"],
+                     res["alone_vs_together_max_dev"])
+    no = cos.low > -0.05 and reg.high < 1e-3 and dev.high < 0.1
+    verdict = "No" if no else "Not ruled out"
+    return (f"{verdict}: smallest cosine between per-mode gradients {cos:.2g}; largest loss of "
+            f"a mode's own progress {reg:.1e} (in units of s_i); each mode alone reaches half "
+            f"strength within {dev.value:.1%} of its time together with the others")
+
+
+# ----------------------------------------------------------------------------- figures
+
+def _colors(n):
+    return [f"C{i}" for i in range(n)]
+
+
+def plot_closed_form(runs: ChapterRuns, res: dict):
+    """Figure 3.4a: closed form against the simulation; error against step size."""
+    cfg, s = runs.cfg, runs.task.s
+    fig, ax = new_figure(2, width=5.2)
+    tr = runs.closed_form[cfg.eta_closed_form]
+    for i, c in enumerate(_colors(s.size)):
+        ax[0, 0].plot(tr.t, tr.strength[0, :, i], color=c, lw=2.5, alpha=0.5,
+                      label=f"simulation, $s_{i + 1}$ = {s[i]:g}")
+        ax[0, 0].plot(tr.t, dl.saxe_mode(tr.t, s[i], cfg.aligned_strength), "k--", lw=1)
+    ax[0, 0].plot([], [], "k--", lw=1, label="closed form")
+    ax[0, 0].set(xlabel="time $t = \\eta \\cdot$ step", ylabel="mode strength $a_i(t)$")
+    ax[0, 0].legend()
+    e = np.array(sorted(res["closed_form_errors"].items()))
+    ax[0, 1].loglog(e[:, 0], e[:, 1], "o-", label="max $|a - a_{closed}| / s$")
+    ax[0, 1].loglog(e[:, 0], e[-1, 1] * e[:, 0] / e[-1, 0], "k:", label="slope 1")
+    ax[0, 1].set(xlabel="step size $\\eta$", ylabel="largest deviation")
+    ax[0, 1].legend()
+    return fig
+
+
+def plot_stages(runs: ChapterRuns):
+    """Figure 3.4b: mean mode performance (run 0's plateaus shaded) and each mode's stage."""
+    cfg, rand, s = runs.cfg, runs.random, runs.task.s
+    fig, ax = new_figure(2, width=5.2)
+    t = rand.t[1:]
+    ax[0, 0].plot(t, rand.progress[:, 1:].T, color="C7", lw=0.8, alpha=0.6)
+    for i, c in enumerate(_colors(s.size)):
+        ax[0, 1].plot(t, rand.performance[:, 1:, i].T, color=c, lw=0.8, alpha=0.5)
+        ax[0, 1].plot([], [], color=c, label=f"mode {i + 1}, $s$ = {s[i]:g}")
+    for a, b, _ in dl.plateaus(rand.t, rand.progress[:1], cfg.tolerance, cfg.min_ratio)[0]:
+        ax[0, 0].axvspan(a, b, color="C1", alpha=0.15)
+    ax[0, 0].plot(t, rand.progress[0, 1:], color="k", lw=1.5,
+                  label="run 0 (shaded: its plateaus)")
+    ax[0, 0].set(xscale="log", xlabel="time $t$", ylabel="mean mode performance",
+                 ylim=(-0.02, 1.02))
+    ax[0, 0].legend(loc="upper left")
+    ax[0, 1].set(xscale="log", xlabel="time $t$", ylabel="mode performance $p_i = a_i / s_i$",
+                 ylim=(-0.05, 1.05))
+    ax[0, 1].legend(loc="upper left")
+    return fig
+
+
+def plot_plateau_lengths(runs: ChapterRuns):
+    """Figure 3.4c: half times against 1/s_i, plateau durations against s."""
+    cfg, rand, s = runs.cfg, runs.random, runs.task.s
+    N, R = s.size, rand.modes.shape[0]
+    th = dl.half_times(rand)
+    fig, ax = new_figure(2, width=5.2)
+    for i, c in enumerate(_colors(N)):
+        ax[0, 0].scatter(np.full(R, 1 / s[i]), th[:, i], color=c, s=14, alpha=0.6)
+    ss = np.geomspace(s.min(), s.max(), 50)
+    a0 = np.median(np.abs(rand.strength[:, 0]))
+    ax[0, 0].plot(1 / ss, dl.saxe_half_time(ss, a0), "k--", lw=1,
+                  label=f"closed form, $a_0$ = {a0:.1e}")
+    ax[0, 0].set(xscale="log", yscale="log", xlabel="$1 / s_i$", ylabel="half time of mode $i$")
+    ax[0, 0].legend()
+    pl = dl.plateaus(rand.t, rand.progress, cfg.tolerance, cfg.min_ratio)
+    full = [p for p in pl if len(p) == N - 1]
+    for k in range(N - 1):
+        d = [p[k][1] - p[k][0] for p in full]
+        ax[0, 1].scatter(np.full(len(d), s[k + 1]), d, color=f"C{k + 1}", s=14, alpha=0.6)
+    ax[0, 1].set(xscale="log", yscale="log", ylabel="plateau duration (time)",
+                 xlabel="singular value of the mode learned after the plateau")
+    return fig
+
+
+def plot_cosines(runs: ChapterRuns):
+    """Figure 3.4d: cosines and norms of the per-mode gradients (split by input direction)."""
+    rand, N = runs.random, runs.task.s.size
+    t = rand.t[1:]
+    fig, ax = new_figure(2, width=5.2)
+    pairs = [(i, j) for i in range(N) for j in range(i + 1, N)]
+    for k, (i, j) in enumerate(pairs):
+        ax[0, 0].plot(t, rand.grad_cos[:, 1:, i, j].T, color=f"C{k + 3}", lw=0.6, alpha=0.5)
+        ax[0, 0].plot([], [], color=f"C{k + 3}", label=f"modes {i + 1}, {j + 1}")
+    ax[0, 0].axhline(0, color="k", lw=0.8)
+    off = ~np.eye(N, dtype=bool)
+    lim = max(0.005, 1.2 * np.nanmax(np.abs(rand.grad_cos[:, 1:][:, :, off]))) if N > 1 else 1
+    ax[0, 0].set(xscale="log", xlabel="time $t$", ylabel="cosine of per-mode gradients",
+                 ylim=(-lim, lim))
+    ax[0, 0].legend()
+    for i, c in enumerate(_colors(N)):
+        ax[0, 1].plot(t, rand.grad_norm[:, 1:, i].T, color=c, lw=0.6, alpha=0.5)
+        ax[0, 1].plot([], [], color=c, label=f"mode {i + 1}")
+    ax[0, 1].set(xscale="log", yscale="log", xlabel="time $t$",
+                 ylabel="norm of per-mode gradient")
+    ax[0, 1].legend()
+    return fig
+
+
+def plot_coupling(runs: ChapterRuns):
+    """Figure 3.4e: learning speed of each mode against its own performance (Fig. 6's f)."""
+    s = runs.task.s
+    pp = np.geomspace(1e-4, 0.999, 200)
+    fig, ax = new_figure(2, width=5.2)
+    p_sim, dp_sim = dl.rates(runs.random)
+    for i, c in enumerate(_colors(s.size)):
+        m = p_sim[..., i] > 1e-4
+        ax[0, 0].scatter(p_sim[..., i][m][::7], dp_sim[..., i][m][::7], s=2, color=c, alpha=0.3)
+        ax[0, 0].plot(pp, dl.deep_rate(pp, s[i]), "--", color=c, lw=1,
+                      label=f"deep, $s$ = {s[i]:g}")
+    ax[0, 0].plot(pp, dl.shallow_rate(pp, 1.0), "k:", lw=1.5, label="shallow, any $s$")
+    ax[0, 0].set(xscale="log", yscale="log", xlabel="mode performance $p$",
+                 ylabel="learning speed $dp/dt$", ylim=(1e-5, 5))
+    ax[0, 0].legend(loc="lower right")
+    ax[0, 1].plot(pp, pp * (1 - pp) / 0.25, color=SETTING_COLORS["on_policy"],
+                  label="deep: $p(1-p)$ (= on-policy $u(1-u)$)")
+    ax[0, 1].plot(pp, 1 - pp, color=SETTING_COLORS["supervised"],
+                  label="shallow: $1-p$ (= supervised $1-u$)")
+    ax[0, 1].set(xlabel="mode performance $p$", ylabel="speed, normalised to its maximum")
+    ax[0, 1].legend()
+    return fig
+
+
+STARTS = {"random": "small random", "decoupled": "decoupled, small",
+          "orthogonal": "norm-preserving", "shallow": "shallow"}
+
+
+def plot_remedy(runs: ChapterRuns):
+    """Figure 3.4f: learning curves of every run from the four starts."""
+    fig, ax = new_figure(4, width=3.3, height=3.2, sharey=True)
+    for k, (name, title) in enumerate(STARTS.items()):
+        tr = getattr(runs, name)
+        ax[0, k].plot(tr.t[1:], tr.progress[:, 1:].T, lw=0.8, alpha=0.5,
+                      color="C3" if name != "shallow" else "C8")
+        ax[0, k].set(xscale="log", xlabel="time $t$", title=title)
+    ax[0, 0].set_ylabel("mean mode performance")
+    return fig

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import check_float, check_int
+from .config import check_float, check_int, check_list, check_memory
 from .plateaus import find_plateaus
-
 
 # --------------------------------------------------------------------------- parameters
 
@@ -45,14 +44,12 @@ class DeepLinearConfig:
     min_ratio: float = 2.0       # plateau detector: t_b / t_a at least
 
     def __post_init__(self):
-        s = self.singular_values
-        if not isinstance(s, (list, tuple)) or len(s) < 1:
-            raise ValueError(f"singular_values must be a non-empty list of numbers; got {s!r}")
-        for i, v in enumerate(s):
-            check_float(f"singular_values[{i}]", v, 0, 10.0, low_open=True)
-        if list(s) != sorted(s, reverse=True) or len(set(s)) != len(s):
-            raise ValueError(f"singular_values must be distinct and in decreasing order; got {list(s)}")
-        object.__setattr__(self, "singular_values", tuple(float(v) for v in s))
+        s = check_list("singular_values", self.singular_values, check_float, low=0, high=10.0,
+                       low_open=True)
+        if s != sorted(s, reverse=True) or len(set(s)) != len(s):
+            raise ValueError("singular_values must be distinct and in decreasing order; "
+                             f"got {s}")
+        object.__setattr__(self, "singular_values", tuple(s))
         check_int("hidden", self.hidden, len(s), 512)
         check_float("eta", self.eta, 0, 1.0 / max(s), low_open=True, high_open=True)
         check_float("init_scale", self.init_scale, 0, 1.0, low_open=True)
@@ -60,9 +57,25 @@ class DeepLinearConfig:
         check_int("n_runs", self.n_runs, 1, 10_000)
         check_int("seed", self.seed, 0)
         check_float("eta_closed_form", self.eta_closed_form, 0, self.eta, low_open=True)
-        check_float("aligned_strength", self.aligned_strength, 0, min(s), low_open=True, high_open=True)
+        check_float("aligned_strength", self.aligned_strength, 0, min(s), low_open=True,
+                    high_open=True)
         check_float("tolerance", self.tolerance, 0, 0.5, low_open=True, high_open=True)
         check_float("min_ratio", self.min_ratio, 1.0, None, low_open=True)
+        check_memory(f"n_runs={self.n_runs}, n_steps={self.n_steps}, "
+                     f"singular_values ({len(s)} modes)", self.memory_bytes(),
+                     "runs x steps x (modes^2 x 10 + modes x 2 + 8) x 8 bytes: the recorded "
+                     "trajectories of the chapter, gradient cosines included, plus the "
+                     "closed-form runs")
+
+    def memory_bytes(self) -> int:
+        """Bytes the chapter's runs keep at once (:func:`train` records ``[runs, steps + 1,
+        modes, modes]`` per trajectory: the random start with its gradient cosines and a
+        second decomposition, the decoupled, orthogonal and shallow starts, one solo run),
+        plus the three closed-form runs at the small step sizes."""
+        N, T = len(self.singular_values), self.n_steps + 1
+        per_step = 10 * N * N + 2 * N + 8
+        closed = 1.75 * self.t_max / self.eta_closed_form * (N * N + 1)
+        return int(8 * (self.n_runs * T * per_step + closed))
 
     @property
     def s(self) -> np.ndarray:
@@ -128,7 +141,8 @@ def saxe_mode(t, s, a0):
     Decoupled, balanced initialisation with ``Sigma_xx = I``, ``tau = 1``, ``t = eta * step``.
     Broadcasts over ``t``, ``s`` and ``a0``; overflow-safe for large ``s t``.
     """
-    t, s, a0 = np.broadcast_arrays(np.asarray(t, float), np.asarray(s, float), np.asarray(a0, float))
+    t, s, a0 = np.broadcast_arrays(np.asarray(t, float), np.asarray(s, float),
+                                   np.asarray(a0, float))
     e = np.exp(-2 * s * t)
     return s / (1.0 + (s / a0 - 1.0) * e)
 
@@ -140,7 +154,8 @@ def saxe_half_time(s, a0):
 
 
 def deep_rate(p, s):
-    """Learning speed of a mode against its own performance, deep (closed form): ``dp/dt = 2 s p (1 - p)``.
+    """Learning speed of a mode against its own performance, deep (closed form):
+    ``dp/dt = 2 s p (1 - p)``.
 
     The per-mode analogue of ``f(J)`` (Sec. 3.1): the same ``u (1 - u)`` shape as on-policy
     REINFORCE, vanishing at ``p = 0``.
@@ -150,7 +165,8 @@ def deep_rate(p, s):
 
 
 def shallow_rate(p, s):
-    """Shallow network ``W <- W + eta (Sigma_yx - W)``: ``dp/dt = 1 - p`` (the supervised ``1 - u`` shape)."""
+    """Shallow network ``W <- W + eta (Sigma_yx - W)``: ``dp/dt = 1 - p`` (the supervised
+    ``1 - u`` shape)."""
     p = np.asarray(p, float)
     return np.ones_like(np.asarray(s, float)) * (1 - p)
 
@@ -158,7 +174,9 @@ def shallow_rate(p, s):
 # ---------------------------------------------------------------------- initialisations
 
 def init_random(rng, n_runs, hidden, n_in, n_out, scale):
-    """Small random weights: every entry ``N(0, scale^2)``. Returns ``W1 [R,h,in], W2 [R,out,h]``."""
+    """Small random weights: every entry ``N(0, scale^2)``.
+
+    Returns ``W1 [R,h,in], W2 [R,out,h]``."""
     W1 = scale * rng.standard_normal((n_runs, hidden, n_in))
     W2 = scale * rng.standard_normal((n_runs, n_out, hidden))
     return W1, W2
@@ -170,10 +188,10 @@ def init_aligned(task, hidden, a0, rng):
     ``O`` has orthonormal columns (hidden x modes). One run (leading axis of size 1).
     """
     n = task.s.size
-    O = random_orthogonal(rng, hidden)[:, :n]
+    Q = random_orthogonal(rng, hidden)[:, :n]
     r = np.sqrt(np.broadcast_to(np.asarray(a0, float), (n,)))
-    W1 = (O * r) @ task.V.T
-    W2 = (task.U * r) @ O.T
+    W1 = (Q * r) @ task.V.T
+    W2 = (task.U * r) @ Q.T
     return W1[None], W2[None]
 
 
@@ -248,31 +266,33 @@ def mode_gradients(W1, W2, task_or_corr, decomposition="input"):
     """
     U, s, V, S = _corr(task_or_corr)
     E = S - W2 @ W1                                        # [R, out, in]
+    W2T = W2.transpose(0, 2, 1)                            # [R, h, out]
     if decomposition == "input":
         Ev = E @ V                                          # [R, out, N]: E v_i
-        W1v = W1 @ V                                        # [R, h, N]
-        g1 = -np.einsum("roh,roi,ji->rihj", W2, Ev, V)      # -W2^T E v_i v_i^T
-        g2 = -np.einsum("roi,rhi->riho", Ev, W1v)           # -(E v_i)(W1 v_i)^T, as [h, out]
+        left = (W2T @ Ev).transpose(0, 2, 1)                # [R, N, h]: W2^T E v_i
+        g1 = -left[..., None] * V.T[None, :, None, :]       # -W2^T E v_i v_i^T
+        g2 = -(W1 @ V).transpose(0, 2, 1)[..., None] * Ev.transpose(0, 2, 1)[:, :, None, :]
     elif decomposition == "output":
-        uE = np.einsum("oi,roj->rij", U, E)                 # [R, N, in]: u_i^T E
-        W2u = np.einsum("roh,oi->rhi", W2, U)               # [R, h, N]: W2^T u_i
-        g1 = -np.einsum("rhi,rij->rihj", W2u, uE)           # -W2^T u_i u_i^T E
-        g2 = -np.einsum("oi,rij,rhj->riho", U, uE, W1)      # -u_i u_i^T E W1^T, as [h, out]
+        uE = U.T @ E                                        # [R, N, in]: u_i^T E
+        g1 = -(W2T @ U).transpose(0, 2, 1)[..., None] * uE[:, :, None, :]
+        g2 = -(uE @ W1.transpose(0, 2, 1))[..., None] * U.T[None, :, None, :]
     elif decomposition == "strength":
-        a = np.einsum("oi,roh,rhj,ji->ri", U, W2, W1, V)
-        err = (s - a)                                       # [R, N]
-        g1 = -np.einsum("ri,rhi,ji->rihj", err, np.einsum("roh,oi->rhi", W2, U), V)
-        g2 = -np.einsum("ri,rhi,oi->riho", err, W1 @ V, U)
+        W2u, W1v = W2T @ U, W1 @ V                          # [R, h, N] each
+        err = (s - (W2u * W1v).sum(1))[:, None, :]          # s_i - a_i, [R, 1, N]
+        g1 = -(err * W2u).transpose(0, 2, 1)[..., None] * V.T[None, :, None, :]
+        g2 = -(err * W1v).transpose(0, 2, 1)[..., None] * U.T[None, :, None, :]
     else:
-        raise ValueError(f"decomposition must be 'input', 'output' or 'strength'; got {decomposition!r}")
+        raise ValueError("decomposition must be 'input', 'output' or 'strength'; "
+                         f"got {decomposition!r}")
     R, N = g1.shape[:2]
     return np.concatenate([g1.reshape(R, N, -1), g2.reshape(R, N, -1)], axis=-1)
 
 
 def gradient_cosines(G):
-    """Cosines between per-mode gradient components ``G [R, N, P]`` -> ``[R, N, N]``, norms ``[R, N]``."""
-    norm = np.linalg.norm(G, axis=-1)
-    gram = G @ np.swapaxes(G, -1, -2)
+    """Cosines between per-mode gradient components ``G [R, N, P]`` -> ``[R, N, N]``, and
+    their norms ``[R, N]``."""
+    gram = G @ G.transpose(0, 2, 1)
+    norm = np.sqrt(np.einsum("rii->ri", gram))
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = gram / (norm[..., :, None] * norm[..., None, :])
     return cos, norm
@@ -300,40 +320,37 @@ def train(W1, W2, task, eta, n_steps, decomposition=None, sigma_yx=None):
     W1, W2 = W1.copy(), W2.copy()
     R = W1.shape[0]
     N = task.s.size
-    modes = np.empty((R, n_steps + 1, N, N))
-    loss = np.empty((R, n_steps + 1))
+    W = np.empty((R, n_steps + 1) + S.shape)
     gcos = np.empty((R, n_steps + 1, N, N)) if decomposition else None
     gnorm = np.empty((R, n_steps + 1, N)) if decomposition else None
-    UT, V = task.U.T, task.V
     for k in range(n_steps + 1):
-        W = W2 @ W1
-        modes[:, k] = UT @ W @ V
-        loss[:, k] = 0.5 * (syy - 2 * np.einsum("roi,oi->r", W, S)
-                            + np.einsum("roi,ij,roj->r", W, Sxx, W))
+        Wk = W[:, k] = W2 @ W1
         if decomposition:
             gcos[:, k], gnorm[:, k] = gradient_cosines(mode_gradients(W1, W2, corr, decomposition))
         if k == n_steps:
             break
-        E = S - W @ Sxx
-        W1, W2 = W1 + eta * np.swapaxes(W2, -1, -2) @ E, W2 + eta * E @ np.swapaxes(W1, -1, -2)
-    return Trajectory(t=eta * np.arange(n_steps + 1), modes=modes, loss=loss, s=task.s,
-                      grad_cos=gcos, grad_norm=gnorm)
+        E = S - Wk @ Sxx
+        W1, W2 = W1 + eta * W2.transpose(0, 2, 1) @ E, W2 + eta * E @ W1.transpose(0, 2, 1)
+    return Trajectory(t=eta * np.arange(n_steps + 1), modes=task.U.T @ W @ task.V,
+                      loss=_loss(W, S, Sxx, syy), s=task.s, grad_cos=gcos, grad_norm=gnorm)
+
+
+def _loss(W, S, Sxx, syy):
+    """``L = (tr Syy - 2 tr(W^T Syx) + tr(W Sxx W^T)) / 2`` for every recorded
+    ``W [..., out, in]``."""
+    return 0.5 * (syy - 2 * np.einsum("...oi,oi->...", W, S)
+                  + np.einsum("...oi,ij,...oj->...", W, Sxx, W, optimize=True))
 
 
 def train_shallow(W, task, eta, n_steps):
     """Full-batch gradient descent of the one-layer network ``y = W x``."""
     S, Sxx, syy = task.sigma_yx, task.sigma_xx, np.trace(task.sigma_yy)
-    W = W.copy()
-    R, N = W.shape[0], task.s.size
-    modes = np.empty((R, n_steps + 1, N, N))
-    loss = np.empty((R, n_steps + 1))
-    for k in range(n_steps + 1):
-        modes[:, k] = task.U.T @ W @ task.V
-        loss[:, k] = 0.5 * (syy - 2 * np.einsum("roi,oi->r", W, S)
-                            + np.einsum("roi,ij,roj->r", W, Sxx, W))
-        if k < n_steps:
-            W = W + eta * (S - W @ Sxx)
-    return Trajectory(t=eta * np.arange(n_steps + 1), modes=modes, loss=loss, s=task.s)
+    Ws = np.empty((W.shape[0], n_steps + 1) + S.shape)
+    Ws[:, 0] = W
+    for k in range(n_steps):
+        Ws[:, k + 1] = Ws[:, k] + eta * (S - Ws[:, k] @ Sxx)
+    return Trajectory(t=eta * np.arange(n_steps + 1), modes=task.U.T @ Ws @ task.V,
+                      loss=_loss(Ws, S, Sxx, syy), s=task.s)
 
 
 # ---------------------------------------------------------------------------- measures
@@ -345,7 +362,8 @@ def closed_form_error(traj, a0):
 
 
 def crossing_times(t, p, level=0.5):
-    """First time each curve ``p [..., T+1]`` reaches ``level`` (NaN if never), linear interpolation."""
+    """First time each curve ``p [..., T+1]`` reaches ``level`` (NaN if never), linearly
+    interpolated."""
     p = np.asarray(p, float)
     above = p >= level
     hit = above.any(-1)
@@ -379,23 +397,27 @@ def plateaus(t, y, tolerance=0.02, min_ratio=2.0):
 
 
 def raw_plateaus(t, y, tolerance=0.02, min_ratio=2.0):
-    """:func:`plateaus.find_plateaus` on each run of ``y [R, T+1]`` as it is (no normalisation, no skip)."""
+    """:func:`plateaus.find_plateaus` on each run of ``y [R, T+1]`` as it is (no
+    normalisation, no skip)."""
     return [find_plateaus(t, yr, tolerance, min_ratio) for yr in np.atleast_2d(y)]
 
 
 def max_regression(p):
-    """Largest drop of each curve below its running maximum: ``max_t (max_{t'<=t} p - p(t))``, ``[...]``."""
+    """Largest drop of each curve below its running maximum:
+    ``max_t (max_{t'<=t} p - p(t))``, ``[...]``."""
     return np.max(np.maximum.accumulate(p, axis=-1) - p, axis=-1)
 
 
 def rates(traj):
-    """Per-mode performance ``p`` and its speed ``dp/dt`` (forward differences), ``[R, T, N]`` each."""
+    """Per-mode performance ``p`` and its speed ``dp/dt`` (forward differences), ``[R, T, N]``
+    each."""
     p = traj.performance
     return p[:, :-1], np.diff(p, axis=1) / np.diff(traj.t)[None, :, None]
 
 
 def rate_at(traj, level):
-    """``dp/dt`` of each mode of each run when ``p`` first reaches ``level``, ``[R, N]`` (NaN if never)."""
+    """``dp/dt`` of each mode of each run when ``p`` first reaches ``level``, ``[R, N]`` (NaN
+    if never)."""
     p, dp = rates(traj)
     above = p >= level
     k = above.argmax(1)                                   # [R, N]
@@ -406,7 +428,8 @@ def rate_at(traj, level):
 # ------------------------------------------------------------------------- the chapter
 
 def closed_form_check(task, cfg: DeepLinearConfig, rng, etas=None):
-    """Decoupled start (``a0 = cfg.aligned_strength``) trained up to ``cfg.t_max`` at each step size.
+    """Decoupled start (``a0 = cfg.aligned_strength``) trained up to ``cfg.t_max`` at each step
+    size.
 
     Returns ``{eta: Trajectory}`` (default step sizes ``4, 2, 1`` times ``eta_closed_form``).
     """
@@ -421,112 +444,37 @@ def convergence_order(errors):
     return float(np.polyfit(np.log(e[:, 0]), np.log(e[:, 1]), 1)[0])
 
 
-@dataclass
-class ChapterRuns:
-    """Everything ``04_deep_linear`` plots and measures."""
-
-    cfg: DeepLinearConfig
-    task: Task
-    closed_form: dict        # {eta: Trajectory} from the decoupled start
-    random: Trajectory       # small random start, per-mode gradients by input direction
-    alone_half_times: np.ndarray   # [R, N] half time of mode i trained on Sigma_yx with only mode i
-    min_cosine: dict         # {decomposition: min off-diagonal cosine over runs and time}
-    decoupled: Trajectory    # decoupled start at the random start's scale
-    orthogonal: Trajectory   # norm-preserving start (the remedy)
-    shallow: Trajectory      # one-layer network, small random start
-
-
-def run_chapter(cfg: DeepLinearConfig) -> ChapterRuns:
-    """All runs of the chapter, from one ``numpy`` Generator seeded with ``cfg.seed``."""
-    rng = np.random.default_rng(cfg.seed)
-    task = make_task(cfg.s, rng)
-    N = task.s.size
-    cf = closed_form_check(task, cfg, rng)
-    W1, W2 = init_random(rng, cfg.n_runs, cfg.hidden, N, N, cfg.init_scale)
-    rand = train(W1, W2, task, cfg.eta, cfg.n_steps, decomposition="input")
-    off = ~np.eye(N, dtype=bool)
-    min_cos = {"input": float(np.nanmin(rand.grad_cos[:, :, off])) if N > 1 else np.nan}
-    for dec in ("output", "strength"):
-        other = train(W1, W2, task, cfg.eta, cfg.n_steps, decomposition=dec)
-        min_cos[dec] = float(np.nanmin(other.grad_cos[:, :, off])) if N > 1 else np.nan
-    alone = np.empty((cfg.n_runs, N))
-    for i in range(N):
-        S = (task.U[:, [i]] * task.s[i]) @ task.V[:, [i]].T
-        solo = train(W1, W2, task, cfg.eta, cfg.n_steps, sigma_yx=S)
-        alone[:, i] = crossing_times(solo.t, solo.performance[:, :, i])
-    dec = train(*init_decoupled_random(task, cfg.n_runs, cfg.hidden, cfg.init_scale, rng),
-                task, cfg.eta, cfg.n_steps)
-    orth = train(*init_orthogonal(rng, cfg.n_runs, cfg.hidden, N, N), task, cfg.eta, cfg.n_steps)
-    Ws = cfg.init_scale * rng.standard_normal((cfg.n_runs, N, N))
-    shallow = train_shallow(Ws, task, cfg.eta, cfg.n_steps)
-    return ChapterRuns(cfg=cfg, task=task, closed_form=cf, random=rand, alone_half_times=alone,
-                       min_cosine=min_cos, decoupled=dec, orthogonal=orth, shallow=shallow)
-
-
 def half_times(traj, level=0.5):
     """Time at which each mode of each run reaches ``level`` of its strength, ``[R, N]``."""
     return crossing_times(traj.t, np.moveaxis(traj.performance, 1, -1), level)
 
 
+def slope_sums(traj, lo=1e-3, hi=1e-1):
+    """Per run and mode, the sums that a least-squares line of ``log(dp/dt)`` against
+    ``log p`` needs (``n, sum x, sum y, sum x^2, sum x y`` over ``lo <= p <= hi``),
+    ``[R, N, 5]``: pooled fits over any resample of runs are sums of these rows."""
+    p, dp = rates(traj)
+    m = (p >= lo) & (p <= hi) & (dp > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(m, np.log(np.where(m, p, 1.0)), 0.0)
+        y = np.where(m, np.log(np.where(m, dp, 1.0)), 0.0)
+    return np.stack([m.sum(1), x.sum(1), y.sum(1), (x * x).sum(1), (x * y).sum(1)], axis=-1)
+
+
+def slope_from_sums(sums):
+    """Pooled least-squares slopes per mode from :func:`slope_sums` rows ``[R, N, 5]`` -> ``[N]``
+    (NaN for a mode with fewer than 3 points)."""
+    n, sx, sy, sxx, sxy = np.moveaxis(np.asarray(sums, float).sum(0), -1, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (n * sxy - sx * sy) / (n * sxx - sx * sx)
+    return np.where(n > 2, slope, np.nan)
+
+
 def low_performance_slope(traj, lo=1e-3, hi=1e-1):
-    """Per mode, the slope of ``log(dp/dt)`` against ``log p`` for ``lo <= p <= hi`` (all runs pooled).
+    """Per mode, the slope of ``log(dp/dt)`` against ``log p`` for ``lo <= p <= hi`` (all runs
+    pooled), ``[N]``.
 
     1 means the learning speed vanishes linearly as the mode's performance goes to 0 (the
     deep closed form, ``2 s p (1 - p)``); 0 means it does not depend on it (shallow, ``1 - p``).
     """
-    p, dp = rates(traj)
-    out = []
-    for i in range(p.shape[-1]):
-        x, y = p[..., i].ravel(), dp[..., i].ravel()
-        m = (x >= lo) & (x <= hi) & (y > 0)
-        out.append(np.polyfit(np.log(x[m]), np.log(y[m]), 1)[0] if m.sum() > 2 else np.nan)
-    return np.array(out)
-
-
-def summarize(runs: ChapterRuns) -> dict:
-    """The chapter's numbers (glued by the notebook), from :func:`run_chapter`'s runs."""
-    cfg, task, rand = runs.cfg, runs.task, runs.random
-    N = task.s.size
-    errors = {eta: closed_form_error(tr, cfg.aligned_strength) for eta, tr in runs.closed_form.items()}
-    th = half_times(rand)
-    ordered = np.all(np.diff(th, axis=1) > 0, axis=1) if N > 1 else np.ones(cfg.n_runs, bool)
-    pl = plateaus(rand.t, rand.progress, cfg.tolerance, cfg.min_ratio)
-    n_pl = np.array([len(p) for p in pl])
-    full = [p for p in pl if len(p) == N - 1]
-    durations = np.array([[b - a for a, b, _ in p] for p in full]) if full and N > 1 else np.empty((0, 0))
-    dp_low = rate_at(rand, 0.01)
-    dp_mid = rate_at(rand, 0.5)
-    slope_sim = low_performance_slope(rand)
-    slope_shallow = low_performance_slope(runs.shallow)
-    out = {
-        "sigma_xx_error": float(np.abs(task.sigma_xx - np.eye(N)).max()),
-        "saxe_closed_form_max_error": errors[cfg.eta_closed_form],
-        "closed_form_errors": {float(k): float(v) for k, v in errors.items()},
-        "closed_form_order": convergence_order(errors),
-        "fraction_ordered": float(ordered.mean()),
-        "plateaus_per_run_min": int(n_pl.min()),
-        "plateaus_per_run_max": int(n_pl.max()),
-        "loss_plateaus_per_run_max": int(max(len(p) for p in plateaus(rand.t, rand.loss_progress, cfg.tolerance, cfg.min_ratio))),
-        "plateau_durations_mean": durations.mean(0).tolist() if durations.size else [],
-        "half_times_median": np.nanmedian(th, 0).tolist(),
-        "half_times_closed_form": saxe_half_time(task.s, np.median(np.abs(rand.strength[:, 0]), 0)).tolist(),
-        "mode_gradient_cosine_min": runs.min_cosine["input"],
-        "mode_gradient_cosine_min_output": runs.min_cosine["output"],
-        "mode_gradient_cosine_max_abs_strength": abs(runs.min_cosine["strength"]),
-        "gradient_norm_ratio_start": float(np.median(rand.grad_norm[:, 0, 0] / rand.grad_norm[:, 0, -1])),
-        "mode_max_regression": float(max_regression(np.moveaxis(rand.performance, 1, -1)).max()),
-        "alone_vs_together_max_dev": float(np.nanmax(np.abs(runs.alone_half_times / th - 1))),
-        "rate_low_over_closed_form": float(np.nanmedian(dp_low / deep_rate(0.01, task.s))),
-        "rate_low_over_mid": float(np.nanmedian(dp_low / dp_mid)),
-        "low_perf_slope_deep": float(np.nanmin(slope_sim)),
-        "low_perf_slope_deep_max": float(np.nanmax(slope_sim)),
-        "low_perf_slope_shallow": float(np.nanmax(np.abs(slope_shallow))),
-    }
-    for name in ("random", "decoupled", "orthogonal", "shallow"):
-        tr = getattr(runs, name)
-        counts = [len(p) for p in plateaus(tr.t, tr.progress, cfg.tolerance, cfg.min_ratio)]
-        out[f"{name}_plateaus_mean"] = float(np.mean(counts))
-        out[f"{name}_raw_plateaus_mean"] = float(np.mean([len(p) for p in raw_plateaus(tr.t, tr.progress, cfg.tolerance, cfg.min_ratio)]))
-        out[f"{name}_time_to_98"] = float(np.nanmedian(crossing_times(tr.t, tr.progress, 0.98)))
-    out["remedy_speedup"] = out["random_time_to_98"] / out["orthogonal_time_to_98"]
-    return out
+    return slope_from_sums(slope_sums(traj, lo, hi))

@@ -1,23 +1,557 @@
-"""Chapter 02_factored_objectives: factored objectives (Sec. 3.1, Fig. 6)."""
+"""Chapter 02_factored_objectives: factored objectives (Sec. 3.1, Fig. 6) and the statements
+of Sec. 3.2 that the factored model decides (saddle counts, plateaus and WTA regions for
+K > 2, basins beyond the WTA regions).
+
+Everything the notebook shows is computed here from :mod:`rayint_lib.model.factored`; the
+notebook glues the numbers and scores :data:`CLAIMS`.
+"""
 from __future__ import annotations
 
-from ..model.config import check_float, check_int, check_list
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from ..book.claims import Claim, Finding, registry
+from ..book.plotting import SETTING_COLORS, new_figure
+from ..model import dynamics, stats
+from ..model import factored as F
+from ..model.bandit import softmax
+from ..model.config import check_float, check_int, check_list, check_memory, check_time
+from ..model.updates import logit_directions
 
 NOTEBOOK = "02_factored_objectives"
 
+FLOW_GRID = 161          # cells per side of the flow panels (Fig. 3.1a)
+CHECK_GRID = 60          # points per side of the Eqs. (1)-(3) comparison
+MAP_GRID = 99            # points per side of the grad-v map (Fig. 3.1c)
+WTA_GRID = 400           # cells per side of the WTA-area quadrature (rho sweep)
+GRAD_V_XIS = (0.01, 0.05, 0.1)   # "near the saddle": the distances tried for grad v
+MIX_COLOR = "#ff7f0e"
 
-def validate(mix_fraction=0.1, n_actions=2, powers=(1.0, 2.0, 3.0), rho=-0.5,
-                                 xi=0.01, bandit_actions=(3, 5, 10), skews=(0.0, 1.0, 3.0),
-                                 t_max=1e4, seed=0):
-    """Parameters of ``02_factored_objectives`` (Sec. 3.1, Fig. 6); returns them as a dict."""
-    return {
+
+def validate(mix_fraction=0.1, n_actions=2, powers=(1.0, 2.0, 3.0), rho=-0.5, xi=0.01,
+             bandit_actions=(3, 5, 10), skews=(0.0, 1.0, 3.0), t_max=1e4,
+             rhos=(-0.9, -0.5, -0.2, -0.05, 0.0, 0.2, 0.5, 0.9), K_values=(2, 3, 4, 5, 6),
+             n_starts=1000, basin_K=(2, 3), basin_eps=0.1, seed=0):
+    """Parameters of ``02_factored_objectives`` (Sec. 3.1, 3.2, Fig. 6); returns them as a
+    dict, after estimating the memory of the grids and samples."""
+    P = {
         "mix_fraction": check_float("mix_fraction", mix_fraction, 0, 1, low_open=True),
         "n_actions": check_int("n_actions", n_actions, 2, 1000),
         "powers": check_list("powers", powers, check_float, low=1, high=10),
         "rho": check_float("rho", rho, -1, 1, low_open=True, high_open=True),
         "xi": check_float("xi", xi, 0, 0.25, low_open=True),
-        "bandit_actions": check_list("bandit_actions", bandit_actions, check_int, low=2, high=100),
+        "bandit_actions": check_list("bandit_actions", bandit_actions, check_int, low=2,
+                                     high=100),
         "skews": check_list("skews", skews, check_float, low=0, high=10),
         "t_max": check_float("t_max", t_max, 10, 1e7),
+        "rhos": check_list("rhos", rhos, check_float, low=-1, high=1, low_open=True,
+                           high_open=True),
+        "K_values": check_list("K_values", K_values, check_int, low=2, high=8),
+        "n_starts": check_int("n_starts", n_starts, 10, 10**6),
+        "basin_K": check_list("basin_K", basin_K, check_int, low=2, high=8),
+        "basin_eps": check_float("basin_eps", basin_eps, 0, 1, low_open=True),
         "seed": check_int("seed", seed, 0),
     }
+    if len(set(P["K_values"])) < 2:
+        raise ValueError(f"K_values needs at least two different K to fit a growth; got "
+                         f"{P['K_values']!r}")
+    n_max, K_max, B_max = max(P["bandit_actions"]), max(P["K_values"]), max(P["basin_K"])
+    check_memory("bandit_actions", 12 * MAP_GRID**2 * 2 * n_max * 8,
+                 f"{MAP_GRID}^2 grid x 2 contexts x n actions x 8 bytes, 12 arrays")
+    check_memory("K_values", 12 * 3**K_max * K_max * 8,
+                 "3^K directions around a fixed point x K x 8 bytes, 12 arrays")
+    check_memory("n_starts, basin_K", 40 * P["n_starts"] * B_max * 8,
+                 "starts x K x 8 bytes, 40 arrays of the orbit integrator")
+    check_time("n_starts, basin_K", P["n_starts"] * sum(k * k for k in P["basin_K"]) * 1e-3,
+               "about 1 ms per start and K^2, measured for K = 2, 3")
+    check_time("K_values", sum(2**K * K * K * 3**K for K in P["K_values"]) * 2e-7,
+               "fixed points x saddle pairs x 3^K directions")
+    return P
+
+
+# --- Figure 6: the coupling functions ----------------------------------------------------
+
+def couplings(P):
+    """The coupling functions of Fig. 6 and the family ``u^p (1 - u)``: ``{name: Coupling}``."""
+    out = {"on_policy": F.coupling("on_policy"), "supervised": F.coupling("supervised"),
+           "mixture": F.coupling("mixture", alpha=P["mix_fraction"], n_actions=P["n_actions"])}
+    for p in P["powers"]:
+        c = F.coupling("power", p=p)
+        if c.expr != out["on_policy"].expr:
+            out[c.name] = c
+    return out
+
+
+def coupling_from_updates(learner, u, P, other=0.5):
+    """The factor ``f(u)`` of a learner read off its expected update in the bandit itself.
+
+    Builds the (2 x n) bandit's logits with ``pi(1|s1) = u`` (wrong arms sharing ``1 - u``
+    equally), takes the expected logit update of ``learner`` from
+    :func:`rayint_lib.model.updates.logit_directions` and projects it on
+    ``v_1 = (e_1 - pi_1) / (1 - u)``: ``f = <d_1, v_1> / ||v_1||^2``. Independent of the
+    derived expression of :func:`rayint_lib.model.factored.mixture_expr`.
+    """
+    u = np.atleast_1d(np.asarray(u, float))
+    logits = F.bandit_logits(u, np.full_like(u, other), P["n_actions"])
+    d = logit_directions(logits, learner, "expected", mix_fraction=P["mix_fraction"])
+    pi = softmax(logits)
+    v = -pi[:, 0, :]
+    v[:, 0] += 1
+    v /= (1 - u)[:, None]
+    return (d[:, 0, :] * v).sum(-1) / (v * v).sum(-1)
+
+
+def figure6(P):
+    """Fig. 6: the coupling functions (on-policy red, supervised green, mixture orange)."""
+    c = couplings(P)
+    u = np.linspace(0, 1, 401)
+    fig, axes = new_figure(1, width=6.0, height=3.8)
+    ax = axes[0, 0]
+    ax.plot(u, c["on_policy"](u), color=SETTING_COLORS["on_policy"], lw=2,
+            label=c["on_policy"].label)
+    ax.plot(u, c["supervised"](u), color=SETTING_COLORS["tabular"], lw=2,
+            label=c["supervised"].label)
+    ax.plot(u, c["mixture"](u), color=MIX_COLOR, lw=2, label=c["mixture"].label)
+    for name, cf in c.items():
+        if name.startswith("power"):
+            ax.plot(u, cf(u), color="0.5", lw=1, ls="--", label=cf.label)
+    ax.set_xlabel("$u = J_k$ (performance of the component)")
+    ax.set_ylabel("$f(u)$")
+    ax.legend(loc="upper right")
+    ax.set_ylim(0, 1.02)
+    return fig
+
+
+def mixture_check(P):
+    """``f_mix(0)`` derived (sympy) and read off the update rule (:func:`coupling_from_updates`),
+    and the largest gap between the two over ``u`` in (0, 1)."""
+    mix = couplings(P)["mixture"]
+    u = np.linspace(1e-9, 1 - 1e-6, 201)
+    measured = coupling_from_updates("mixture", u, P)
+    return {"f_mix_at_zero": mix.at_zero,
+            "f_mix_expected_at_zero": P["mix_fraction"] / P["n_actions"],
+            "mix_percent": 100 * P["mix_fraction"],
+            "f_mix_at_zero_updates": float(measured[0]),
+            "f_on_policy_at_zero_updates": float(coupling_from_updates("on_policy", 1e-9, P)[0]),
+            "f_mix_max_gap": float(np.abs(measured - mix(u)).max())}
+
+
+# --- the factored model and the bandit -------------------------------------------------
+
+def bandit_agreement():
+    """Largest differences of the factored model from Eqs. (1)-(2), Eq. (3) and Sec. 2.5 on a
+    60 x 60 grid of the square."""
+    g = np.linspace(0.005, 0.995, CHECK_GRID)
+    grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+    on, sup = F.coupling("on_policy"), F.coupling("supervised")
+    bandit = F.FactoredModel(on, norms=(np.sqrt(2), np.sqrt(2)), rho=-0.5)
+    eq12 = np.stack(dynamics.jdot_rl(grid[:, 0], grid[:, 1]), -1)
+    eq_sup = np.stack(dynamics.jdot_supervised(grid[:, 0], grid[:, 1]), -1)
+    return {"max_err_eq12": float(np.abs(bandit.jdot(grid) - eq12).max()),
+            "max_err_eq3": float(np.abs(bandit.jddot(grid)
+                                        - dynamics.jddot_rl(grid[:, 0], grid[:, 1])).max()),
+            "max_err_supervised": float(np.abs(F.FactoredModel(sup, g=on).jdot(grid)
+                                               - eq_sup).max())}
+
+
+def statements_table(P):
+    """Sec. 3.1's three statements for every coupling function (one row each), plus
+    Definition 2 on the segment (0, 1 - xi) -> (xi, 1): an inflection with ``Jdddot > 0``."""
+    rows = []
+    for name, c in couplings(P).items():
+        model = F.FactoredModel(c, rho=P["rho"])
+        s = F.statements(model, xi=P["xi"])
+        d2 = F.plateau_between(model, [0.0, 1 - P["xi"]], [P["xi"], 1.0])
+        rows.append({"f": name, "f(0)": s["f1_at_zero"], "corner": s["corner_type"],
+                     "saddle": s["saddle"], "Jddot(0,1-xi)": s["jddot_below"],
+                     "Jddot(xi,1)": s["jddot_right"], "plateau": s["plateau"],
+                     "plateau (Def. 2)": d2["plateau"], "eps at inflection": d2["eps"],
+                     "inflection J1": s["inflection_J1"],
+                     "WTA width near saddle": s["wta_width_near_saddle"],
+                     "WTA width at J2=1/2": s["wta_width_middle"], "WTA strip": s["wta_strip"]})
+    return pd.DataFrame(rows).set_index("f")
+
+
+def statement_values(stmt, P):
+    """Glued values of :func:`statements_table` (names unchanged from before the split)."""
+    yes = {True: "yes", False: "no"}
+    out = {f"{key}_{name}": yes[bool(stmt.loc[name, col])] for name in stmt.index
+           for key, col in (("saddle", "saddle"), ("plateau", "plateau"),
+                            ("wta_strip", "WTA strip"))}
+    zero, pos = stmt[stmt["f(0)"] == 0], stmt[stmt["f(0)"] > 0]
+    mix = F.FactoredModel(couplings(P)["mixture"], rho=P["rho"])
+    out.update(n_f_zero=len(zero), n_f_positive=len(pos),
+               all_three_hold_f0_zero=yes[bool(zero[["saddle", "plateau", "WTA strip"]]
+                                               .all().all())],
+               mix_min_jdot_corner=float(mix.jdot_total([0.0, 1.0])),
+               plateau_def2_all_f0_zero=yes[bool(zero["plateau (Def. 2)"].all())],
+               eps_inflection_on_policy=float(stmt.loc["on_policy", "eps at inflection"]))
+    return out
+
+
+def flow_panel(ax, model, title):
+    """Flow of a 2-component model with null clines, WTA regions and inflection lines."""
+    g = np.linspace(0.002, 0.998, FLOW_GRID)
+    X, Y = np.meshgrid(g, g)
+    d1, d2 = model.field(X, Y)
+    ax.contourf(X, Y, model.wta(X, Y).astype(float), levels=[0.5, 1.5], colors=["#cfe8cf"])
+    ax.streamplot(X, Y, d1, d2, density=0.9, color="0.55", linewidth=0.6, arrowsize=0.6)
+    ax.contour(X, Y, d1, levels=[0], colors="green", linewidths=1.2)
+    ax.contour(X, Y, d2, levels=[0], colors="green", linewidths=1.2)
+    jdd = model.jddot(np.stack([X, Y], -1))
+    ax.contour(X, Y, jdd, levels=[0], colors="#1f77b4", linewidths=1.2, linestyles="--")
+    ax.set_title(title)
+    ax.set_xlabel("$J_1$")
+    ax.set_aspect("equal")
+
+
+def figure_flows(P):
+    """Fig. 3.1a: the flow for on-policy, mixture and supervised coupling."""
+    c = couplings(P)
+    fig, axes = new_figure(3, width=3.6, height=3.8)
+    for ax, name in zip(axes[0], ["on_policy", "mixture", "supervised"]):
+        flow_panel(ax, F.FactoredModel(c[name], rho=P["rho"]), c[name].label)
+    axes[0, 0].set_ylabel("$J_2$")
+    return fig
+
+
+CURVE_START = (0.02, 0.18)   # J(theta0) = 0.2 = K/10, imbalanced (inside J2's WTA region)
+CURVE_LEARNERS = {"on_policy": "on-policy", "mixture": "mixture", "supervised": "supervised"}
+
+
+def learning_curves(P):
+    """Deterministic curves of the 2x2 bandit whose update factor is each learner's ``f``
+    (the performance gradient stays ``u(1-u) v_k``): ``{learner: (t, J)}``."""
+    c = couplings(P)
+    return {key: F.learning_curves(F.FactoredModel(c[key], g=c["on_policy"], rho=P["rho"]),
+                                   CURVE_START, t_max=P["t_max"]) for key in CURVE_LEARNERS}
+
+
+def time_to(t, J, level=1.9):
+    """First time at which ``J = sum_k J_k`` reaches ``level`` (NaN if never)."""
+    hit = np.flatnonzero(J.sum(1) >= level)
+    return float(t[hit[0]]) if hit.size else float("nan")
+
+
+def curve_values(curves):
+    t_on, t_mix, t_sup = (time_to(*curves[k]) for k in CURVE_LEARNERS)
+    return {"t_solve_on_policy": t_on, "t_solve_mixture": t_mix, "t_solve_supervised": t_sup,
+            "speedup_mixture": t_on / t_mix}
+
+
+def figure_curves(curves):
+    """Fig. 3.1b: ``J`` (solid) and the suppressed ``J_1`` (dotted) for each learner."""
+    colors = {"on_policy": SETTING_COLORS["on_policy"], "mixture": MIX_COLOR,
+              "supervised": SETTING_COLORS["supervised"]}
+    fig, axes = new_figure(1, width=6.4, height=3.6)
+    ax = axes[0, 0]
+    for key, (t, J) in curves.items():
+        ax.plot(t[1:], J[1:].sum(1), color=colors[key], lw=2, label=f"{CURVE_LEARNERS[key]} $J$")
+        ax.plot(t[1:], J[1:, 0], color=colors[key], lw=1, ls=":")
+    ax.set_xscale("log")
+    ax.set_xlabel("time (continuous, step size 1)")
+    ax.set_ylabel("performance")
+    ax.legend(loc="upper left")
+    return fig
+
+
+# --- is grad v_k negligible near the saddle? ---------------------------------------------
+
+def neglected_table(P, xi=None):
+    """Exact ``Jddot`` against App. C.2's form (``grad v_k`` dropped) in the (2 x n)
+    shared-bias bandits, at the two test points of Sec. 3.1 and along the segment."""
+    xi = P["xi"] if xi is None else xi
+    rows = []
+    for n in P["bandit_actions"]:
+        for s in P["skews"]:
+            ss, ex, ap = F.bandit_segment(xi, n, s)
+            rel = np.abs(ex - ap)[[0, -1]] / np.abs(ap)[[0, -1]]
+            rows.append({"n": n, "skew": s, "rel. neglected at (0,1-xi)": rel[0],
+                         "rel. neglected at (xi,1)": rel[1],
+                         "signs as C.1": bool(ex[0] < 0 < ex[-1]),
+                         "inflection, exact": F.first_zero(ss, ex),
+                         "inflection, C.2 form": F.first_zero(ss, ap)})
+    near = pd.DataFrame(rows)
+    near["shift"] = (near["inflection, exact"] - near["inflection, C.2 form"]).abs()
+    return near
+
+
+def max_neglected(near):
+    """Largest neglected part relative to ``Jddot`` at the two test points (all bandits)."""
+    return float(near[["rel. neglected at (0,1-xi)", "rel. neglected at (xi,1)"]].max().max())
+
+
+def neglected_values(near):
+    return {"neglected_rel_near_saddle_max": max_neglected(near),
+            "inflection_shift_max": float(near["shift"].max()),
+            "signs_hold_all_bandits": "yes" if near["signs as C.1"].all() else "no"}
+
+
+def grad_v_readings(P):
+    """The claim's value at each distance ``xi`` of :data:`GRAD_V_XIS` (how near is 'near')."""
+    return {f"xi = {x:g}": max_neglected(neglected_table(P, x)) for x in GRAD_V_XIS}
+
+
+def neglected_map(n, skew):
+    """``(X, Y, exact, approx, relative neglected)`` on a 99 x 99 grid of the square."""
+    g = np.linspace(0.01, 0.99, MAP_GRID)
+    X, Y = np.meshgrid(g, g)
+    ex, ap, ne = F.neglected_terms(X, Y, n, skew)
+    return X, Y, ex, ap, np.abs(ne) / np.maximum(np.abs(ex), np.abs(ap))
+
+
+def figure_neglected(P):
+    """Fig. 3.1c: relative size of the neglected terms for the first ``n``, first and last
+    skew; returns ``(fig, values)`` with the fraction of the square where it exceeds 1/2."""
+    n_map = P["bandit_actions"][0]
+    fig, axes = new_figure(2, width=3.9, height=3.6)
+    bad = None
+    for ax, s in zip(axes[0], [P["skews"][0], P["skews"][-1]]):
+        X, Y, ex, ap, rel = neglected_map(n_map, s)
+        im = ax.pcolormesh(X, Y, rel, vmin=0, vmax=1, cmap="magma_r", shading="auto")
+        ax.contour(X, Y, ex, levels=[0], colors="#1f77b4", linewidths=1.2)
+        ax.contour(X, Y, ap, levels=[0], colors="white", linewidths=1.0, linestyles="--")
+        ax.set_title(f"n = {n_map}, skew {s:g}")
+        ax.set_xlabel("$J_1$")
+        ax.set_aspect("equal")
+        bad = float((rel > 0.5).mean()) if bad is None else bad
+    axes[0, 0].set_ylabel("$J_2$")
+    fig.colorbar(im, ax=axes[0, -1], label="|neglected| / max(|exact|, |C.2 form|)")
+    return fig, {"frac_square_bad_equal_split": bad, "n_map": n_map}
+
+
+# --- WTA regions need rho < 0 (Sec. 3.1) -------------------------------------------------
+
+def wta_rho_sweep(P):
+    """WTA area of the square (400 x 400 midpoint rule) and the strip width next to the
+    saddle (``J2 = 1 - 10 xi``) for every ``rho`` of the sweep and every coupling with
+    ``f(0) = 0`` (and, for comparison, the mixture)."""
+    rows = []
+    for name, c in couplings(P).items():
+        if name == "supervised":
+            continue
+        for r in P["rhos"]:
+            model = F.FactoredModel(c, rho=r)
+            rows.append({"f": name, "f(0)": c.at_zero, "rho": r,
+                         "WTA area": F.wta_area(model, WTA_GRID),
+                         "strip width near saddle":
+                             float(model.wta_strip_width(1 - 10 * P["xi"]))})
+    return pd.DataFrame(rows)
+
+
+def wta_rho_values(sweep):
+    zero = sweep[sweep["f(0)"] == 0]
+    neg, nonneg = zero[zero["rho"] < 0], zero[zero["rho"] >= 0]
+    return {"wta_area_rho_nonneg_max": float(nonneg["WTA area"].max()) if len(nonneg) else 0.0,
+            "wta_area_rho_neg_min": float(neg["WTA area"].min()) if len(neg) else np.nan,
+            "wta_strip_rho_neg_min": float(np.nan_to_num(neg["strip width near saddle"],
+                                                         nan=1.0).min()) if len(neg) else np.nan,
+            "n_rho_neg": int(neg["rho"].nunique()), "n_rho_nonneg": int(nonneg["rho"].nunique())}
+
+
+# --- more than two components (Sec. 3.2) -------------------------------------------------
+
+def saddle_counts(P):
+    """Fixed points of the fully interfering K-component model by type, for every ``K`` of
+    ``K_values`` (all components on-policy), and at ``K = max(K_values)`` for ``m`` on-policy
+    components (``f(0) = 0``) with the rest supervised (``f(0) > 0``)."""
+    rows = []
+    K_max = max(P["K_values"])
+    cases = [(K, K) for K in sorted(set(P["K_values"]))]
+    cases += [(K_max, m) for m in range(1, K_max)]
+    for K, m in cases:
+        census = F.saddle_census(F.fully_interfering(K, rho=P["rho"], n_zero=m))
+        types = Counter(census["types"])
+        rows.append({"K": K, "m (f(0)=0)": m, "fixed points": len(census["points"]),
+                     "saddles": census["n_saddles"], "stable": types["stable"],
+                     "unstable": types["unstable"], "non-isolated": len(census["free_sets"]),
+                     "2^m - 2": 2**m - 2, "2^m - 1": 2**m - 1})
+    return pd.DataFrame(rows)
+
+
+def saddle_values(counts):
+    allK = counts[counts["K"] == counts["m (f(0)=0)"]]
+    fixK = counts[counts["K"] == counts["K"].max()]
+    ratios = allK["saddles"].to_numpy()[1:] / allK["saddles"].to_numpy()[:-1]
+    return {"saddle_growth_factor": F.growth_factor(allK["m (f(0)=0)"], allK["saddles"]),
+            "saddle_growth_factor_fixed_K": F.growth_factor(fixK["m (f(0)=0)"], fixK["saddles"]),
+            "saddle_last_ratio": float(ratios[-1]),
+            "saddles_K_max": int(allK["saddles"].iloc[-1]), "K_max": int(allK["K"].iloc[-1]),
+            "saddles_match_2K_minus_2": "yes" if (allK["saddles"] == allK["2^m - 2"]).all()
+            else "no",
+            "non_isolated_fixed_points": int(counts["non-isolated"].sum())}
+
+
+def figure_saddles(counts):
+    """Fig. 3.2a: number of saddles against the number of components with ``f(0) = 0``."""
+    allK = counts[counts["K"] == counts["m (f(0)=0)"]]
+    fixK = counts[counts["K"] == counts["K"].max()]
+    fig, axes = new_figure(1, width=5.2, height=3.6)
+    ax = axes[0, 0]
+    ax.plot(allK["m (f(0)=0)"], allK["saddles"], "o-", color=SETTING_COLORS["on_policy"],
+            label="K = m components, all on-policy")
+    ax.plot(fixK["m (f(0)=0)"], fixK["saddles"], "s--", color=MIX_COLOR,
+            label=f"K = {int(fixK['K'].iloc[0])}: m on-policy, rest supervised")
+    m = np.arange(1, int(counts["K"].max()) + 1)
+    ax.plot(m, 2.0**m, color="0.6", lw=1, ls=":", label="$2^m$")
+    ax.set_yscale("log")
+    ax.set_xlabel("m = components with $f_k(0) = 0$")
+    ax.set_ylabel("saddle points")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def plateaus_K(P):
+    """Sec. 3.1's plateau test at every saddle of the fully interfering model, ``K > 2``
+    (one row per K: saddle/pair counts, how many pass the sign test and Definition 2)."""
+    rows = []
+    for K in sorted(k for k in set(P["K_values"]) if k > 2):
+        r = pd.DataFrame(F.plateaus_near_saddles(F.fully_interfering(K, rho=P["rho"]),
+                                                 xi=P["xi"]))
+        rows.append({"K": K, "saddles": r["saddle"].nunique(), "pairs (i at 0, j at 1)": len(r),
+                     "sign test": int(r["signs"].sum()),
+                     "plateau (Def. 2)": int(r["plateau"].sum()),
+                     "largest eps": float(r["eps"].max())})
+    return pd.DataFrame(rows)
+
+
+def wta_K(P):
+    """WTA strips next to the faces of the fully interfering model, ``K > 2``: for each ``k``
+    the largest ``w`` with ``J_k = 1/2``, every other ``J_j = w`` WTA for ``k``."""
+    rows = []
+    for K in sorted(k for k in set(P["K_values"]) if k > 2):
+        model = F.fully_interfering(K, rho=P["rho"])
+        widths = [F.wta_face_width(model, k) for k in range(K)]
+        rows.append({"K": K, "rho_kj": P["rho"] / (K - 1), "min width": min(widths),
+                     "max width": max(widths)})
+    return pd.DataFrame(rows)
+
+
+def k_values(plat, wta):
+    return {"n_saddle_pairs_K": int(plat["pairs (i at 0, j at 1)"].sum()),
+            "n_plateau_pairs_K": int(plat["plateau (Def. 2)"].sum()),
+            "eps_plateau_K_max": float(plat["largest eps"].max()),
+            "wta_width_K_min": float(wta["min width"].min()),
+            "wta_width_K_max_K": float(wta["min width"].iloc[-1])}
+
+
+def basins(P):
+    """Do the basins of eps-plateaus extend beyond the WTA regions? For each ``K`` of
+    ``basin_K``: ``n_starts`` low-performance starts (``J(theta0) = K/10``, uniform on the
+    simplex), their WTA flags and the flatness of their orbits
+    (:func:`rayint_lib.model.factored.basins_beyond_wta`)."""
+    rng = np.random.default_rng(P["seed"])
+    return {K: F.basins_beyond_wta(F.fully_interfering(K, rho=P["rho"]), P["n_starts"], rng,
+                                   eps=P["basin_eps"]) for K in P["basin_K"]}
+
+
+def beyond_fraction(b, eps):
+    """Among starts whose orbit crosses a plateau with ``Jdot <= eps``, the fraction that
+    starts outside every WTA region (Wilson interval)."""
+    hits = b["flatness"] <= eps
+    return stats.fraction(~b["wta"][hits])
+
+
+def basin_table(runs, P):
+    rows = []
+    for K, b in runs.items():
+        for eps in sorted({P["basin_eps"], 1e-2, 1e-3}, reverse=True):
+            hits = b["flatness"] <= eps
+            rows.append({"K": K, "eps": eps, "starts": len(b["wta"]),
+                         "WTA at start": f"{stats.fraction(b['wta']):.3f}",
+                         "orbit crosses an eps-plateau": f"{stats.fraction(hits):.3f}",
+                         "of those, start outside WTA": f"{beyond_fraction(b, eps):.3f}"})
+    return pd.DataFrame(rows)
+
+
+def basin_values(runs, P):
+    K0 = P["basin_K"][0]
+    b = runs[K0]
+    out = {"basin_K": K0, "basin_eps": P["basin_eps"], "n_starts": P["n_starts"],
+           "frac_wta_start": stats.fraction(b["wta"]),
+           "frac_hits_plateau": stats.fraction(b["flatness"] <= P["basin_eps"]),
+           "frac_basin_beyond_wta": beyond_fraction(b, P["basin_eps"])}
+    for K in P["basin_K"][1:]:
+        out[f"frac_basin_beyond_wta_K{K}"] = beyond_fraction(runs[K], P["basin_eps"])
+        out[f"frac_wta_start_K{K}"] = stats.fraction(runs[K]["wta"])
+    return out
+
+
+def basin_readings(runs, P):
+    """The beyond-WTA fraction under other plateau depths ``eps`` and other ``K``."""
+    K0 = P["basin_K"][0]
+    out = {f"K = {K0}, eps = {e:g}": beyond_fraction(runs[K0], e)
+           for e in sorted({P["basin_eps"], 1e-2, 1e-3}, reverse=True)}
+    out.update({f"K = {K}, eps = {P['basin_eps']:g}": beyond_fraction(runs[K], P["basin_eps"])
+                for K in P["basin_K"][1:]})
+    return out
+
+
+# --- the paper's statements and the book's own findings ------------------------------------
+
+CLAIMS = registry(
+    Claim("S31_saddle", "Sec. 3.1",
+          "a sufficient condition for a saddle point to exist is that for one of the "
+          "components there is no learning at its performance minimum, f_k(0) = 0",
+          rule="holds"),
+    Claim("S31_plateau", "Sec. 3.1",
+          "the same condition sufficient to induce a saddle point (f_1(0) = 0) is also "
+          "sufficient to induce plateaus nearby: Jddot(0, 1-xi) < 0 < Jddot(xi, 1)",
+          rule="holds"),
+    Claim("S31_wta_needs_rho_neg", "Sec. 3.1",
+          "a WTA region can only happen if there is negative interference (rho < 0)",
+          rule="holds"),
+    Claim("S31_wta", "Sec. 3.1",
+          "if rho < 0, a WTA region necessarily exists in a strip around 0 < xi << 1",
+          rule="holds"),
+    Claim("S31_no_coupling", "Sec. 3.1, Fig. 6",
+          "the extra factor of u in the RL case is what introduced the saddle points: with "
+          "f(0) > 0 (supervised 1 - u, on-policy mixed with uniform actions) there is none",
+          rule="holds"),
+    Claim("Fig6_mixture", "Sec. 3.3, Fig. 6",
+          "mixing the soft-max policy with 10% of random actions: crucially it no longer "
+          "satisfies f_k(0) = 0", rule="holds"),
+    Claim("Fig6_shape", "Fig. 6", "the on-policy coupling u(1-u) is 'U-shaped'",
+          rule="ambiguous",
+          reason="u(1-u) is an inverted U (zero at both ends, maximum 1/4 at u = 1/2); the "
+                 "caption's word fits its mirror image, so the shape cannot be checked as "
+                 "printed; the property the text uses (zero at both ends) is S31_saddle's"),
+    Claim("S31_grad_v", "Sec. 3.1, App. C.1",
+          "the approximation comes from assuming that grad v_k is small (negligible) near "
+          "the saddle point", 0.0, "at_most", 0.1,
+          why="'negligible' read as an order of magnitude below Jddot itself: at most 10% of "
+              "|Jddot| at the test points (0, 1-xi), (xi, 1) in every (2 x n) shared-bias "
+              "bandit tried; the sign argument of Sec. 3.1 would survive up to 100%"),
+    Claim("S32_saddles_exponential", "Sec. 3.2",
+          "the number of saddle points grows exponentially with the number of components "
+          "that satisfy f_k(0) = 0", 1.5, "at_least", 0.0,
+          why="'exponentially' names no base: we ask for a constant factor per extra "
+              "component of at least 1.5 (halfway between no growth and doubling) in a "
+              "log-linear least-squares fit of the exact saddle counts; the evidence also "
+              "gives the successive factors, which for a polynomial count fall towards 1"),
+    Claim("S32_plateaus", "Sec. 3.2",
+          "the arguments that establish the existence of plateaus near the saddles extend "
+          "to K > 2 (fully interfering case)", rule="holds"),
+    Claim("S32_wta", "Sec. 3.2",
+          "in the fully-interfering case (all rho_kk' < 0) WTA regions must exist near the "
+          "boundaries (K > 2)", rule="holds"),
+    Claim("S32_basins_beyond_wta", "Sec. 3.2, Fig. 2",
+          "the basins of attraction extend beyond the WTA region, especially in the "
+          "low-performance regime", 0.05, "at_least", 0.0,
+          why="the paper gives no size: 'extend beyond' read as a share that is not "
+              "negligible, at least 1 in 20 of the low-performance starts (J(theta0) = K/10) "
+              "whose orbit crosses the plateau begins outside every WTA region"),
+)
+
+FINDINGS = {f.id: f for f in (
+    Finding("mixture-coupling", "Fig. 6",
+            "What is f for on-policy data mixed with uniform actions, with and without "
+            "importance weights?"),
+    Finding("grad-v-interior", "Sec. 3.1, App. C.2",
+            "Does the factored formula (grad v_k dropped) hold away from the saddles?"),
+    Finding("saddle-count-law", "Sec. 3.2",
+            "How many saddles does the fully interfering model have with m components "
+            "f_k(0) = 0?"),
+)}

@@ -27,6 +27,7 @@ Design:
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -121,207 +122,255 @@ def _mix32(x):
     return x
 
 
+class Settings(NamedTuple):
+    """The real-valued constants of one kernel call, all in the state's float type."""
+
+    eta: float              # step size
+    self_coef: float        # weight of a context's own gradient: 1, or 2 for separate networks
+    shared_coef: float      # weight of the shared-bias gradient sum_k g_k: 1 or 0
+    inv_n: float            # 1 / n: uniform behaviour's probability of the rewarded arm
+    n_actions: float        # n (importance weight pi / mu = n pi)
+    stop_at: float          # stop a run once J >= K - solved_margin
+    start_gap: float        # flatness counts once max J >= J(theta0) + start_margin K
+    slope_norm: float       # eta x window: normalises the slope of the curve
+    zero: float
+    one: float
+    infinity: float
+    uniform_scale: float    # 2**-24: turns a 24-bit integer into a uniform in [0, 1)
+    beta1: float            # momentum / Adam first-moment decay
+    beta2: float            # RMSProp / Adam second-moment decay
+    eps: float              # RMSProp / Adam denominator guard
+    mix_keep: float         # mixture behaviour mu = mix_keep pi + mix_floor
+    mix_floor: float
+
+
+class Codes(NamedTuple):
+    """The discrete choices and sizes of one kernel call."""
+
+    learner: int            # LEARNER_CODES
+    importance: bool        # off-policy importance weights pi / mu
+    expected_batch: bool    # expected (infinite-batch) instead of sampled updates
+    policy: int             # POLICY_CODES
+    optimizer: int          # OPTIMIZER_CODES
+    max_updates: int
+    window: int             # updates between flatness measurements
+    curve_measure: bool     # flatness from the slope of J(t) instead of the expected rate
+    seed_key: np.uint64     # key of the counter-based hash
+    record_logits: bool     # keep the logits at the checkpoints
+
+
+class Outputs(NamedTuple):
+    """Arrays the kernel fills, one row per run."""
+
+    curves: np.ndarray      # J_k at the checkpoints [runs, checkpoints, K]
+    initial: np.ndarray     # J_k(theta0) [runs, K]
+    final: np.ndarray       # J_k at the stop [runs, K]
+    stop_step: np.ndarray   # updates done [runs]
+    flatness: np.ndarray    # slowest progress rate (inf where no window qualified) [runs]
+    flattest: np.ndarray    # J_k where it was measured [runs, K]
+    logits: np.ndarray      # logits at the checkpoints [runs, checkpoints, K, n] (or a dummy)
+
+
 @njit(cache=True, parallel=True)
-def _kernel(logits0, cst, learner, importance, expected_batch, policy, opt, T, window,
-            curve_measure, ck_steps, ck_index, seed_key, block,
-            curves, initial, final, stop_step, flatness, flattest):
-    R = logits0.shape[0]
-    n_blocks = (R + block - 1) // block
+def _kernel(logits0, settings, codes, checkpoint_steps, checkpoint_index, block, out):
+    n_runs = logits0.shape[0]
+    n_blocks = (n_runs + block - 1) // block
     for ib in prange(n_blocks):
-        _run_block(logits0, ib * block, min(block, R - ib * block), cst, learner, importance,
-                   expected_batch, policy, opt, T, window, curve_measure, ck_steps, ck_index,
-                   seed_key, curves, initial, final, stop_step, flatness, flattest)
+        _run_block(logits0, ib * block, min(block, n_runs - ib * block), settings, codes,
+                   checkpoint_steps, checkpoint_index, out)
 
 
 @njit(cache=True)
-def _run_block(logits0, r0, B, cst, learner, importance, expected_batch, policy, opt, T, window,
-               curve_measure, ck_steps, ck_index, seed_key,
-               curves, initial, final, stop_step, flatness, flattest):
-    """Runs ``r0 .. r0 + B - 1`` from start to stop; state ``[K, n, B]``, runs innermost."""
-    R, K, n = logits0.shape
-    eta, c_self, c_shared = cst[0], cst[1], cst[2]
-    inv_n, n_f, stop_at = cst[3], cst[4], cst[5]
-    start_gap, slope_norm = cst[6], cst[7]
-    zero = cst[0] - cst[0]
-    one = zero + cst[8]
-    ftype_inf = cst[9]
-    u_scale = cst[10]           # 2**-24
-    h1, h2, eps = cst[11], cst[12], cst[13]     # optimizer hyper-parameters
-    mix_keep, mix_floor = cst[14], cst[15]      # mixture behaviour: mix_keep pi + mix_floor
-    b1t, b2t = one, one                         # Adam: beta1**t, beta2**t
-    n_ck = ck_steps.shape[0]
-    L = np.empty((K, n, B), logits0.dtype)
-    E = np.empty((K, n, B), logits0.dtype)     # exp(L - max): unnormalised softmax
-    P = np.empty((K, n, B), logits0.dtype)     # normalised softmax (flatness windows only)
-    inv = np.empty((K, B), logits0.dtype)      # 1 / sum_a E[k, a]
-    D = np.empty((K, B), logits0.dtype)        # pi_k(k) = J_k
-    scale = np.zeros((K, B), logits0.dtype)
-    so = (K, n, B) if opt else (1, 1, 1)        # optimizer state (gradient history only)
-    S1 = np.zeros(so, logits0.dtype)
-    S2 = np.zeros(so, logits0.dtype)
-    T1 = np.zeros(so[1:], logits0.dtype)
-    T2 = np.zeros(so[1:], logits0.dtype)
-    w = np.empty((K, B), logits0.dtype)
-    G = np.empty((n, B), logits0.dtype)
-    m = np.empty(B, logits0.dtype)
-    J = np.empty(B, logits0.dtype)
-    rate = np.empty(B, logits0.dtype)
-    act = np.empty(B, logits0.dtype)
-    prev = np.empty(B, logits0.dtype)
-    rmax = np.empty(B, logits0.dtype)
-    thr = np.empty(B, logits0.dtype)
-    flat = np.full(B, ftype_inf, logits0.dtype)
-    rkey = np.empty((K, B), np.uint64)
-    work = np.empty((3, B), logits0.dtype)
+def _record(out, record_logits, run0, column, right, logits):
+    """Write the block's ``J_k`` (and logits) into checkpoint ``column``."""
+    K, n, B = logits.shape
+    for i in range(B):
+        for k in range(K):
+            out.curves[run0 + i, column, k] = right[k, i]
+    if record_logits:
+        for i in range(B):
+            for k in range(K):
+                for a in range(n):
+                    out.logits[run0 + i, column, k, a] = logits[k, a, i]
+
+
+@njit(cache=True)
+def _run_block(logits0, run0, B, s, c, checkpoint_steps, checkpoint_index, out):
+    """Runs ``run0 .. run0 + B - 1`` from start to stop; state ``[K, n, B]``, runs innermost.
+
+    ``s``: :class:`Settings`, ``c``: :class:`Codes`; results go into ``out``
+    (:class:`Outputs`)."""
+    n_runs, K, n = logits0.shape
+    ftype = logits0.dtype
+    zero, one = s.zero, s.one
+    beta1_t, beta2_t = one, one                 # Adam: beta1**t, beta2**t
+    n_checkpoints = checkpoint_steps.shape[0]
+    logits = np.empty((K, n, B), ftype)
+    exp_shifted = np.empty((K, n, B), ftype)    # exp(logits - max): unnormalised softmax
+    probs = np.empty((K, n, B), ftype)          # normalised softmax (flatness windows only)
+    inv_sum = np.empty((K, B), ftype)           # 1 / sum_a exp_shifted[k, a]
+    right = np.empty((K, B), ftype)             # pi_k(k) = J_k
+    scale = np.zeros((K, B), ftype)             # reward scale of each context's update
+    shape = (K, n, B) if c.optimizer else (1, 1, 1)     # optimizer state (gradients only)
+    moment1 = np.zeros(shape, ftype)            # W part: first moment / velocity
+    moment2 = np.zeros(shape, ftype)            # W part: second moment
+    bias_moment1 = np.zeros(shape[1:], ftype)   # shared-bias part
+    bias_moment2 = np.zeros(shape[1:], ftype)
+    weight = np.empty((K, B), ftype)            # scale / sum_a exp_shifted
+    bias_grad = np.empty((n, B), ftype)         # sum_k g_k
+    row_max = np.empty(B, ftype)
+    total = np.empty(B, ftype)                  # J = sum_k J_k
+    rate = np.empty(B, ftype)
+    active = np.empty(B, ftype)                 # 1 while the run learns, else 0
+    previous = np.empty(B, ftype)               # J at the last flatness window
+    running_max = np.empty(B, ftype)
+    threshold = np.empty(B, ftype)              # J(theta0) + start gap
+    slowest = np.full(B, s.infinity, ftype)     # flattest progress rate so far
+    run_key = np.empty((K, B), np.uint64)
+    work = np.empty((3, B), ftype)
     last = np.zeros(B, np.int64)
     for k in range(K):
         for a in range(n):
             for i in range(B):
-                L[k, a, i] = logits0[r0 + i, k, a]
+                logits[k, a, i] = logits0[run0 + i, k, a]
         for i in range(B):
-            rkey[k, i] = _mix32(np.uint64((r0 + i) * K + k) ^ seed_key)
-    p_ck = 0
+            run_key[k, i] = _mix32(np.uint64((run0 + i) * K + k) ^ c.seed_key)
+    next_checkpoint = 0
     t = 0
     while True:
         # softmax of the state after t updates
-        _softmax(L, E, inv, D, m, J, zero, one)
+        _softmax(logits, exp_shifted, inv_sum, right, row_max, total, zero, one)
         if t == 0:
             for i in range(B):
                 for k in range(K):
-                    initial[r0 + i, k] = D[k, i]
-                prev[i] = J[i]
-                rmax[i] = J[i]
-                thr[i] = J[i] + start_gap
-                act[i] = one if J[i] < stop_at else zero
+                    out.initial[run0 + i, k] = right[k, i]
+                previous[i] = total[i]
+                running_max[i] = total[i]
+                threshold[i] = total[i] + s.start_gap
+                active[i] = one if total[i] < s.stop_at else zero
         else:
             for i in range(B):
-                if act[i] > zero:
+                if active[i] > zero:
                     last[i] = t
-            if t % window == 0:
-                if curve_measure:
+            if t % c.window == 0:
+                if c.curve_measure:
                     for i in range(B):
-                        rate[i] = abs(J[i] - prev[i]) / slope_norm
+                        rate[i] = abs(total[i] - previous[i]) / s.slope_norm
                 else:
-                    _expected_scales(D, act, scale, learner, importance, inv_n, one, False,
-                                     mix_keep, mix_floor)
-                    _normalise(E, inv, P)
-                    _expected_rate(P, scale, policy, work, rate, zero, one)
+                    _expected_scales(right, active, scale, s, c, False)
+                    _normalise(exp_shifted, inv_sum, probs)
+                    _expected_rate(probs, scale, c.policy, work, rate, zero, one)
                 for i in range(B):
-                    rmax[i] = max(rmax[i], J[i])
-                    if act[i] > zero and rmax[i] >= thr[i] and rate[i] < flat[i]:
-                        flat[i] = rate[i]
+                    running_max[i] = max(running_max[i], total[i])
+                    if active[i] > zero and running_max[i] >= threshold[i] and rate[i] < slowest[i]:
+                        slowest[i] = rate[i]
                         for k in range(K):
-                            flattest[r0 + i, k] = D[k, i]
-                    prev[i] = J[i]
+                            out.flattest[run0 + i, k] = right[k, i]
+                    previous[i] = total[i]
             for i in range(B):
-                if J[i] >= stop_at:
-                    act[i] = zero
-        while p_ck < n_ck and ck_steps[p_ck] == t:
-            for i in range(B):
-                for k in range(K):
-                    curves[r0 + i, ck_index[p_ck], k] = D[k, i]
-            p_ck += 1
-        n_act = 0
+                if total[i] >= s.stop_at:
+                    active[i] = zero
+        while next_checkpoint < n_checkpoints and checkpoint_steps[next_checkpoint] == t:
+            _record(out, c.record_logits, run0, checkpoint_index[next_checkpoint], right, logits)
+            next_checkpoint += 1
+        n_active = 0
         for i in range(B):
-            n_act += act[i] > zero
-        if t >= T or n_act == 0:
+            n_active += active[i] > zero
+        if t >= c.max_updates or n_active == 0:
             break
-        # one update (step t + 1) from P
+        # one update (step t + 1)
         t += 1
-        if learner == 2 or expected_batch:
-            _expected_scales(D, act, scale, learner, importance, inv_n, one, True, mix_keep,
-                             mix_floor)
+        if c.learner == 2 or c.expected_batch:
+            _expected_scales(right, active, scale, s, c, True)
         else:
-            _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale,
-                            rkey, _mix32(np.uint64(t) ^ seed_key), mix_keep, mix_floor)
-        if opt == 0:
-            _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero)
+            _sampled_scales(right, active, scale, s, c, run_key, _mix32(np.uint64(t) ^ c.seed_key))
+        if c.optimizer == 0:
+            _update(logits, exp_shifted, inv_sum, scale, weight, bias_grad, s.eta, s.self_coef,
+                    s.shared_coef, zero)
         else:
-            b1t *= h1
-            b2t *= h2
-            _update_opt(L, E, inv, scale, w, G, S1, S2, T1, T2, act, opt, eta, c_self, c_shared,
-                        h1, h2, one / (one - b1t), one / (one - b2t), eps, zero, one)
+            beta1_t *= s.beta1
+            beta2_t *= s.beta2
+            _update_opt(logits, exp_shifted, inv_sum, scale, weight, bias_grad, moment1, moment2,
+                        bias_moment1, bias_moment2, active, c.optimizer, s,
+                        one / (one - beta1_t), one / (one - beta2_t))
         if t % RECENTER == 0:
-            _recenter(L, m)
+            _recenter(logits, row_max)
     # checkpoints after the block stopped hold the final values
-    while p_ck < n_ck:
-        for i in range(B):
-            for k in range(K):
-                curves[r0 + i, ck_index[p_ck], k] = D[k, i]
-        p_ck += 1
+    while next_checkpoint < n_checkpoints:
+        _record(out, c.record_logits, run0, checkpoint_index[next_checkpoint], right, logits)
+        next_checkpoint += 1
     for i in range(B):
         for k in range(K):
-            final[r0 + i, k] = D[k, i]
-        stop_step[r0 + i] = last[i]
-        flatness[r0 + i] = flat[i]
+            out.final[run0 + i, k] = right[k, i]
+        out.stop_step[run0 + i] = last[i]
+        out.flatness[run0 + i] = slowest[i]
 
 
 @njit(cache=True)
-def _softmax(L, E, inv, D, m, J, zero, one):
-    """Softmax of every context, left unnormalised: ``E[k] = exp(L[k] - max_a L[k, a])``,
-    ``inv[k] = 1 / sum_a E[k, a]``, ``D[k] = pi_k(k) = J_k``, ``J = sum_k J_k``; ``[K, n, B]``."""
-    K, n, B = L.shape
+def _softmax(logits, exp_shifted, inv_sum, right, row_max, total, zero, one):
+    """Softmax of every context, left unnormalised: ``exp_shifted[k] = exp(logits[k] - max_a
+    logits[k, a])``, ``inv_sum[k] = 1 / sum_a exp_shifted[k, a]``, ``right[k] = pi_k(k) =
+    J_k``, ``total = sum_k J_k``; state ``[K, n, B]``."""
+    K, n, B = logits.shape
     for i in range(B):
-        J[i] = zero
+        total[i] = zero
     for k in range(K):
         for i in range(B):
-            m[i] = L[k, 0, i]
-            inv[k, i] = zero
+            row_max[i] = logits[k, 0, i]
+            inv_sum[k, i] = zero
         for a in range(1, n):
             for i in range(B):
-                m[i] = max(m[i], L[k, a, i])
+                row_max[i] = max(row_max[i], logits[k, a, i])
         for a in range(n):
             for i in range(B):
-                e = _exp(L[k, a, i] - m[i])
-                E[k, a, i] = e
-                inv[k, i] += e
+                e = _exp(logits[k, a, i] - row_max[i])
+                exp_shifted[k, a, i] = e
+                inv_sum[k, i] += e
         for i in range(B):
-            inv[k, i] = one / inv[k, i]
-            D[k, i] = E[k, k, i] * inv[k, i]
-            J[i] += D[k, i]
+            inv_sum[k, i] = one / inv_sum[k, i]
+            right[k, i] = exp_shifted[k, k, i] * inv_sum[k, i]
+            total[i] += right[k, i]
 
 
 @njit(cache=True)
-def _normalise(E, inv, P):
-    """``P = E * inv``: the normalised softmax."""
-    K, n, B = E.shape
+def _normalise(exp_shifted, inv_sum, probs):
+    """``probs = exp_shifted * inv_sum``: the normalised softmax."""
+    K, n, B = exp_shifted.shape
     for k in range(K):
         for a in range(n):
             for i in range(B):
-                P[k, a, i] = E[k, a, i] * inv[k, i]
+                probs[k, a, i] = exp_shifted[k, a, i] * inv_sum[k, i]
 
 
 @njit(cache=True)
-def _expected_scales(D, act, scale, learner, importance, inv_n, one, masked, mix_keep,
-                     mix_floor):
+def _expected_scales(right, active, scale, s, c, masked):
     """Expected reward scale of each context: ``E[r w]`` with ``w`` the update's weight.
 
     On-policy (and importance-weighted off-policy): ``pi_k(k)``; off-policy without
     weighting: ``1/n``; mixture: ``mu_k(k) = mix_keep pi_k(k) + mix_floor``; supervised: 1.
-    ``masked``: multiply by ``act`` (stopped runs: 0).
+    ``masked``: multiply by ``active`` (stopped runs: 0).
     """
-    K, B = D.shape
+    K, B = right.shape
     for k in range(K):
-        if learner == 2:
+        if c.learner == 2:
             for i in range(B):
-                scale[k, i] = one
-        elif learner == 3:
+                scale[k, i] = s.one
+        elif c.learner == 3:
             for i in range(B):
-                scale[k, i] = mix_keep * D[k, i] + mix_floor
-        elif learner == 0 or importance:
+                scale[k, i] = s.mix_keep * right[k, i] + s.mix_floor
+        elif c.learner == 0 or c.importance:
             for i in range(B):
-                scale[k, i] = D[k, i]
+                scale[k, i] = right[k, i]
         else:
             for i in range(B):
-                scale[k, i] = inv_n
+                scale[k, i] = s.inv_n
         if masked:
             for i in range(B):
-                scale[k, i] *= act[i]
+                scale[k, i] *= active[i]
 
 
 @njit(cache=True)
-def _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u_scale, rkey,
-                    skey, mix_keep, mix_floor):
+def _sampled_scales(right, active, scale, s, c, run_key, update_key):
     """One sampled reward scale per context (App. A): ``u ~ U[0, 1)`` from two rounds of the
     hash of ``(run key, update key)`` (one round, ``mix(run key ^ update key)``, leaves
     structure between the contexts of a run that biases momentum and Adam runs: caught by
@@ -329,146 +378,157 @@ def _sampled_scales(D, act, scale, learner, importance, inv_n, n_f, zero, one, u
     (Bernoulli draw of the rewarded arm); mixture ``1[u < mix_keep pi_k(k) + mix_floor]``
     (the behaviour ``mu_k`` picks arm k); off-policy ``1[u < 1/n]`` (uniform behaviour picks
     arm k), times ``n pi_k(k)`` with importance weighting."""
-    K, B = D.shape
+    K, B = right.shape
     sh8 = np.uint64(8)
     m32 = np.uint64(_M32)
+    zero, one = s.zero, s.one
     for k in range(K):
-        if learner == 0:
+        if c.learner == 0:
             for i in range(B):
-                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * u_scale
-                scale[k, i] = act[i] if u < D[k, i] else zero
-        elif learner == 3:
+                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
+                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                scale[k, i] = active[i] if u < right[k, i] else zero
+        elif c.learner == 3:
             for i in range(B):
-                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * u_scale
-                scale[k, i] = act[i] if u < mix_keep * D[k, i] + mix_floor else zero
+                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
+                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                scale[k, i] = active[i] if u < s.mix_keep * right[k, i] + s.mix_floor else zero
         else:
             for i in range(B):
-                h = _mix32((_mix32(rkey[k, i] ^ skey) + skey) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * u_scale
-                scale[k, i] = act[i] if u < inv_n else zero
-            if importance:
+                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
+                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                scale[k, i] = active[i] if u < s.inv_n else zero
+            if c.importance:
                 for i in range(B):
-                    scale[k, i] *= n_f * D[k, i]
+                    scale[k, i] *= s.n_actions * right[k, i]
 
 
 @njit(cache=True)
-def _bias_gradient(E, inv, scale, w, G, zero):
-    """``w = scale inv`` and the shared-bias gradient ``G[a] = sum_k g_k[a]`` with
-    ``g_k = scale_k (e_k - pi_k)``, ``pi_k = E[k] inv[k]``."""
-    K, n, B = E.shape
+def _bias_gradient(exp_shifted, inv_sum, scale, weight, bias_grad, zero):
+    """``weight = scale inv_sum`` and the shared-bias gradient ``bias_grad[a] = sum_k
+    g_k[a]`` with ``g_k = scale_k (e_k - pi_k)``, ``pi_k = exp_shifted[k] inv_sum[k]``."""
+    K, n, B = exp_shifted.shape
     for k in range(K):
         for i in range(B):
-            w[k, i] = scale[k, i] * inv[k, i]
+            weight[k, i] = scale[k, i] * inv_sum[k, i]
     for a in range(n):
         for i in range(B):
-            G[a, i] = zero
+            bias_grad[a, i] = zero
         for k in range(K):
             if a == k:
                 for i in range(B):
-                    G[a, i] += scale[k, i] - w[k, i] * E[k, a, i]
+                    bias_grad[a, i] += scale[k, i] - weight[k, i] * exp_shifted[k, a, i]
             else:
                 for i in range(B):
-                    G[a, i] -= w[k, i] * E[k, a, i]
+                    bias_grad[a, i] -= weight[k, i] * exp_shifted[k, a, i]
 
 
 @njit(cache=True)
-def _update(L, E, inv, scale, w, G, eta, c_self, c_shared, zero):
-    """SGD step in logit space: ``L[k] += eta (c_self g_k + c_shared sum_j g_j)`` with
-    ``g_k = scale_k (e_k - pi_k)`` and ``pi_k = E[k] inv[k]`` (``w = scale inv``)."""
-    K, n, B = L.shape
-    _bias_gradient(E, inv, scale, w, G, zero)
+def _update(logits, exp_shifted, inv_sum, scale, weight, bias_grad, eta, self_coef, shared_coef,
+            zero):
+    """SGD step in logit space: ``logits[k] += eta (self_coef g_k + shared_coef sum_j g_j)``
+    with ``g_k = scale_k (e_k - pi_k)`` and ``pi_k = exp_shifted[k] inv_sum[k]``."""
+    K, n, B = logits.shape
+    _bias_gradient(exp_shifted, inv_sum, scale, weight, bias_grad, zero)
     for a in range(n):
         for i in range(B):
-            G[a, i] *= c_shared
+            bias_grad[a, i] *= shared_coef
     for k in range(K):
         for a in range(n):
             if a == k:
                 for i in range(B):
-                    L[k, a, i] += eta * (c_self * (scale[k, i] - w[k, i] * E[k, a, i]) + G[a, i])
+                    logits[k, a, i] += eta * (self_coef * (scale[k, i] - weight[k, i]
+                                                           * exp_shifted[k, a, i])
+                                              + bias_grad[a, i])
             else:
                 for i in range(B):
-                    L[k, a, i] += eta * (G[a, i] - c_self * w[k, i] * E[k, a, i])
+                    logits[k, a, i] += eta * (bias_grad[a, i]
+                                              - self_coef * weight[k, i] * exp_shifted[k, a, i])
 
 
 @njit(cache=True, inline="always")
-def _opt_step(g, s1, s2, opt, h1, h2, bc1, bc2, eps, one):
-    """One optimizer step on gradient ``g`` with state ``(s1, s2)`` -> ``(direction, s1, s2)``
-    (as :class:`rayint_lib.updates.Optimizer`): momentum ``v = h1 v + g``; RMSProp
-    ``s = h2 s + (1 - h2) g^2``, ``g / (sqrt(s) + eps)``; Adam with bias corrections
-    ``bc1 = 1 / (1 - h1^t)``, ``bc2 = 1 / (1 - h2^t)``."""
-    if opt == 1:
-        s1 = h1 * s1 + g
-        return s1, s1, s2
-    if opt == 2:
-        s2 = h2 * s2 + (one - h2) * g * g
-        return g / (math.sqrt(s2) + eps), s1, s2
-    s1 = h1 * s1 + (one - h1) * g
-    s2 = h2 * s2 + (one - h2) * g * g
-    return (s1 * bc1) / (math.sqrt(s2 * bc2) + eps), s1, s2
+def _opt_step(g, m1, m2, optimizer, beta1, beta2, corr1, corr2, eps, one):
+    """One optimizer step on gradient ``g`` with state ``(m1, m2)`` -> ``(direction, m1, m2)``
+    (as :class:`rayint_lib.model.updates.Optimizer`): momentum ``v = beta1 v + g``; RMSProp
+    ``s = beta2 s + (1 - beta2) g^2``, ``g / (sqrt(s) + eps)``; Adam with bias corrections
+    ``corr1 = 1 / (1 - beta1^t)``, ``corr2 = 1 / (1 - beta2^t)``."""
+    if optimizer == 1:
+        m1 = beta1 * m1 + g
+        return m1, m1, m2
+    if optimizer == 2:
+        m2 = beta2 * m2 + (one - beta2) * g * g
+        return g / (math.sqrt(m2) + eps), m1, m2
+    m1 = beta1 * m1 + (one - beta1) * g
+    m2 = beta2 * m2 + (one - beta2) * g * g
+    return (m1 * corr1) / (math.sqrt(m2 * corr2) + eps), m1, m2
 
 
 @njit(cache=True)
-def _update_opt(L, E, inv, scale, w, G, S1, S2, T1, T2, act, opt, eta, c_self, c_shared, h1, h2,
-                bc1, bc2, eps, zero, one):
+def _update_opt(logits, exp_shifted, inv_sum, scale, weight, bias_grad, moment1, moment2,
+                bias_moment1, bias_moment2, active, optimizer, s, corr1, corr2):
     """Momentum / RMSProp / Adam step, in logit space: the W part (gradient ``g_k`` per
     context) and the shared-bias part (gradient ``sum_k g_k``) each keep their optimizer
     state; separate networks move ``W_k`` and ``b_k`` identically (same gradient, same
-    state), hence ``c_self = 2``. Stopped runs do not move."""
-    K, n, B = L.shape
-    _bias_gradient(E, inv, scale, w, G, zero)
-    if c_shared > zero:
+    state), hence ``self_coef = 2``. Stopped runs do not move."""
+    K, n, B = logits.shape
+    zero, one = s.zero, s.one
+    _bias_gradient(exp_shifted, inv_sum, scale, weight, bias_grad, zero)
+    if s.shared_coef > zero:
         for a in range(n):
             for i in range(B):
-                d, T1[a, i], T2[a, i] = _opt_step(G[a, i], T1[a, i], T2[a, i], opt, h1, h2, bc1,
-                                                  bc2, eps, one)
-                G[a, i] = c_shared * act[i] * d
+                d, bias_moment1[a, i], bias_moment2[a, i] = _opt_step(
+                    bias_grad[a, i], bias_moment1[a, i], bias_moment2[a, i], optimizer, s.beta1,
+                    s.beta2, corr1, corr2, s.eps, one)
+                bias_grad[a, i] = s.shared_coef * active[i] * d
     else:
         for a in range(n):
             for i in range(B):
-                G[a, i] = zero
+                bias_grad[a, i] = zero
     for k in range(K):
         for a in range(n):
             if a == k:
                 for i in range(B):
-                    g = scale[k, i] - w[k, i] * E[k, a, i]
-                    d, S1[k, a, i], S2[k, a, i] = _opt_step(g, S1[k, a, i], S2[k, a, i], opt, h1,
-                                                            h2, bc1, bc2, eps, one)
-                    L[k, a, i] += eta * (c_self * act[i] * d + G[a, i])
+                    g = scale[k, i] - weight[k, i] * exp_shifted[k, a, i]
+                    d, moment1[k, a, i], moment2[k, a, i] = _opt_step(
+                        g, moment1[k, a, i], moment2[k, a, i], optimizer, s.beta1, s.beta2,
+                        corr1, corr2, s.eps, one)
+                    logits[k, a, i] += s.eta * (s.self_coef * active[i] * d + bias_grad[a, i])
             else:
                 for i in range(B):
-                    g = -w[k, i] * E[k, a, i]
-                    d, S1[k, a, i], S2[k, a, i] = _opt_step(g, S1[k, a, i], S2[k, a, i], opt, h1,
-                                                            h2, bc1, bc2, eps, one)
-                    L[k, a, i] += eta * (c_self * act[i] * d + G[a, i])
+                    g = -weight[k, i] * exp_shifted[k, a, i]
+                    d, moment1[k, a, i], moment2[k, a, i] = _opt_step(
+                        g, moment1[k, a, i], moment2[k, a, i], optimizer, s.beta1, s.beta2,
+                        corr1, corr2, s.eps, one)
+                    logits[k, a, i] += s.eta * (s.self_coef * active[i] * d + bias_grad[a, i])
 
 
 @njit(cache=True)
-def _recenter(L, m):
+def _recenter(logits, row_max):
     """Subtract each context's largest logit (softmax unchanged; logits stay bounded)."""
-    K, n, B = L.shape
+    K, n, B = logits.shape
     for k in range(K):
         for i in range(B):
-            m[i] = L[k, 0, i]
+            row_max[i] = logits[k, 0, i]
         for a in range(1, n):
             for i in range(B):
-                m[i] = max(m[i], L[k, a, i])
+                row_max[i] = max(row_max[i], logits[k, a, i])
         for a in range(n):
             for i in range(B):
-                L[k, a, i] -= m[i]
+                logits[k, a, i] -= row_max[i]
 
 
 @njit(cache=True)
-def _expected_rate(P, scale, policy, work, rate, zero, one):
-    """``dJ/dt`` of the expected SGD update at the softmax ``P`` ``[K, n, B]`` (into ``rate``).
+def _expected_rate(probs, scale, policy, work, rate, zero, one):
+    """``dJ/dt`` of the expected SGD update at the softmax ``probs`` ``[K, n, B]`` (into
+    ``rate``).
 
-    ``scale``: the expected scales ``s_k``. Per context ``<p_kk (e_k - pi_k), s_k (e_k - pi_k)>``;
-    the shared bias adds ``<sum_k p_kk (e_k - pi_k), sum_k s_k (e_k - pi_k)>``; separate
-    networks count the per-context term twice (as ``updates.expected_progress_rate``).
+    ``scale``: the expected scales ``s_k``. Per context ``<p_kk (e_k - pi_k), s_k (e_k -
+    pi_k)>``; the shared bias adds ``<sum_k p_kk (e_k - pi_k), sum_k s_k (e_k - pi_k)>``;
+    separate networks count the per-context term twice (as
+    ``updates.expected_progress_rate``).
     """
-    K, n, B = P.shape
-    sq, gj, dd = work[0], work[1], work[2]
+    K, n, B = probs.shape
+    sq, own_sum, scaled_sum = work[0], work[1], work[2]
     for i in range(B):
         rate[i] = zero
     for k in range(K):
@@ -477,34 +537,34 @@ def _expected_rate(P, scale, policy, work, rate, zero, one):
         for a in range(n):
             if a == k:
                 for i in range(B):
-                    d = one - P[k, a, i]
+                    d = one - probs[k, a, i]
                     sq[i] += d * d
             else:
                 for i in range(B):
-                    sq[i] += P[k, a, i] * P[k, a, i]
+                    sq[i] += probs[k, a, i] * probs[k, a, i]
         for i in range(B):
-            rate[i] += P[k, k, i] * scale[k, i] * sq[i]
+            rate[i] += probs[k, k, i] * scale[k, i] * sq[i]
     if policy == 2:
         for i in range(B):
             rate[i] += rate[i]
     elif policy == 0:
         for a in range(n):
             for i in range(B):
-                gj[i] = zero
-                dd[i] = zero
+                own_sum[i] = zero
+                scaled_sum[i] = zero
             for k in range(K):
                 if a == k:
                     for i in range(B):
-                        d = one - P[k, a, i]
-                        gj[i] += P[k, k, i] * d
-                        dd[i] += scale[k, i] * d
+                        d = one - probs[k, a, i]
+                        own_sum[i] += probs[k, k, i] * d
+                        scaled_sum[i] += scale[k, i] * d
                 else:
                     for i in range(B):
-                        d = -P[k, a, i]
-                        gj[i] += P[k, k, i] * d
-                        dd[i] += scale[k, i] * d
+                        d = -probs[k, a, i]
+                        own_sum[i] += probs[k, k, i] * d
+                        scaled_sum[i] += scale[k, i] * d
             for i in range(B):
-                rate[i] += gj[i] * dd[i]
+                rate[i] += own_sum[i] * scaled_sum[i]
 
 
 def block_size(K, n, n_runs, n_threads=None):
@@ -523,37 +583,45 @@ def seed_key(seed):
     return np.uint64(np.random.SeedSequence([int(seed), 7]).generate_state(1, np.uint32)[0])
 
 
-def run_kernel(config, logits0, steps, dtype=np.float32, block=None):
-    """Run the compiled kernel from ``logits0`` ``[runs, K, n]``; returns the raw arrays.
+def run_kernel(config, logits0, steps, dtype=np.float32, block=None,
+               record_logits=False) -> Outputs:
+    """Run the compiled kernel from ``logits0`` ``[runs, K, n]``; returns the raw
+    :class:`Outputs` (flatness ``inf`` where no window qualified).
 
-    ``steps``: checkpoints (non-negative ints). Returns ``(curves, initial, final,
-    stop_step, flatness, flattest)`` with flatness ``inf`` where no window qualified.
+    ``steps``: checkpoints (non-negative ints). ``record_logits``: also keep the logits at
+    the checkpoints (``Outputs.logits``, ``[runs, checkpoints, K, n]``, re-centred: each
+    context's logits are defined up to a constant); otherwise ``Outputs.logits`` is empty.
     """
     cfg = config
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
-    R, K, n = logits0.shape
-    c_self, c_shared = {"shared_bias": (1.0, 1.0), "tabular": (1.0, 0.0),
-                        "separate": (2.0, 0.0)}[cfg.policy]
+    n_runs, K, n = logits0.shape
+    self_coef, shared_coef = {"shared_bias": (1.0, 1.0), "tabular": (1.0, 0.0),
+                              "separate": (2.0, 0.0)}[cfg.policy]
     ref = Optimizer(cfg.optimizer, cfg.eta)           # the reference's hyper-parameters
-    h1, h2 = {"sgd": (0.0, 0.0), "momentum": (ref.momentum, 0.0), "rmsprop": (0.0, ref.decay),
-              "adam": ref.betas}[cfg.optimizer]
-    cst = np.array([cfg.eta, c_self, c_shared, 1.0 / n, n, K - cfg.solved_margin,
-                    cfg.start_margin * K, cfg.eta * cfg.window, 1.0, np.inf, 2.0 ** -24,
-                    h1, h2, ref.eps, 1.0 - cfg.mix_fraction, cfg.mix_fraction / n], dtype)
+    beta1, beta2 = {"sgd": (0.0, 0.0), "momentum": (ref.momentum, 0.0),
+                    "rmsprop": (0.0, ref.decay), "adam": ref.betas}[cfg.optimizer]
+    f = dtype.type
+    settings = Settings(
+        eta=f(cfg.eta), self_coef=f(self_coef), shared_coef=f(shared_coef), inv_n=f(1.0 / n),
+        n_actions=f(n), stop_at=f(K - cfg.solved_margin), start_gap=f(cfg.start_margin * K),
+        slope_norm=f(cfg.eta * cfg.window), zero=f(0.0), one=f(1.0), infinity=f(np.inf),
+        uniform_scale=f(2.0 ** -24), beta1=f(beta1), beta2=f(beta2), eps=f(ref.eps),
+        mix_keep=f(1.0 - cfg.mix_fraction), mix_floor=f(cfg.mix_fraction / n))
+    codes = Codes(
+        learner=LEARNER_CODES[cfg.learner], importance=cfg.off_policy_weighting == "importance",
+        expected_batch=cfg.batch == "expected", policy=POLICY_CODES[cfg.policy],
+        optimizer=OPTIMIZER_CODES[cfg.optimizer], max_updates=cfg.max_updates,
+        window=cfg.window, curve_measure=cfg.flatness_measure == "curve",
+        seed_key=seed_key(cfg.seed), record_logits=bool(record_logits))
     steps = np.asarray(steps, dtype=np.int64)
     order = np.argsort(steps, kind="stable")
-    curves = np.empty((R, steps.size, K))
-    initial = np.empty((R, K))
-    final = np.empty((R, K))
-    stop_step = np.zeros(R, np.int64)
-    flatness = np.empty(R)
-    flattest = np.full((R, K), np.nan)
-    _kernel(np.ascontiguousarray(logits0, dtype=dtype), cst, LEARNER_CODES[cfg.learner],
-           cfg.off_policy_weighting == "importance", cfg.batch == "expected",
-           POLICY_CODES[cfg.policy], OPTIMIZER_CODES[cfg.optimizer], cfg.max_updates, cfg.window,
-           cfg.flatness_measure == "curve", steps[order], order.astype(np.int64),
-           seed_key(cfg.seed), block or block_size(K, n, R), curves, initial, final, stop_step,
-           flatness, flattest)
-    return curves, initial, final, stop_step, flatness, flattest
+    out = Outputs(
+        curves=np.empty((n_runs, steps.size, K)), initial=np.empty((n_runs, K)),
+        final=np.empty((n_runs, K)), stop_step=np.zeros(n_runs, np.int64),
+        flatness=np.empty(n_runs), flattest=np.full((n_runs, K), np.nan),
+        logits=np.empty((n_runs, steps.size, K, n) if record_logits else (0, 0, 0, 0)))
+    _kernel(np.ascontiguousarray(logits0, dtype=dtype), settings, codes, steps[order],
+            order.astype(np.int64), block or block_size(K, n, n_runs), out)
+    return out

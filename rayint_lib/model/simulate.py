@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bandit import initial_logits, right_arm_probs, split_logits
-from .config import BanditConfig
+from .config import BanditConfig, check_memory
+from .kernel import run_kernel
 from .updates import (
     Optimizer,
     expected_progress_rate,
@@ -30,7 +31,10 @@ class BanditRuns:
     run stops); ``initial``: ``J_k(theta0)``, ``[runs, K]``; ``stop_step``: updates done by
     each run; ``solved``: reached ``J >= K - solved_margin``; ``flatness``: slowest progress
     away from the start and the optimum, ``min |dJ/dt| / eta`` (NaN if the run never left
-    the start zone); ``flattest_J``: ``J_k`` where that slowest progress was measured.
+    the start zone); ``flattest_J``: ``J_k`` where that slowest progress was measured;
+    ``logits``: with ``record_logits=True``, the logits at the checkpoints ``[runs, T, K, n]``
+    (held after the stop, as the curves; each context's logits up to an additive constant),
+    else ``None``.
     """
 
     config: BanditConfig
@@ -41,6 +45,7 @@ class BanditRuns:
     solved: np.ndarray
     flatness: np.ndarray
     flattest_J: np.ndarray
+    logits: np.ndarray | None = None
 
     @property
     def samples_to_solve(self):
@@ -110,17 +115,33 @@ def _checked_steps(config, steps):
     return steps.astype(np.int64)
 
 
-def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
+def _check_logit_memory(cfg, steps, record_logits):
+    if record_logits:
+        check_memory(f"n_runs={cfg.n_runs}, K={cfg.K}, n={cfg.n}, checkpoints={len(steps)}",
+                     cfg.memory_bytes() + logit_memory_bytes(cfg, len(steps)),
+                     "runs x checkpoints x K x n x 8 bytes of recorded logits, plus the curves")
+
+
+def logit_memory_bytes(config: BanditConfig, n_steps=None) -> int:
+    """Bytes of the logits kept at ``n_steps`` checkpoints (default ``n_checkpoints``) by
+    ``simulate(config, record_logits=True)``: runs x checkpoints x K x n x 8."""
+    n_steps = config.n_checkpoints if n_steps is None else n_steps
+    return 8 * config.n_runs * n_steps * config.K * config.n
+
+
+def simulate_reference(config: BanditConfig, steps=None, record_logits=False) -> BanditRuns:
     """Plain numpy simulation in parameter space (any learner, policy, optimizer).
 
     One update = one sample per context (``batch="sampled"``) or the expected update
     (``batch="expected"``), summed over contexts. Stops at ``J >= K - solved_margin`` or after
     ``max_samples`` samples (App. A). Deterministic for a given ``config.seed``.
+    ``record_logits``: keep the logits at the checkpoints (``BanditRuns.logits``).
     """
     cfg = config
     rng = np.random.default_rng(cfg.seed)
     T = cfg.max_updates
     steps = _checked_steps(cfg, steps)
+    _check_logit_memory(cfg, steps, record_logits)
     logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
     W, b = split_logits(logits0, cfg.policy, rng)
     params = {"W": W} if b is None else {"W": W, "b": b}
@@ -129,9 +150,20 @@ def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
     J_k = right_arm_probs(logits0)
     initial = J_k.copy()
     curves = np.empty((cfg.n_runs, len(steps), cfg.K))
-    record = {int(s): i for i, s in enumerate(steps)}
+    logits_at = np.empty((cfg.n_runs, len(steps), cfg.K, cfg.n)) if record_logits else None
+    record = {}
+    for i, s in enumerate(steps):
+        record.setdefault(int(s), []).append(i)
+
+    held = logits0.copy()       # logits of each run, frozen when it stops (as J_k)
+
+    def keep(columns, J_k):
+        curves[:, columns] = J_k[:, None]
+        if record_logits:
+            logits_at[:, columns] = held[:, None]
+
     if 0 in record:
-        curves[:, record[0]] = J_k
+        keep(record[0], J_k)
     active = J_k.sum(axis=1) < cfg.K - cfg.solved_margin
     stop_step = np.zeros(cfg.n_runs, dtype=np.int64)
     tracker = FlatnessTracker(cfg, J_k.sum(axis=1))
@@ -142,8 +174,10 @@ def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
                              cfg.mix_fraction)
         g *= active[:, None, None]
         opt.step(params, parameter_gradients_from_logits(g, cfg.policy))
-        J_new = right_arm_probs(logits_from_parameters(params, cfg.policy))
-        J_k = np.where(active[:, None], J_new, J_k)
+        logits_new = logits_from_parameters(params, cfg.policy)
+        J_k = np.where(active[:, None], right_arm_probs(logits_new), J_k)
+        if record_logits:
+            held = np.where(active[:, None, None], logits_new, held)
         stop_step[active] = t
         if t % cfg.window == 0:
             rate = None
@@ -154,43 +188,50 @@ def simulate_reference(config: BanditConfig, steps=None) -> BanditRuns:
             tracker.update(J_k, active, rate)
         active = active & (J_k.sum(axis=1) < cfg.K - cfg.solved_margin)
         if t in record:
-            curves[:, record[t]] = J_k
+            keep(record[t], J_k)
         if not active.any():
-            for s, i in record.items():
+            for s, columns in record.items():
                 if s > t:
-                    curves[:, i] = J_k
+                    keep(columns, J_k)
             break
 
     flatness, flattest = tracker.result()
     solved = J_k.sum(axis=1) >= cfg.K - cfg.solved_margin
-    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest)
+    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest,
+                      logits_at)
 
 
-def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32) -> BanditRuns:
-    """Compiled simulation (:mod:`rayint_lib.fast`): any learner, policy, batch and optimizer.
+def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32,
+                  record_logits=False) -> BanditRuns:
+    """Compiled simulation (:mod:`rayint_lib.model.kernel`): any learner, policy, batch and
+    optimizer.
 
     Same initial logits as :func:`simulate_reference` (same seed, same ``theta0``); the
     sampled actions come from a counter-based hash of ``(seed, run, update, context)``, so
     the two agree in distribution, not run by run. Bit-identical for a given seed whatever
-    the number of threads. ``dtype``: float32 (fast) or float64 state.
+    the number of threads. ``dtype``: float32 (fast) or float64 state. ``record_logits``:
+    keep the logits at the checkpoints (``BanditRuns.logits``; the other results do not
+    change).
     """
-    from .kernel import run_kernel
-
     cfg = config
     steps = _checked_steps(cfg, steps)
+    _check_logit_memory(cfg, steps, record_logits)
     rng = np.random.default_rng(cfg.seed)
     logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
-    curves, initial, final, stop_step, flatness, flattest = run_kernel(cfg, logits0, steps, dtype)
-    flatness = np.where(np.isinf(flatness), np.nan, flatness)
+    out = run_kernel(cfg, logits0, steps, dtype, record_logits=record_logits)
+    flatness = np.where(np.isinf(out.flatness), np.nan, out.flatness)
     initial = right_arm_probs(logits0)          # exact theta0 performance, as the reference
-    solved = final.sum(axis=1) >= cfg.K - cfg.solved_margin
-    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest)
+    solved = out.final.sum(axis=1) >= cfg.K - cfg.solved_margin
+    return BanditRuns(cfg, steps, out.curves, initial, out.stop_step, solved, flatness,
+                      out.flattest, out.logits if record_logits else None)
 
 
-def simulate(config: BanditConfig, steps=None) -> BanditRuns:
+def simulate(config: BanditConfig, steps=None, record_logits=False) -> BanditRuns:
     """Simulate ``config.n_runs`` learning runs; the library's entry point.
 
     Runs on the compiled kernel (:func:`simulate_fast`, float32 state); the pure-numpy
     :func:`simulate_reference` is the specification the tests compare it with.
+    ``record_logits=True`` also keeps the logits at the checkpoints (``BanditRuns.logits``,
+    ``[runs, checkpoints, K, n]``) for analyses of the parameters along the runs (Sec. 3.2).
     """
-    return simulate_fast(config, steps)
+    return simulate_fast(config, steps, record_logits=record_logits)

@@ -149,6 +149,38 @@ def test_bit_identical_whatever_threads_and_blocks():
     assert not np.array_equal(a.stop_step, c.stop_step)
 
 
+@pytest.mark.parametrize("settings", [dict(), dict(K=3, n=4, optimizer="adam"),
+                                      dict(policy="separate", learner="mixture")])
+def test_record_logits_give_the_curves_and_change_nothing_else(settings):
+    """``record_logits=True``: the softmax of the recorded logits is ``J_k`` of the curves at
+    every checkpoint (held after the stop; float32 state: 2e-6, float64 and the reference:
+    1e-12), and every other result is bit-identical to a run without recording."""
+    from rayint_lib.model.bandit import right_arm_probs
+
+    cfg = BanditConfig(n_runs=40, max_samples=3000, seed=6, n_checkpoints=40, **settings)
+    plain, rec = simulate(cfg), simulate(cfg, record_logits=True)
+    assert plain.logits is None
+    assert rec.logits.shape == (cfg.n_runs, rec.steps.size, cfg.K, cfg.n)
+    for name in ("curves", "initial", "stop_step", "solved", "flatness", "flattest_J"):
+        np.testing.assert_array_equal(getattr(rec, name), getattr(plain, name))
+    np.testing.assert_allclose(right_arm_probs(rec.logits), rec.curves, atol=2e-6)
+    assert (rec.stop_step < cfg.max_updates).any()           # some runs stopped and were held
+    f64 = simulate_fast(cfg, dtype=np.float64, record_logits=True)
+    np.testing.assert_allclose(right_arm_probs(f64.logits), f64.curves, atol=1e-12)
+    ref = simulate_reference(cfg, record_logits=True)
+    np.testing.assert_allclose(right_arm_probs(ref.logits), ref.curves, atol=1e-12)
+    np.testing.assert_allclose(ref.logits[:, 0], initial_logits(
+        cfg.K, cfg.n, cfg.J0, cfg.n_runs, np.random.default_rng(6), cfg.init), atol=1e-12)
+
+
+def test_record_logits_memory_is_checked(monkeypatch):
+    monkeypatch.setenv("RAYINT_MAX_MEMORY", "4M")
+    cfg = BanditConfig(K=8, n=8, n_runs=200, max_samples=1000, n_checkpoints=100)
+    simulate(cfg)                                            # the curves alone fit
+    with pytest.raises(ValueError, match="recorded logits"):
+        simulate(cfg, record_logits=True)
+
+
 def test_caller_steps_and_held_final_values():
     """Curves at caller-chosen steps (any order) equal the default grid's where they
     coincide; after a run stops its curve holds the final value; bad steps are rejected."""

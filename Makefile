@@ -31,7 +31,7 @@ browser:
 
 # ruff (pinned; line length 100) over the library, tests, benchmarks and the notebooks.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check rayint_lib tests benchmarks book tools
+	$(VENV)/bin/ruff check rayint_lib tests benchmarks book
 
 test: $(STAMP) lint browser book
 	RAYINT_REQUIRE_BOOK=1 $(PY) -m pytest -q

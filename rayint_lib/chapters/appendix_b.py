@@ -346,6 +346,7 @@ class Acceleration:
     antidiagonal_eq3: bool      # ... with P6 := Jddot / (1 - J1 - J2)
     sign_change_is_def2: bool   # Jdddot = -Jdot P6 on the anti-diagonal
     flatness_formula: bool      # eps = Jdot on the anti-diagonal = 2 J1^2 (1-J1)^2
+    flatness_error: float       # max |Jdot (from theta) - 2 J1^2 (1-J1)^2| on the anti-diagonal
 
 
 def b2_acceleration() -> Acceleration:
@@ -361,7 +362,10 @@ def b2_acceleration() -> Acceleration:
         antidiagonal_bracket=algebra.find(c, "P6_antidiagonal_bracket").holds,
         antidiagonal_eq3=algebra.find(c, "P6_antidiagonal_eq3").holds,
         sign_change_is_def2=algebra.find(c, "Jdddot_antidiagonal").holds,
-        flatness_formula=algebra.find(c, "eps_antidiagonal").holds)
+        flatness_formula=algebra.find(c, "eps_antidiagonal").holds,
+        flatness_error=float(np.max(np.abs(
+            sp.lambdify(J1, R["Jdot"].subs(J2, 1 - J1) - PRINTED["eps_antidiagonal"])(
+                np.linspace(0.001, 0.999, 999))))))
 
 
 def plot_p6(acc: Acceleration):
@@ -384,49 +388,6 @@ def plot_p6(acc: Acceleration):
 
 
 # ---------------------------------------------------------------- App. B.3
-def polygon_area(vertices):
-    """Shoelace area of a simple polygon."""
-    x, y = np.asarray(vertices, dtype=float).T
-    return 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
-
-
-def upper_triangle_grid(n):
-    """Cell centres of an ``n x n`` grid of the unit square with ``J1 < J2`` and ``J1 + J2 < 1``.
-
-    By the symmetry J1 <-> J2 of Eqs. (1)-(2) this half holds the basin of the saddle (0, 1).
-    Returns ``(points [m, 2], cell_area)``.
-    """
-    g = (np.arange(n) + 0.5) / n
-    a, b = np.meshgrid(g, g, indexing="ij")
-    keep = (a < b) & (a + b < 1)
-    return np.column_stack([a[keep], b[keep]]), 1.0 / n**2
-
-
-def basin_check(eps, n_grid=200, flatness=None):
-    """App. B.3: is the lower-bound polygon of the ``eps``-plateau basin inside the measured basin?
-
-    The measured basin: grid starts whose deterministic orbit crosses the anti-diagonal at a
-    plateau of flatness ``<= eps`` (``dynamics.plateau_flatness_of_start``). Also checks the
-    polygon without its fifth vertex (the notch that appears when the exit point lies below
-    ``J2 = 1/2``). ``flatness``: precomputed flatness of the grid starts (reuse across eps).
-    """
-    pts, cell = upper_triangle_grid(n_grid)
-    f = dynamics.plateau_flatness_of_start(pts[:, 0], pts[:, 1]) if flatness is None else flatness
-    poly = dynamics.basin_polygon(eps)
-    out = {"eps": eps, "polygon": poly, "exit_J2": float(poly[3, 1]),
-           "notch": bool(poly[3, 1] < 0.5)}
-    in_basin = f <= eps
-    for name, verts in (("printed", poly), ("four_vertices", poly[:4])):
-        inside = Path(verts).contains_points(pts, radius=-1e-9)
-        out[f"{name}_n_inside"] = int(inside.sum())
-        out[f"{name}_inside_basin"] = (float(np.mean(in_basin[inside])) if inside.any()
-                                       else float("nan"))
-        out[f"{name}_area"] = polygon_area(verts)
-    out["basin_area"] = float(in_basin.sum() * cell)
-    out["coverage"] = out["printed_area"] / out["basin_area"]
-    return out
-
-
 def notch_threshold():
     """The ``eps`` above which the B.3 exit point lies below ``J2 = 1/2`` (polygon with a notch).
 
@@ -445,7 +406,7 @@ class Basins:
     n_grid: int
     points: np.ndarray          # grid starts [m, 2] (J1 < J2, J1 + J2 < 1)
     flatness: np.ndarray        # flatness of the plateau each start's orbit reaches
-    rows: dict                  # eps -> basin_check(...)
+    rows: dict                  # eps -> dynamics.basin_check(...)
     table: pd.DataFrame
     min_inside: float           # smallest share of polygon starts in the basin, over eps
     notch_threshold: float
@@ -453,9 +414,9 @@ class Basins:
 
 def b3_basins(eps_list, n_grid) -> Basins:
     """The B.3 polygon of every ``eps`` against the basin measured on one grid."""
-    pts, _ = upper_triangle_grid(n_grid)
+    pts, _ = dynamics.upper_triangle_grid(n_grid)
     flat = dynamics.plateau_flatness_of_start(pts[:, 0], pts[:, 1])
-    rows = {e: basin_check(e, n_grid, flat) for e in eps_list}
+    rows = {e: dynamics.basin_check(e, n_grid, flat) for e in eps_list}
     table = pd.DataFrame([{"eps": e, "exit J2[1]": b["exit_J2"], "notch": b["notch"],
                            "grid starts in polygon": b["printed_n_inside"],
                            "share of them in the basin": b["printed_inside_basin"],
@@ -480,17 +441,16 @@ def full_square_reading(eps=0.1, n=200):
     """
     g = np.linspace(0.0025, 0.9975, n)
     a, b = (x.ravel() for x in np.meshgrid(g, g))
-    cross = dynamics.antidiagonal_crossing(a, b)
-    flat = dynamics.flatness_on_antidiagonal(cross)
-    in_basin = (flat <= eps) & (cross < 0.5)
+    # matplotlib's point-in-polygon, as chapter 01 used it then (edge points by its rounding)
     inside = Path(dynamics.basin_polygon(eps)).contains_points(np.column_stack([a, b]))
-    on_edge = inside & np.isclose(a + b, 1.0)
+    a, b = a[inside], b[inside]               # only the starts inside the polygon matter
+    cross = dynamics.antidiagonal_crossing(a, b)
+    in_basin = (dynamics.flatness_on_antidiagonal(cross) <= eps) & (cross < 0.5)
+    on_edge = np.isclose(a + b, 1.0)
     own = in_basin | (on_edge & (dynamics.flatness_on_antidiagonal(a) <= eps) & (a < 0.5))
-    return {"eps": eps, "n_grid": n, "n_inside": int(inside.sum()),
-            "n_missed": int((inside & ~in_basin).sum()), "n_on_edge": int(on_edge.sum()),
-            "n_missed_off_edge": int((inside & ~in_basin & ~on_edge).sum()),
-            "share_by_crossing": float(in_basin[inside].mean()),
-            "share_own_flatness": float(own[inside].mean())}
+    return {"eps": eps, "n_grid": n, "n_inside": int(a.size), "n_missed": int((~in_basin).sum()),
+            "n_on_edge": int(on_edge.sum()), "n_missed_off_edge": int((~in_basin & ~on_edge).sum()),
+            "share_by_crossing": float(in_basin.mean()), "share_own_flatness": float(own.mean())}
 
 
 def plot_basins(basins: Basins):
@@ -571,7 +531,7 @@ def b3_sampled(eps_list, sampled_J0, n_runs, seed, max_samples, eta) -> SampledB
     out = SampledBasins(len(starts), eps_sampled, pd.DataFrame())
     rows = []
     for e in eps_sampled:
-        inside = Path(dynamics.basin_polygon(e)).contains_points(starts)
+        inside = dynamics.inside_polygon(starts, dynamics.basin_polygon(e))
         hit = hit_flat <= e
         out.hit_inside[e] = stats.fraction(hit[inside])
         out.hit_outside[e] = stats.fraction(hit[~inside])
@@ -581,7 +541,7 @@ def b3_sampled(eps_list, sampled_J0, n_runs, seed, max_samples, eta) -> SampledB
                      "hit outside [95%]": f"{out.hit_outside[e]:.3f}"})
     out.table = pd.DataFrame(rows)
     measured = [out.hit_inside[e] for e in eps_sampled if out.hit_inside[e].n > 0]
-    out.hit_inside_min = (min(measured, key=lambda x: x.value) if measured
+    out.hit_inside_min = (min(measured, key=lambda x: (x.value, x.low)) if measured
                           else stats.Estimate(np.nan, np.nan, np.nan))
     above = flat[flat > 1e-3]
     out.floor = float(np.nanmedian(above)) if above.size else float("nan")
@@ -610,14 +570,6 @@ def p_nc_from_slopes(slopes=None):
     return sp.simplify((sp.atan(1 / s1) + sp.atan(s2)) / (sp.pi / 2))
 
 
-def p_nc_monte_carlo(radius, n, rng, flow=None) -> stats.Estimate:
-    """Share of starts at distance ``radius`` from (0, 0), angle uniform in [0, pi/2], in a
-    WTA region (Definition 3), with its Wilson interval."""
-    phi = rng.uniform(0, np.pi / 2, n)
-    return stats.fraction(dynamics.winner_take_all(radius * np.cos(phi), radius * np.sin(phi),
-                                                   flow or dynamics.jdot_rl))
-
-
 @dataclass
 class WtaStarts:
     """App. B.4: the null-cline slopes, ``P_nc`` exact and by Monte Carlo."""
@@ -638,54 +590,29 @@ def b4_wta_starts(mc_radius, mc_samples, seed, radii=(0.1, 0.3)) -> WtaStarts:
         slopes=null_cline_slopes_at_origin(),
         derivatives_as_printed=bool(c.holds and derivs == PRINTED["null_cline_derivatives"]),
         p_nc=float(p_nc_from_slopes()),
-        p_nc_mc=p_nc_monte_carlo(mc_radius, mc_samples, rng),
-        by_radius={r: p_nc_monte_carlo(r, mc_samples, rng) for r in radii})
+        p_nc_mc=dynamics.p_nc_monte_carlo(mc_radius, mc_samples, rng),
+        by_radius={r: dynamics.p_nc_monte_carlo(r, mc_samples, rng) for r in radii})
 
 
 # ---------------------------------------------------------------- App. B.5
-def inflections_along_flow(flow, jddot, starts, dt=0.02, n_steps=4000, jdot=None, keep=()):
-    """Count sign changes of ``jddot`` along the flow of ``flow`` from each start (RK4 in time).
+def inflections_on_orbits(path, jddot, jdot):
+    """Concave-to-convex inflections of ``J(t)`` along orbits (Definition 2).
 
-    ``flow``: pair of sympy expressions (J1dot, J2dot); ``jddot``: sympy expression. Returns
-    ``(up, down, eps, paths)``: per start, the number of changes from negative to positive
-    (concave to convex, Definition 2) and from positive to negative, the smallest ``jdot`` at
-    an up-change (the plateau's flatness; NaN if none or no ``jdot``), and the orbits of the
-    starts listed in ``keep``, ``[len(keep), n_steps + 1, 2]`` (every ``dt`` in time).
+    ``path``: ``[steps + 1, 2, starts]`` from ``dynamics.follow_orbits(..., path=True)`` (NaN
+    after an orbit stops); ``jddot``, ``jdot``: sympy expressions in (J1, J2). Returns
+    ``(rising, rate)``, ``[steps, starts]``: where ``jddot`` changes sign from negative to
+    positive between two steps, and ``jdot`` there (interpolated linearly in the step).
+    Definition 2 also asks ``0 <= jdot <= eps``: an inflection with ``jdot < 0`` is not a
+    plateau (J is falling).
     """
-    f = sp.lambdify((J1, J2), list(flow), "numpy")
-    g = sp.lambdify((J1, J2), jddot, "numpy")
-    h = sp.lambdify((J1, J2), jdot if jdot is not None else sp.nan, "numpy")
-    x = np.array(starts, dtype=float)
-    keep = np.asarray(keep, dtype=int)
-    paths = np.empty((keep.size, n_steps + 1, 2))
-    paths[:, 0] = x[keep]
-
-    def v(p):
-        return np.array(f(p[:, 0], p[:, 1]), dtype=float).T
-
-    def sign(p):
-        val = g(p[:, 0], p[:, 1])
-        return np.sign(np.where(np.abs(val) < 1e-12, 0, val))
-
-    up = np.zeros(len(x), dtype=int)
-    down = np.zeros(len(x), dtype=int)
-    eps = np.full(len(x), np.inf)
-    s = sign(x)
-    for step in range(n_steps):
-        k1 = v(x)
-        k2 = v(x + dt / 2 * k1)
-        k3 = v(x + dt / 2 * k2)
-        k4 = v(x + dt * k3)
-        x = np.clip(x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4), 0, 1)
-        paths[:, step + 1] = x[keep]
-        new = sign(x)
-        rising = (s < 0) & (new > 0)
-        if rising.any():
-            eps[rising] = np.minimum(eps[rising], np.abs(h(x[rising, 0], x[rising, 1])))
-        up += rising
-        down += (s > 0) & (new < 0)
-        s = np.where(new != 0, new, s)
-    return up, down, np.where(np.isinf(eps), np.nan, eps), paths
+    P1, P2 = path[:, 0], path[:, 1]
+    with np.errstate(invalid="ignore"):
+        acc = np.broadcast_to(sp.lambdify((J1, J2), jddot, "numpy")(P1, P2), P1.shape)
+        rate = np.broadcast_to(sp.lambdify((J1, J2), jdot, "numpy")(P1, P2), P1.shape)
+    s = np.sign(acc)
+    rising = (s[:-1] < 0) & (s[1:] > 0)
+    w = np.where(rising, -acc[:-1] / np.where(rising, acc[1:] - acc[:-1], 1.0), 0.0)
+    return rising, np.where(rising, rate[:-1] + w * (rate[1:] - rate[:-1]), np.nan)
 
 
 @dataclass
@@ -697,23 +624,25 @@ class Supervised:
     share_convex: float          # share of a 400 x 400 grid with Jddot (of J) > 0
     n_starts: int
     n_grid_starts: int
-    n_plateau_starts: int        # orbits with a concave-to-convex inflection of J
+    n_plateau_starts: int        # orbits with a concave-to-convex inflection of J, Jdot >= 0
     n_plateau_interior: int      # ... of them from the interior grid
-    eps_min: float
+    n_falling: int               # orbits with such an inflection while J falls (Jdot < 0)
+    eps_min: float               # Jdot at those plateaus
     eps_max: float
     jsup_up: int                 # inflections of J_sup (Eq. 4 says none)
+    jsup_ddot_max: float         # largest Jddot_sup (derived from theta) on a 400 x 400 grid
     eq4_holds: bool              # Eq. 4 = Jddot_sup derived from theta
     lines_hold: bool
     rho: float
     rho_printed_holds: bool
-    shown: list                  # (is plateau start, path [steps, 2]) for Figure B3
-    dt: float
+    shown: list                  # (has a plateau, path [steps, 2], time [steps]) for Fig. B3
 
 
-def b5_supervised(sup_grid, dt=0.02, n_steps=3000) -> Supervised:
+def b5_supervised(sup_grid, J_end=1.98) -> Supervised:
     """The supervised flow of App. B.5: fixed points in the closed square (sympy, corners
     classified from the flow), concave-to-convex inflections of ``J = J1 + J2`` and of
-    ``J_sup`` along orbits from a ``sup_grid``-per-axis grid plus starts near ``J1 = 0``."""
+    ``J_sup`` along the orbits (``dynamics.follow_orbits``) from a ``sup_grid``-per-axis grid
+    plus starts near ``J1 = 0``, followed until ``J >= J_end``."""
     S, c = supervised_derivation(), checks()
     flow = (S["Jdot1"], S["Jdot2"])
     jac = jacobian(flow)
@@ -733,26 +662,31 @@ def b5_supervised(sup_grid, dt=0.02, n_steps=3000) -> Supervised:
                         np.column_stack([np.full(sup_grid, 1e-3), edge]),
                         np.column_stack([np.full(sup_grid, 1e-6), edge])])
     n_grid = sup_grid**2
+    orbits = dynamics.follow_orbits(starts[:, 0], starts[:, 1], J_end, dynamics.jdot_supervised,
+                                    path=True)
+    rising, rate = inflections_on_orbits(orbits["path"], S["Jddot"], S["Jdot"])
+    plateau = rising & (rate >= 0)
+    up = plateau.any(axis=0)
+    eps = rate[plateau]
+    up_sup, _ = inflections_on_orbits(orbits["path"], S["Jsup_ddot"], S["Jsup_dot"])
     edge_idx = np.arange(n_grid, len(starts))
     keep = np.concatenate([edge_idx[::max(1, sup_grid // 6)][:6], [0, n_grid - 1]])
-    up, _, eps, paths = inflections_along_flow(flow, S["Jddot"], starts, dt, n_steps,
-                                               jdot=S["Jdot"], keep=keep)
-    up_s, _, _, _ = inflections_along_flow(flow, S["Jsup_ddot"], starts, dt, n_steps)
-    any_up = bool(np.any(up > 0))
     return Supervised(
         fixed_points=types,
-        n_interior_fixed_points=sum(0 < a < 1 and 0 < b < 1 for a, b in types),
+        n_interior_fixed_points=sum(0 < float(a) < 1 and 0 < float(b) < 1 for a, b in types),
         share_convex=share_convex, n_starts=len(starts), n_grid_starts=n_grid,
-        n_plateau_starts=int((up > 0).sum()), n_plateau_interior=int((up[:n_grid] > 0).sum()),
-        eps_min=float(np.nanmin(eps)) if any_up else float("nan"),
-        eps_max=float(np.nanmax(eps)) if any_up else float("nan"),
-        jsup_up=int(up_s.sum()),
+        n_plateau_starts=int(up.sum()), n_plateau_interior=int(up[:n_grid].sum()),
+        n_falling=int((rising & (rate < 0)).any(axis=0).sum()),
+        eps_min=float(eps.min()) if eps.size else float("nan"),
+        eps_max=float(eps.max()) if eps.size else float("nan"),
+        jsup_up=int(up_sup.sum()),
+        jsup_ddot_max=float(np.max(sp.lambdify((J1, J2), S["Jsup_ddot_theta"])(A, B))),
         eq4_holds=algebra.all_hold(c, ["sup_Jsup_ddot", "sup_Jsup_ddot_theta"]),
         lines_hold=algebra.all_hold(c, ["sup_grad_Jsup", "sup_Jdot1_middle", "sup_Jdot1",
                                         "sup_dlogJ1", "sup_Jsup_dot", "sup_Jsup_dot_sos",
                                         "sup_grad_Jsup_dot", "sup_Jsup_ddot"]),
         rho=float(S["rho_sup"]), rho_printed_holds=algebra.find(c, "sup_rho_printed").holds,
-        shown=[(bool(up[i] > 0), paths[j]) for j, i in enumerate(keep)], dt=dt)
+        shown=[(bool(up[i]), orbits["path"][:, :, i], orbits["path_time"][:, i]) for i in keep])
 
 
 def fixed_points_text(types: dict) -> str:
@@ -771,7 +705,7 @@ def plot_supervised(sup: Supervised):
                 colors=["#f3f3f3", "#fde9a9"])
     U, V = sp.lambdify((J1, J2), [S["Jdot1"], S["Jdot2"]])(A[::25, ::25], B[::25, ::25])
     ax.quiver(A[::25, ::25], B[::25, ::25], U, V, color="grey", width=0.003)
-    for plateau, path in sup.shown:
+    for plateau, path, _ in sup.shown:
         ax.plot(path[:, 0], path[:, 1], color=SETTING_COLORS["supervised"] if plateau else "k",
                 lw=1)
     ax.plot([0, 0.5], [0.5, 0], "x", color="k", ms=8, mew=2, label="boundary saddles")
@@ -779,9 +713,8 @@ def plot_supervised(sup: Supervised):
            title=r"supervised flow; shaded: $\ddot J > 0$")
     ax.legend(loc="lower right", fontsize="x-small")
     ax = axes[0, 1]
-    for plateau, path in sup.shown:
-        t = sup.dt * np.arange(len(path))
-        ax.plot(t, path.sum(axis=1), color=SETTING_COLORS["supervised"] if plateau else "k",
+    for plateau, path, time in sup.shown:
+        ax.plot(time, path.sum(axis=1), color=SETTING_COLORS["supervised"] if plateau else "k",
                 lw=1)
     ax.set(xscale="log", xlabel="time (continuous, expected updates)",
            ylabel=r"$J = J_1 + J_2$", title="individual learning curves")
@@ -914,8 +847,8 @@ def validate(eps_list, n_grid, sampled_J0, n_runs, max_samples, eta, mc_samples,
 
     Memory: the basin grid (``n_grid^2 / 4`` orbits, about 30 float64 arrays while they are
     integrated), the Monte Carlo starts (``mc_samples``, 6 float64 arrays), the supervised
-    orbits (``sup_grid^2 + 2 sup_grid`` starts, 20 arrays) and the sampled runs (checked by
-    each :class:`BanditConfig`).
+    orbits (``sup_grid^2 + 2 sup_grid`` recorded paths) and the sampled runs (checked by each
+    :class:`BanditConfig`).
     """
     cfg = {
         "eps_list": check_list("eps_list", eps_list, check_float, low=0, high=0.125,
@@ -935,8 +868,9 @@ def validate(eps_list, n_grid, sampled_J0, n_runs, max_samples, eta, mc_samples,
                  "n_grid^2 / 4 grid orbits x 30 float64 arrays, and chapter 01's 200 x 200 grid")
     check_memory(f"mc_samples={mc_samples}", mc_samples * 8 * 6,
                  "mc_samples starts x 6 float64 arrays")
-    check_memory(f"sup_grid={sup_grid}", (sup_grid**2 + 2 * sup_grid) * 8 * 20,
-                 "(sup_grid^2 + 2 sup_grid) supervised orbits x 20 float64 arrays")
+    check_memory(f"sup_grid={sup_grid}", (sup_grid**2 + 2 * sup_grid) * 2000 * 24 * 4,
+                 "(sup_grid^2 + 2 sup_grid) supervised orbits, about 2000 steps each, the path "
+                 "and three derived arrays of 24 bytes per step")
     for i, J0 in enumerate(cfg["sampled_J0"]):
         BanditConfig(J0=J0, n_runs=n_runs, seed=seed + i, init="simplex",
                      max_samples=max_samples, eta=eta)

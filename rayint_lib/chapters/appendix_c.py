@@ -26,7 +26,6 @@ from IPython.display import Markdown
 
 from ..book.claims import Claim, registry
 from ..book.plotting import new_figure
-from ..model import algebra
 from ..model import factored as F
 from ..model.algebra import check
 from ..model.config import check_float, check_int, check_list, check_memory
@@ -226,9 +225,11 @@ def all_checks(d=3):
     ]
 
 
-def checks_table(checks) -> Markdown:
-    """The derivation rows (section, printed line, identity or not) as a Markdown table."""
-    return Markdown(algebra.markdown_table(checks, expressions=False))
+def checks_frame(checks) -> pd.DataFrame:
+    """The derivation rows (id, section, printed line in words, identity or not); the generic
+    expressions themselves are too long to print."""
+    return pd.DataFrame([{"id": c.id, "section": c.section, "printed statement": c.step,
+                          "verified": c.holds, "note": c.note} for c in checks])
 
 
 def exact_at_zero_markdown(d=3) -> Markdown:

@@ -85,23 +85,12 @@ def _cell(text: str) -> str:
     return text.replace(r"\|", r"\Vert ").replace("|", r"\vert ")
 
 
-def markdown_table(checks, ids=None, expressions: bool = True) -> str:
-    """The checks as a Markdown table (section | step | printed | derived | same).
-
-    ``ids``: the checks to show, in their order (default all); ``expressions=False`` leaves
-    out the two expression columns (for long generic expressions).
-    """
+def markdown_table(checks, ids=None) -> str:
+    """The checks as a Markdown table (section | step | printed | derived | same), LaTeX in
+    the cells; ``ids``: the checks to show, in their order (default all)."""
     chosen = list(checks) if ids is None else [find(checks, i) for i in ids]
-    if expressions:
-        rows = ["| | step | printed | derived | same |", "|---|---|---|---|---|"]
-    else:
-        rows = ["| | step | same |", "|---|---|---|"]
+    rows = ["| | step | printed | derived | same |", "|---|---|---|---|---|"]
     for c in chosen:
-        step = f"${_cell(c.step)}$" if expressions else c.step.replace("|", r"\|")
-        verdict = "yes" if c.holds else "**no**"
-        if expressions:
-            rows.append(f"| {c.section} | {step} | ${_cell(tex(c.printed))}$ | "
-                        f"${_cell(tex(c.derived))}$ | {verdict} |")
-        else:
-            rows.append(f"| {c.section} | {step} | {verdict} |")
+        rows.append(f"| {c.section} | ${_cell(c.step)}$ | ${_cell(tex(c.printed))}$ | "
+                    f"${_cell(tex(c.derived))}$ | {'yes' if c.holds else '**no**'} |")
     return "\n".join(rows)

@@ -1,0 +1,539 @@
+"""Detecting ray interference in anyone's learning curves (Sec. 4, "How to detect it?").
+
+The paper's recipe: *where only the overall objective J is known, a first symptom to watch
+out for is plateaus in the learning curve of individual runs, as plateaus tend to be
+averaged out when curves are aggregated across many runs*; *if the components J_k are
+known, monitor whether progress stalls on some components while others learn, and then
+picks up later*; then run the two control experiments (reduce interference, reduce
+coupling). :func:`detect` does the first two on arrays (one row per logged point) and says
+which controls to run; ``rayint detect`` reads the arrays from CSV files.
+
+Plateaus are found by the book's detector, :func:`rayint_lib.model.plateaus.find_plateaus`,
+on each run's curve normalised as the book normalises it (0 = the run's start, 1 = the best
+value reached; Sec. 3.2, :func:`rayint_lib.chapters.many_components.plateau_table`). How the
+thresholds are set (see :func:`detect`):
+
+- ``tolerance`` (the band a plateau stays in, in normalised units): unless given,
+  ``max(min_tolerance, noise_factor * noise)`` per run, where ``noise`` is the run's noise
+  level estimated from its second differences (``1.4826 MAD(d2) / sqrt(6)``; zero for
+  smooth curves). The default floor 0.02 is the book's Fig. 4 setting; ``noise_factor = 6``
+  holds a band of a few hundred points of Gaussian noise (their range is ~6 sigma).
+- ``min_level = 2 * tolerance``, ``max_level = 1 - 2 * tolerance``: learning has started
+  and is not done (on a log time axis every curve is flat at its start and at its end; a
+  band's width of margin keeps those out, as :func:`rayint_lib.model.deep_linear.plateaus`).
+- length: on a log time axis (the book's, Fig. 4) a plateau lasts ``t_b / t_a >=
+  min_ratio`` (2: as long as everything before it); on a linear axis (training logs
+  written every N steps) ``t_b - t_a >= min_fraction`` of the logged span (0.1). ``axis =
+  "auto"`` takes the log axis when the logged steps crowd the start (median step below a
+  tenth of the last, as on a log grid), the linear one otherwise. At least ``min_points``
+  logged points (3) inside each plateau.
+- ``flatness``: the least-squares slope of the raw curve across the plateau, ``|dJ/dt| /
+  eta`` (App. A: "normalised to factor out the step size"); with steps = updates and
+  ``eta`` the step size it is the paper's epsilon (Fig. 3), with ``eta = 1`` it is per step.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import check_choice, check_float, check_int
+from .plateaus import find_plateaus
+
+AXES = ("auto", "log", "linear")
+MIN_RUN_POINTS = 8  # the fewest points per run (and per component) the detector accepts
+
+
+class CurveError(ValueError):
+    """Bad input curves. ``index``: position (in the input arrays) of the offending point;
+    ``field``: ``"step"``, ``"value"``, ``"run"`` or ``"component"``; ``indices``: every
+    point of the offending curve when the whole curve is at fault (too few points)."""
+
+    def __init__(self, message, index=None, field=None, indices=None):
+        super().__init__(message)
+        self.message, self.index, self.field, self.indices = message, index, field, indices
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """One plateau of one curve: from ``start_step`` to ``end_step`` (logged steps), at mean
+    value ``level`` (``level_normalised`` in units of the run's progress), with
+    ``flatness = |least-squares slope| / eta``, ``length`` (``t_b / t_a`` on a log axis,
+    fraction of the logged span on a linear one), ``n_points`` logged points inside, and
+    ``open`` when it lasts to the last logged step (not left within the log)."""
+
+    start_step: float
+    end_step: float
+    level: float
+    level_normalised: float
+    flatness: float
+    length: float
+    n_points: int
+    open: bool
+
+    def to_dict(self) -> dict:
+        return {k: _jsonable(v) for k, v in self.__dict__.items()}
+
+
+@dataclass
+class RunDetection:
+    """What :func:`detect` found in one run."""
+
+    run: str
+    steps: np.ndarray
+    values: np.ndarray              # J (the sum of the components when there are some)
+    normalised: np.ndarray
+    noise: float
+    tolerance: float
+    plateaus: list
+    plateau_time_fraction: float
+    components: dict | None = None  # label -> J_k values (same steps)
+    learned_at: dict | None = None  # label -> step at which J_k reaches half its progress
+    stalls: list = field(default_factory=list)
+    pairs: int = 0                  # consecutive pairs (in learning order) that could stall
+
+    @property
+    def sequential(self) -> bool:
+        """Components learned one at a time: at least half the pairs stalled (and one)."""
+        return self.pairs > 0 and len(self.stalls) >= 1 and 2 * len(self.stalls) >= self.pairs
+
+    def to_dict(self) -> dict:
+        out = {"run": self.run, "n_points": int(self.steps.size),
+               "first_step": _jsonable(self.steps[0]), "last_step": _jsonable(self.steps[-1]),
+               "noise": _jsonable(self.noise), "tolerance": _jsonable(self.tolerance),
+               "plateaus": [p.to_dict() for p in self.plateaus],
+               "plateau_time_fraction": _jsonable(self.plateau_time_fraction)}
+        if self.components is not None:
+            out["components"] = {k: {"learned_at": _jsonable(self.learned_at[k]),
+                                     "start": _jsonable(v[0]), "final": _jsonable(v[-1])}
+                                 for k, v in self.components.items()}
+            out["stalls"] = self.stalls
+            out["sequential"] = self.sequential
+        return out
+
+
+@dataclass
+class Detection:
+    """The result of :func:`detect`; :meth:`to_dict` is what ``rayint detect --json`` prints."""
+
+    runs: list
+    mean_steps: np.ndarray
+    mean_values: np.ndarray
+    mean_plateaus: list
+    mean_plateau_time_fraction: float
+    thresholds: dict
+    has_components: bool
+
+    @property
+    def plateaus_per_run(self) -> float:
+        return float(np.mean([len(r.plateaus) for r in self.runs]))
+
+    @property
+    def runs_with_plateaus(self) -> int:
+        return sum(bool(r.plateaus) for r in self.runs)
+
+    @property
+    def runs_plateau_time_fraction(self) -> float:
+        """Share of the time axis the average run spends on plateaus."""
+        return float(np.mean([r.plateau_time_fraction for r in self.runs]))
+
+    @property
+    def hidden_fraction(self) -> float:
+        """Share of the runs' plateau time that the mean curve does not show:
+        ``1 - (mean curve's plateau time) / (average run's plateau time)``, clipped at 0
+        (NaN when no run has a plateau)."""
+        runs = self.runs_plateau_time_fraction
+        if runs <= 0:
+            return float("nan")
+        return max(0.0, 1 - self.mean_plateau_time_fraction / runs)
+
+    @property
+    def averaging_hides_plateaus(self) -> bool:
+        """Several runs with plateaus, and a mean curve that shows less than half of their
+        plateau time (``hidden_fraction >= 0.5``; Sec. 4: plateaus tend to be averaged out)."""
+        return len(self.runs) > 1 and self.hidden_fraction >= 0.5
+
+    @property
+    def sequential_runs(self) -> int:
+        return sum(r.sequential for r in self.runs)
+
+    @property
+    def components_one_at_a_time(self) -> bool | None:
+        """With components: at least half the runs that could show it learn them in turn."""
+        if not self.has_components:
+            return None
+        eligible = sum(r.pairs > 0 for r in self.runs)
+        return eligible > 0 and 2 * self.sequential_runs >= eligible
+
+    @property
+    def consistent_with_ray_interference(self) -> bool:
+        return self.runs_with_plateaus > 0 or bool(self.components_one_at_a_time)
+
+    @property
+    def verdict(self) -> str:
+        """A short verdict in the paper's terms (Sec. 4)."""
+        n, m = len(self.runs), self.runs_with_plateaus
+        parts = []
+        if m == 0:
+            parts.append(f"no plateaus in {'the run' if n == 1 else f'any of {n} runs'}")
+        else:
+            text = (f"plateaus in {m} of {n} individual runs "
+                    f"({self.plateaus_per_run:.2g} per run)" if n > 1
+                    else f"{len(self.runs[0].plateaus)} plateau(s) in the one run")
+            shown = f"{1 - self.hidden_fraction:.0%}"
+            if n > 1 and self.averaging_hides_plateaus:
+                text += (f", hidden by averaging (the mean curve has {len(self.mean_plateaus)}"
+                         f" plateau(s) and shows {shown} of the runs' plateau time)")
+            elif n > 1:
+                text += (f", visible in the mean curve too ({len(self.mean_plateaus)} plateau(s),"
+                         f" {shown} of the runs' plateau time)")
+            else:
+                text += " (log several runs to see whether averaging hides them)"
+            parts.append(text)
+        if self.has_components:
+            eligible = sum(r.pairs > 0 for r in self.runs)
+            if self.components_one_at_a_time:
+                parts.append(f"components learned one at a time (in {self.sequential_runs} of "
+                             f"{eligible} runs, components stall while others learn, then "
+                             "pick up)")
+            elif eligible:
+                parts.append(f"components learned together ({self.sequential_runs} of "
+                             f"{eligible} runs learn them in turn)")
+            else:
+                parts.append("no component learned while another waited")
+        if self.consistent_with_ray_interference:
+            parts.append("consistent with ray interference; run the controls (Sec. 4): reduce "
+                         "interference (a separate network per component, or more capacity) "
+                         "and reduce coupling (a fixed data distribution, or more off-policy "
+                         "data); if the plateaus dissipate, they were likely due to ray "
+                         "interference")
+        else:
+            text = "no symptom of ray interference"
+            if not self.has_components:
+                text += ("; the lack of plateaus does not exclude sequential learning (Sec. "
+                         "4): log the components J_k to check")
+            parts.append(text)
+        return "; ".join(parts) + "."
+
+    def to_dict(self) -> dict:
+        """JSON-able summary (NaN and infinities as ``None``)."""
+        per_run = [len(r.plateaus) for r in self.runs]
+        return {
+            "runs": [r.to_dict() for r in self.runs],
+            "plateaus_per_run": self.plateaus_per_run,
+            "plateau_counts": per_run,
+            "runs_with_plateaus": self.runs_with_plateaus,
+            "mean_curve_plateaus": [p.to_dict() for p in self.mean_plateaus],
+            "averaging_hides_plateaus": self.averaging_hides_plateaus,
+            "hidden_fraction": _jsonable(self.hidden_fraction),
+            "plateau_time_fraction": {"runs": _jsonable(self.runs_plateau_time_fraction),
+                                      "mean_curve": _jsonable(self.mean_plateau_time_fraction)},
+            "sequential_learning": (None if not self.has_components else {
+                "runs_one_at_a_time": self.sequential_runs,
+                "runs_eligible": sum(r.pairs > 0 for r in self.runs),
+                "components_one_at_a_time": self.components_one_at_a_time}),
+            "thresholds": self.thresholds,
+            "consistent_with_ray_interference": self.consistent_with_ray_interference,
+            "verdict": self.verdict,
+        }
+
+
+def _jsonable(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        v = float(v)
+        return v if math.isfinite(v) else None
+    return v
+
+
+# --- input ----------------------------------------------------------------------------------
+
+def _labels(name, labels, n):
+    if labels is None:
+        return np.zeros(n, dtype=np.int64), ["0"]
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise CurveError(f"{name} must have one label per point ({n}); got shape {labels.shape}")
+    uniq, first, inverse = np.unique(labels.astype(str), return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")          # labels in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse], [str(u) for u in uniq[order]]
+
+
+def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_RUN_POINTS):
+    """Validate curves given one row per logged point; returns ``{run: {component: indices}}``
+    (labels as strings, in order of first appearance; component ``None`` without components).
+
+    Raises :class:`CurveError` naming the first offending point: steps and values must be
+    finite numbers, steps strictly increasing within each run (and component), each curve
+    at least ``min_run_points`` points long, and every component of a run logged at the
+    same steps.
+    """
+    steps = np.asarray(steps, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if steps.ndim != 1 or steps.shape != values.shape:
+        raise CurveError(f"steps and values must be 1-d arrays of the same length; got shapes "
+                         f"{steps.shape} and {values.shape}")
+    if steps.size == 0:
+        raise CurveError("no points", index=None, field="step")
+    for name, arr in (("step", steps), ("value", values)):
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise CurveError(f"{name} is {arr[bad[0]]!r}; every {name} must be a finite number",
+                             index=int(bad[0]), field=name)
+    run_idx, run_names = _labels("runs", runs, steps.size)
+    comp_idx, comp_names = _labels("components", components, steps.size)
+    out = {}
+    for r, rname in enumerate(run_names):
+        in_run = np.flatnonzero(run_idx == r)
+        series = {}
+        for c, cname in enumerate(comp_names):
+            idx = in_run[comp_idx[in_run] == c]
+            if idx.size == 0:
+                continue
+            what = _what(rname if runs is not None else None, cname if components is not None
+                         else None)
+            d = np.diff(steps[idx])
+            bad = np.flatnonzero(d <= 0)
+            if bad.size:
+                i = idx[bad[0] + 1]
+                how = "repeats" if d[bad[0]] == 0 else "is smaller than"
+                before = steps[idx[bad[0]]]
+                raise CurveError(f"step {steps[i]:g} {how} the step before it ({before:g})"
+                                 f"{what}; steps must increase within each run",
+                                 index=int(i), field="step")
+            if idx.size < min_run_points:
+                raise CurveError(f"{idx.size} point(s){what}; the detector needs at least "
+                                 f"{min_run_points} per curve", index=int(idx[-1]), field="step",
+                                 indices=idx)
+            series[cname if components is not None else None] = idx
+        if components is not None:
+            ref_name, ref = next(iter(series.items()))
+            for cname, idx in series.items():
+                if idx.size != ref.size or np.any(steps[idx] != steps[ref]):
+                    k = next((j for j in range(min(idx.size, ref.size))
+                              if steps[idx[j]] != steps[ref[j]]), min(idx.size, ref.size) - 1)
+                    raise CurveError(f"component {cname!r} of run {rname!r} is logged at other "
+                                     f"steps than component {ref_name!r}; every component of a "
+                                     "run must be logged at the same steps",
+                                     index=int(idx[k]), field="step")
+        out[rname] = series
+    return out
+
+
+def _what(run, component):
+    bits = ([f"run {run!r}"] if run is not None else []) + (
+        [f"component {component!r}"] if component is not None else [])
+    return f" in {', '.join(bits)}" if bits else ""
+
+
+# --- the detector ---------------------------------------------------------------------------
+
+def noise_level(y) -> float:
+    """Noise of a curve from its second differences: ``1.4826 MAD(d2) / sqrt(6)`` (the
+    standard deviation for white noise; zero for smooth or piecewise-flat curves)."""
+    y = np.asarray(y, dtype=float)
+    if y.size < 3:
+        return 0.0
+    d2 = np.diff(y, 2)
+    return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / math.sqrt(6))
+
+
+def choose_axis(steps) -> str:
+    """``"log"`` when the logged steps crowd the start (median positive step below a tenth
+    of the last, as on a log grid), ``"linear"`` otherwise."""
+    pos = np.asarray(steps, dtype=float)
+    pos = pos[pos > 0]
+    if pos.size < 2:
+        return "linear"
+    return "log" if np.median(pos) < 0.1 * pos[-1] else "linear"
+
+
+def curve_plateaus(steps, values, *, low, high, tolerance, axis, min_ratio=2.0,
+                   min_fraction=0.1, min_points=3, eta=1.0):
+    """Plateaus of one curve (:func:`find_plateaus` on the normalised curve, see the module
+    doc); returns ``(plateaus, normalised curve, fraction of the time axis on plateaus)``."""
+    t = np.asarray(steps, dtype=float)
+    v = np.asarray(values, dtype=float)
+    span = high - low
+    y = (v - low) / span if span > 0 else np.zeros_like(v)
+    if axis == "log":
+        keep = t > 0
+        tt = t
+        total = math.log(t[keep][-1] / t[keep][0]) if keep.sum() > 1 else 0.0
+    else:
+        width = t[-1] - t[0]
+        tt = 2.0 ** ((t - t[0]) / (min_fraction * width)) if width > 0 else np.ones_like(t)
+        total = width
+    found = []
+    if tolerance < 0.25 and span > 0 and total > 0:
+        found = find_plateaus(tt, y, tolerance=tolerance,
+                              min_ratio=min_ratio if axis == "log" else 2.0,
+                              min_level=2 * tolerance, max_level=1 - 2 * tolerance)
+    out, covered = [], 0.0
+    for a, b, level in found:
+        inside = (tt >= a) & (tt <= b)
+        i = np.flatnonzero(inside)
+        if i.size < min_points:
+            continue
+        ts, vs = t[i], v[i]
+        slope = np.polyfit(ts, vs, 1)[0] if ts[-1] > ts[0] else 0.0
+        length = ts[-1] / ts[0] if axis == "log" else (ts[-1] - ts[0]) / total
+        covered += math.log(length) if axis == "log" else length
+        out.append(Plateau(float(ts[0]), float(ts[-1]), float(vs.mean()), float(level),
+                           abs(float(slope)) / eta, float(length), int(i.size),
+                           bool(i[-1] == t.size - 1)))
+    return out, y, (covered / total if total > 0 else 0.0)
+
+
+def _crossing(t, y, level):
+    hit = np.flatnonzero(y >= level)
+    return int(hit[0]) if hit.size else None
+
+
+def _stalls(steps, comps, high, stall_fraction):
+    """Components that stall while another learns, then pick up (Sec. 4). ``comps``: label
+    -> J_k; normalised to ``[start, high[label]]``. Returns ``(learned_at, stalls, pairs)``."""
+    y = {}
+    for k, v in comps.items():
+        span = high[k] - v[0]
+        y[k] = (v - v[0]) / span if span > 0 else np.zeros_like(v)
+    at = {k: {lv: _crossing(steps, y[k], lv) for lv in (0.2, 0.5, 0.8)} for k in comps}
+    learned_at = {k: (float(steps[at[k][0.5]]) if at[k][0.5] is not None else None)
+                  for k in comps}
+    order = sorted(comps, key=lambda k: (at[k][0.5] is None, at[k][0.5] or 0))
+    stalls, pairs = [], 0
+    for a, b in zip(order, order[1:]):
+        i0, i1 = at[a][0.2], at[a][0.8]
+        if i0 is None or i1 is None or y[b][i0] >= 0.5:
+            continue                       # a never learned, or b had already learned
+        pairs += 1
+        gain_a = y[a][i1] - y[a][i0]
+        gain_b = y[b][i1] - y[b][i0]
+        if gain_b <= stall_fraction * gain_a:
+            stalls.append({"component": b, "stalled_while": a, "from_step": float(steps[i0]),
+                           "to_step": float(steps[i1]), "progress": _jsonable(gain_b),
+                           "progress_of_other": _jsonable(gain_a),
+                           "picked_up_at": learned_at[b]})
+    return learned_at, stalls, pairs
+
+
+def mean_curve(curves):
+    """Mean of curves ``[(steps, values), ...]``: on the shared steps if all runs share
+    them, else interpolated onto the union of the steps inside the span all runs cover."""
+    first = curves[0][0]
+    if all(s.size == first.size and np.array_equal(s, first) for s, _ in curves):
+        return first, np.mean([v for _, v in curves], axis=0)
+    lo = max(s[0] for s, _ in curves)
+    hi = min(s[-1] for s, _ in curves)
+    grid = np.unique(np.concatenate([s for s, _ in curves]))
+    grid = grid[(grid >= lo) & (grid <= hi)]
+    if grid.size == 0:
+        return grid, grid.astype(float)
+    return grid, np.mean([np.interp(grid, s, v) for s, v in curves], axis=0)
+
+
+def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tolerance=0.02,
+           noise_factor=6.0, min_ratio=2.0, min_fraction=0.1, axis="auto", min_points=3,
+           min_run_points=MIN_RUN_POINTS, eta=1.0, low=None, high=None,
+           stall_fraction=0.25) -> Detection:
+    """Look for the symptoms of ray interference in learning curves (Sec. 4).
+
+    One entry per logged point: ``steps``, ``values`` (performance J, or J_k of a component),
+    optional ``runs`` and ``components`` labels (then J is the sum of a run's components).
+    Each run's J is normalised to ``(J - low) / (high - low)`` (``low``: the run's first
+    value; ``high``: the best value any run reaches, unless given) and searched for plateaus
+    (see the module doc for every threshold); so is the mean curve across runs, with the
+    runs' median tolerance. With components, each ``J_k`` is normalised to its start and
+    the best value of that component in any run; taking components in the order they reach
+    half their progress, a component *stalls* while the one before it learns (from 20% to
+    80% of its progress) when it was not yet half learned and gained at most
+    ``stall_fraction`` of what that one gained; a run learns *one at a time* when at least
+    half of such pairs stall. Raises :class:`CurveError` on bad input (see
+    :func:`check_curves`) and ``ValueError`` on bad thresholds.
+    """
+    if tolerance is not None:
+        check_float("tolerance", tolerance, 0, 0.25, low_open=True, high_open=True)
+    check_float("min_tolerance", min_tolerance, 0, 0.25, low_open=True, high_open=True)
+    check_float("noise_factor", noise_factor, 0)
+    check_float("min_ratio", min_ratio, 1, None, low_open=True)
+    check_float("min_fraction", min_fraction, 0.01, 1)
+    check_choice("axis", axis, AXES)
+    check_int("min_points", min_points, 2)
+    check_int("min_run_points", min_run_points, 3)
+    check_float("eta", eta, 0, None, low_open=True)
+    check_float("stall_fraction", stall_fraction, 0, 1)
+    for name, v in (("low", low), ("high", high)):
+        if v is not None:
+            check_float(name, v)
+    if low is not None and high is not None and high <= low:
+        raise ValueError(f"high must be > low; got low={low}, high={high}")
+
+    groups = check_curves(steps, values, runs, components, min_run_points)
+    steps = np.asarray(steps, dtype=float)
+    values = np.asarray(values, dtype=float)
+    has_comp = components is not None
+    series = []                                   # (run, steps, J, {component: J_k} | None)
+    for rname, parts in groups.items():
+        idxs = list(parts.values())
+        t = steps[idxs[0]]
+        J = np.sum([values[i] for i in idxs], axis=0)
+        comps = {c: values[i] for c, i in parts.items()} if has_comp else None
+        series.append((rname, t, J, comps))
+    top = high if high is not None else max(float(J.max()) for _, _, J, _ in series)
+    ax = axis if axis != "auto" else choose_axis(np.concatenate([t for _, t, _, _ in series]))
+    comp_top = {}
+    if has_comp:
+        for _, _, _, comps in series:
+            for c, v in comps.items():
+                comp_top[c] = max(comp_top.get(c, -np.inf), float(v.max()))
+    kw = dict(axis=ax, min_ratio=min_ratio, min_fraction=min_fraction, min_points=min_points,
+              eta=eta)
+
+    def tol_for(y):
+        if tolerance is not None:
+            return tolerance
+        return max(min_tolerance, noise_factor * noise_level(y))
+
+    results = []
+    for rname, t, J, comps in series:
+        start = low if low is not None else float(J[0])
+        span = top - start
+        raw_y = (J - start) / span if span > 0 else np.zeros_like(J)
+        noise = noise_level(raw_y)
+        tol = tol_for(raw_y)
+        found, y, frac = curve_plateaus(t, J, low=start, high=top, tolerance=tol, **kw)
+        res = RunDetection(rname, t, J, y, noise, tol, found, frac, comps)
+        if has_comp:
+            res.learned_at, res.stalls, res.pairs = _stalls(t, comps, comp_top, stall_fraction)
+        results.append(res)
+
+    mt, mv = mean_curve([(r.steps, r.values) for r in results])
+    mean_tol = float(np.median([r.tolerance for r in results]))
+    mean_found, mean_frac = [], 0.0
+    if mt.size >= min_run_points:
+        start = low if low is not None else float(mv[0])
+        mean_found, _, mean_frac = curve_plateaus(mt, mv, low=start, high=top,
+                                                  tolerance=mean_tol, **kw)
+    thresholds = {
+        "axis": ax, "axis_rule": ("given" if axis != "auto" else
+                                  "log when the median logged step is below a tenth of the last"),
+        "tolerance": tolerance if tolerance is not None else "per run",
+        "tolerance_rule": ("given" if tolerance is not None else
+                           f"max({min_tolerance:g}, {noise_factor:g} x noise), noise = 1.4826 "
+                           "MAD(second differences) / sqrt(6) of the normalised curve"),
+        "mean_curve_tolerance": mean_tol,
+        "min_level": "2 x tolerance", "max_level": "1 - 2 x tolerance",
+        "min_ratio": min_ratio if ax == "log" else None,
+        "min_fraction": min_fraction if ax == "linear" else None,
+        "min_points": min_points, "min_run_points": min_run_points, "eta": eta,
+        "normalisation": ("(J - low) / (high - low); low = "
+                          + (f"{low:g}" if low is not None else "each run's first value")
+                          + f", high = {top:g}"
+                          + (" (given)" if high is not None else " (the best value of any run)")),
+        "stall_fraction": stall_fraction if has_comp else None,
+    }
+    return Detection(results, mt, mv, mean_found, mean_frac, thresholds, has_comp)

@@ -864,7 +864,7 @@ def validate(eps_list, n_grid, sampled_J0, n_runs, max_samples, eta, mc_samples,
         "sup_grid": check_int("sup_grid", sup_grid, 2, 500),
         "seed": check_int("seed", seed, 0),
     }
-    check_memory(f"n_grid={n_grid}", n_grid**2 / 4 * 8 * 30 + 8 * 3 * 200**2 * 10,
+    check_memory(f"n_grid={n_grid}", n_grid**2 / 4 * 8 * 30 + 200**2 * 8 * 4,
                  "n_grid^2 / 4 grid orbits x 30 float64 arrays, and chapter 01's 200 x 200 grid")
     check_memory(f"mc_samples={mc_samples}", mc_samples * 8 * 6,
                  "mc_samples starts x 6 float64 arrays")

@@ -270,10 +270,13 @@ def supervised_check(n_grid, n_orbits):
     table, speed = fixed_point_table(sup, dynamics.jdot_supervised)
     saddles = [p for p, kind in zip(table["fixed point"], table["type (flow around it)"])
                if kind == "saddle"]
-    pts, _ = dynamics.upper_triangle_grid(n_orbits)
-    plateaus = dynamics.plateaus_along_orbits(pts[:, 0], pts[:, 1], dynamics.jdot_supervised)
+    c = (np.arange(n_orbits) + 0.5) / n_orbits                  # orbit starts: whole square
+    C1, C2 = (x.ravel() for x in np.meshgrid(c, c))
+    plateaus = dynamics.plateaus_along_orbits(C1, C2, dynamics.jdot_supervised)
+    found = plateaus[np.isfinite(plateaus)]
     return {"sup_jddot_max": float(dynamics.supervised_jddot(G1, G2).max()),
-            "sup_plateau_orbits": int(np.isfinite(plateaus).sum()), "sup_n_orbits": len(pts),
+            "sup_plateau_orbits": int(found.size), "sup_n_orbits": int(C1.size),
+            "sup_plateau_min_eps": float(found.min()) if found.size else float("nan"),
             "sup_jddot_fd_max": float(fd.max()),
             "sup_jddot_fd_error": float(np.abs(fd - dynamics.supervised_jddot(G1, G2)).max()),
             "sup_J_jddot_max": float(supervised_acceleration(G1, G2, "performance").max()),
@@ -499,6 +502,11 @@ def readings(cfg: Settings, main: BanditRuns):
              for name, w in (("off-policy, no weights (ours)", "none"),
                              ("off-policy, importance weights", "importance"))}
     return on, extra
+
+
+def reproduced_under(claim: Claim, measured: dict) -> list[str]:
+    """The readings under which ``claim`` is reproduced."""
+    return [name for name, m in measured.items() if claim.verdict(m) == "reproduced"]
 
 
 def readings_table(on: dict, extra: dict) -> pd.DataFrame:

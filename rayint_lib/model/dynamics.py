@@ -270,7 +270,8 @@ def plateaus_along_orbits(J1, J2, field=jdot_rl, J_end=1.9, ds=0.02, max_length=
     Follows each start along ``field`` (:func:`follow_orbits` with its path) until
     ``J1 + J2 >= J_end``; wherever ``Jddot`` (:func:`jddot_along_flow`) changes sign from
     negative to positive between two steps, the point is an inflection of ``J(t)`` from
-    concave to convex, an epsilon-plateau with ``epsilon = Jdot`` there. Returns the smallest
+    concave to convex, an epsilon-plateau with ``epsilon = Jdot >= 0`` there (a change while
+    J falls is no plateau). Returns the smallest
     such ``epsilon`` per start (NaN: no plateau on the orbit). Works for any field (tabular,
     supervised) where :func:`plateau_flatness_of_start` uses the anti-diagonal of Eqs. (1)-(2).
     Memory: ``steps x starts x 48`` bytes (the path and its derivatives).
@@ -282,7 +283,7 @@ def plateaus_along_orbits(J1, J2, field=jdot_rl, J_end=1.9, ds=0.02, max_length=
         acc = jddot_along_flow(P1, P2, field)
         rate = sum(field(P1, P2))
     sign = np.sign(acc)
-    rising = (sign[:-1] < 0) & (sign[1:] > 0)
+    rising = (sign[:-1] < 0) & (sign[1:] > 0) & (rate[:-1] >= 0)   # Def. 2: 0 <= Jdot
     # epsilon at the change, interpolated linearly in the step between the two signs
     w = np.where(rising, -acc[:-1] / np.where(rising, acc[1:] - acc[:-1], 1.0), 0.0)
     eps = np.where(rising, rate[:-1] + w * (rate[1:] - rate[:-1]), np.inf)
@@ -416,9 +417,9 @@ def basin_check(eps, n_grid=200, flatness=None):
         out[f"{name}_n_inside"] = int(inside.sum())
         out[f"{name}_inside_basin"] = (float(np.mean(in_basin[inside])) if inside.any()
                                        else float("nan"))
-        out[f"{name}_area"] = polygon_area(verts)
+        out[f"{name}_area"] = float(polygon_area(verts))
     out["basin_area"] = float(in_basin.sum() * cell)
-    out["coverage"] = out["printed_area"] / out["basin_area"]
+    out["coverage"] = float(out["printed_area"] / out["basin_area"])
     grid = np.zeros((n_grid, n_grid), dtype=bool)
     idx = np.round(pts * n_grid - 0.5).astype(int)
     grid[idx[:, 1], idx[:, 0]] = in_basin

@@ -98,7 +98,8 @@ def test_eps_at_slowdown():
     with pytest.raises(ValueError, match="factor"):
         slowdown.eps_at_slowdown(curve, 1e12)
     # scatter version on exact data
-    assert slowdown.eps_at_slowdown_scatter(curve["eps"], curve["ratio"]) == pytest.approx(e10, rel=0.15)
+    scatter = slowdown.eps_at_slowdown_scatter(curve["eps"], curve["ratio"])
+    assert scatter == pytest.approx(e10, rel=0.15)
     assert np.isnan(slowdown.eps_at_slowdown_scatter([1e-3], [10.0]))
 
 
@@ -119,12 +120,89 @@ def test_start_flatness_and_init_dependence():
         slowdown.start_flatness(1.2, "angular", 10, np.random.default_rng(0))
 
 
+def test_batched_fig5_equals_one_call_per_start_rule():
+    """Fig. 5 draws every start rule from one Generator and integrates them in one call."""
+    setup = chapters.validate("05_appendix_a", J0_list=[0.1, 0.2], n_starts=50)
+    runs = type("R", (), {"flatness": np.full(3, np.nan)})()
+    f5 = slowdown.figure5(setup, 3e-5, runs)
+    rng = np.random.default_rng(setup.seed)
+    for init in slowdown.INITS:
+        for j0 in (0.1, 0.2):
+            eps, _ = slowdown.start_flatness(j0, init, 50, rng)
+            np.testing.assert_array_equal(f5["eps"][(init, j0)], eps)
+            assert f5["frac"][(init, j0)].value == pytest.approx(np.mean(eps <= 3e-5))
+    assert f5["readings"]["simulator, expected updates"].value == 0.0   # NaN = no plateau
+
+
+def test_lower_J0_worse_can_fail():
+    setup = chapters.validate("05_appendix_a", J0_list=[0.1, 0.4], n_starts=10)
+    est = slowdown.fraction
+    decreasing = {"frac": {(i, j): est(np.arange(100) < (80 if j == 0.1 else 10))
+                           for i in slowdown.INITS for j in (0.1, 0.4)}}
+    assert slowdown.lower_J0_worse(setup, decreasing)
+    increasing = {"frac": {(i, j): est(np.arange(100) < (10 if j == 0.1 else 80))
+                           for i in slowdown.INITS for j in (0.1, 0.4)}}
+    assert not slowdown.lower_J0_worse(setup, increasing)
+    flat = {"frac": {(i, j): est(np.arange(100) < 50) for i in slowdown.INITS
+                     for j in (0.1, 0.4)}}
+    assert not slowdown.lower_J0_worse(setup, flat)      # overlapping intervals
+
+
+def test_best_eta_rule():
+    from rayint_lib.model.stats import Estimate, wilson
+
+    def row(solved, med):
+        return slowdown.Row(None, Estimate(0, 0, 0), wilson(solved, 200),
+                            Estimate(med, med, med))
+
+    # 0.30 solves most but 0.10 lies inside its interval and is faster: 0.10 wins
+    assert slowdown.best_eta({0.03: row(150, 900), 0.1: row(190, 600), 0.3: row(193, 700)}) == 0.1
+    # a clearly worse fraction solved loses even with a faster median
+    assert slowdown.best_eta({0.03: row(193, 900), 0.1: row(150, 300)}) == 0.03
+    # every median infinite (most runs unsolved): the highest fraction solved
+    inf = float("inf")
+    assert slowdown.best_eta({0.01: row(70, inf), 0.03: row(73, inf)}) == 0.03
+
+
+def test_scatter_fit_bootstrap_contains_the_exact_value():
+    curve = slowdown.slowdown_curve(0.2, 1.9, n_points=60)
+    rng = np.random.default_rng(0)
+    noisy = curve["ratio"] * np.exp(0.05 * rng.standard_normal(curve["ratio"].size))
+    est = slowdown.eps_at_slowdown_scatter(curve["eps"], noisy, n_boot=500)
+    exact = slowdown.eps_at_slowdown(curve, 10.0)
+    assert est.low < est.value < est.high
+    assert est.low / 1.3 < exact < est.high * 1.3
+    assert est.value == pytest.approx(slowdown.eps_at_slowdown_scatter(curve["eps"], noisy))
+
+
+def test_claims_can_fail():
+    """Each claim of the chapter flips its verdict between a passing and a failing value;
+    the measured exponent 1/2 satisfies the O(1/eps) bound and a linear cost would too, a
+    cost growing faster than 1/eps would not."""
+    from rayint_lib.book.claims import NOT_REPRODUCED, REPRODUCED
+
+    for claim in slowdown.CLAIMS.values():
+        if claim.rule != "ambiguous":
+            assert claim.verdict(claim.example(True)) == REPRODUCED, claim.id
+            assert claim.verdict(claim.example(False)) == NOT_REPRODUCED, claim.id
+    bound = slowdown.CLAIMS["A-O(1/eps)"]
+    assert bound.verdict(0.5) == bound.verdict(1.0) == REPRODUCED
+    assert bound.verdict(1.5) == NOT_REPRODUCED
+    e10 = slowdown.CLAIMS["A-eps10x"]     # "about 1e-4" to a factor of 2
+    assert e10.verdict(np.log10(0.6e-4)) == REPRODUCED
+    assert e10.verdict(np.log10(0.3e-4)) == NOT_REPRODUCED
+
+
 @pytest.mark.parametrize("bad, match", [
     (dict(init="gaussian"), "init"),
     (dict(J0_list=[0.1, 1.5]), r"J0_list\[1\]"),
     (dict(J0_list="0.1"), "J0_list"),
     (dict(etas=[]), "etas"),
-    (dict(optimizers="sgd,lbfgs"), "optimizers"),
+    (dict(optimizers=["sgd", "lbfgs"]), r"optimizers\[1\]"),
+    (dict(optimizers="sgd,adam"), "optimizers must be a non-empty list"),
+    (dict(optimizers=["sgd", "sgd"]), "repeat"),
+    (dict(optimizer_etas=[0.1, -1.0]), r"optimizer_etas\[1\]"),
+    (dict(curve_window=0), "curve_window"),
     (dict(n_starts=0), "n_starts"),
     (dict(J_end=2.5), "J_end"),
     (dict(n_runs=0), "n_runs"),
@@ -134,23 +212,38 @@ def test_validation_names_the_parameter(bad, match):
         chapters.validate("05_appendix_a", **bad)
 
 
+def test_validation_estimates_memory(monkeypatch):
+    monkeypatch.setenv("RAYINT_MAX_MEMORY", "1M")
+    with pytest.raises(ValueError, match="n_starts=100000.*memory"):
+        chapters.validate("05_appendix_a", n_starts=100_000, n_runs=2,
+                          n_runs_deterministic=2)
+
+
 def test_validation_builds_the_configs():
-    v = chapters.validate("05_appendix_a", etas=[0.01, 0.1], optimizers="sgd, adam", J_end=1.8)
-    assert v["deterministic"].batch == "expected"
-    assert v["deterministic"].solved_margin == pytest.approx(0.2)
-    assert sorted(v["sampled"]) == [0.01, 0.1]
-    assert v["optimizers"]["adam"].optimizer == "adam"
-    assert v["optimizers"]["sgd"] == v["sampled"][0.1]  # shared run
+    v = chapters.validate("05_appendix_a", etas=[0.01, 0.1], optimizers=["sgd", "adam"],
+                          optimizer_etas=[0.01, 0.03], curve_window=50, J_end=1.8)
+    assert v.deterministic.batch == "expected"
+    assert v.deterministic.solved_margin == pytest.approx(0.2)
+    assert sorted(v.sampled) == [0.01, 0.1]
+    assert v.sampled[0.1].flatness_measure == "expected"
+    assert sorted(v.grid) == [("adam", 0.01), ("adam", 0.03), ("adam", 0.1), ("sgd", 0.01),
+                              ("sgd", 0.03), ("sgd", 0.1)]       # the shared eta joins the grid
+    assert v.grid[("adam", 0.03)].optimizer == "adam"
+    assert v.grid[("adam", 0.03)].flatness_measure == "curve"
+    assert v.grid[("adam", 0.03)].window == 50
 
 
 @pytest.mark.slow
 def test_notebook_small(run_notebook):
     g = run_notebook("05_appendix_a", n_starts=150, n_runs_deterministic=60, n_runs=30,
-                     etas=[0.1], optimizers="sgd,momentum", max_samples=10_000,
-                     J0_list=[0.05, 0.2])
+                     etas=[0.1], optimizers=["sgd", "momentum"], optimizer_etas=[0.03],
+                     max_samples=10_000, J0_list=[0.05, 0.2])
     assert 1e-5 < g["eps_10x_slowdown"] < 1e-4
     assert g["eps_10x_slowdown_full"] == pytest.approx(2 * g["eps_10x_slowdown"])
     assert g["slowdown_exponent"] == pytest.approx(0.5, abs=0.02)
     assert 0.1 < g["frac_J0_0.2_flatter_than_10x"] < 0.6
     assert g["a_frac_min"] <= g["frac_J0_0.2_flatter_than_10x"] <= g["a_frac_max"]
-    assert 0 <= g["a_bad_opt_momentum"] <= 1
+    for name in ("frac_J0_0.2_flatter_than_10x", "a_bad_opt_momentum", "a_solved_best_sgd"):
+        assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"], name
+        assert g[f"{name}_ci_high"] - g[f"{name}_ci_low"] > 0.05, name   # 30 to 150 runs
+    assert g["a_eta_best_momentum"] in (0.03, 0.1)

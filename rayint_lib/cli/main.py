@@ -1,8 +1,10 @@
-"""The ``rayint`` command: ``list``, ``run`` and ``sweep`` parameter runs of the book's notebooks.
+"""The ``rayint`` command: ``list``, ``run`` and ``sweep`` parameter runs of the book's notebooks,
+and ``detect`` (ray interference in anyone's learning curves).
 
 Every name and value is checked (type from the parameters cell, range from the notebook's
-validator) before a kernel starts; bad invocations exit with status 2 and write nothing.
-Run folders are written atomically (see :mod:`rayint_lib.runs`).
+validator, memory and time estimates included) before a kernel starts or a folder is made;
+bad invocations exit with status 2 and write nothing. Run folders are written atomically
+(see :mod:`rayint_lib.cli.runs`).
 """
 from __future__ import annotations
 
@@ -16,12 +18,8 @@ import sys
 import time
 from pathlib import Path
 
-from .. import chapters
-
-from . import params
-
-from . import runs
 from ..book.notebooks import chapter_names, notebook_path
+from . import detect, params, runs
 
 USAGE_ERROR, RUN_FAILED = 2, 1
 DEFAULT_ROOT = Path("runs")
@@ -35,7 +33,8 @@ def _notebook(name) -> Path:
     try:
         return notebook_path(name)
     except ValueError as err:
-        raise UsageError(params.unknown_name_message(str(name), chapter_names(), what="notebook")) from err
+        raise UsageError(params.unknown_name_message(str(name), chapter_names(),
+                                                     what="notebook")) from err
 
 
 def _read_file(path) -> dict:
@@ -89,6 +88,36 @@ def _pairs(pairs) -> dict:
     return out
 
 
+def _check_parent(out: Path, option="--out"):
+    """Refuse an output folder whose parent is missing, not a folder or not writable."""
+    parent = out.parent
+    if not parent.exists():
+        raise UsageError(f"{option} {out}: its parent folder {parent} does not exist (create it "
+                         "first)")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {out}: its parent folder {parent} is not writable")
+
+
+def _check_default_root():
+    """The default output root (``runs/`` here): creatable and writable, checked unmade."""
+    root = DEFAULT_ROOT.absolute()
+    if root.exists():
+        if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
+            raise UsageError(f"default output folder {root} is not a writable folder; "
+                             "choose one with --out")
+    else:
+        _check_parent(root, option="default output folder")
+
+
+def _force(args):
+    """``--force``: let the validators start work they estimate at more than a day
+    (``RAYINT_FORCE=1``, seen by the validation here, the kernels and the workers)."""
+    if getattr(args, "force", False):
+        os.environ["RAYINT_FORCE"] = "1"
+
+
 def _default_out(nb: Path, overrides: dict) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = DEFAULT_ROOT / f"{nb.stem}-{stamp}-{runs.digest(overrides, 6)}"
@@ -100,6 +129,7 @@ def _default_out(nb: Path, overrides: dict) -> Path:
 
 
 def cmd_run(args) -> int:
+    _force(args)
     nb = _notebook(args.notebook)
     given = _read_file(args.file) if args.file else {}
     text = {k: params.Text(v) for k, v in _pairs(args.param).items()}
@@ -107,7 +137,12 @@ def cmd_run(args) -> int:
         overrides, full = params.resolve(nb, {**given, **text})
     except params.ParameterError as err:
         raise UsageError(str(err)) from None
-    out = (Path(args.out) if args.out else _default_out(nb, overrides)).absolute()
+    if args.out:
+        out = Path(args.out).absolute()
+        _check_parent(out)
+    else:
+        _check_default_root()
+        out = _default_out(nb, overrides).absolute()
     if out.exists():
         raise UsageError(f"output folder {out} exists already; results are never overwritten "
                          "(choose another --out)")
@@ -254,7 +289,8 @@ def _run_local(todo, nb, jobs, kernel, bar):
         try:
             return json.loads(stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            return {"status": "failed", "folder": "", "error": f"worker exited ({child.returncode})"}
+            return {"status": "failed", "folder": "",
+                    "error": f"worker exited ({child.returncode})"}
 
     pool = ThreadPoolExecutor(max_workers=jobs)
     try:
@@ -281,6 +317,7 @@ def _run_dask(todo, nb, client, bar):
     futures = {}
     for out, ov, full in todo:
         fut = client.submit(runs.execute_remote, text, nb.stem, ov, full, str(nb.parent),
+                            force=bool(os.environ.get("RAYINT_FORCE")),
                             pure=False, key=f"rayint-{out.name}-{runs.digest(time.time())}")
         futures[fut] = out
     results = {}
@@ -301,8 +338,9 @@ def _scalar(v) -> bool:
     return v is None or isinstance(v, (bool, int, float, str))
 
 
-def summarise(out: Path, combos, results) -> "pd.DataFrame":
-    """One row per combination: status, parameters, glued scalar values, wall time."""
+def summarise(out: Path, combos, results):
+    """One row per combination (a ``pandas.DataFrame``): status, parameters, glued scalar
+    values, wall time."""
     import pandas as pd
 
     rows = []
@@ -323,6 +361,7 @@ def summarise(out: Path, combos, results) -> "pd.DataFrame":
 
 
 def cmd_sweep(args) -> int:
+    _force(args)
     nb = _notebook(args.notebook)
     file_grid = _read_file(args.file) if args.file else {}
     text_grid = _pairs(args.param)
@@ -332,6 +371,10 @@ def cmd_sweep(args) -> int:
     spec = {"notebook": nb.stem, "grid": {**{k: v for k, v in file_grid.items()}, **text_grid}}
     # absolute: papermill changes the working directory of the process while it runs
     out = (Path(args.out) if args.out else _default_sweep_out(nb, spec)).absolute()
+    if args.out:
+        _check_parent(out)
+    else:
+        _check_default_root()
     _prepare_sweep_folder(out, nb)
     client = _connect(args.scheduler, args.connect_timeout) if args.scheduler else None
 
@@ -406,6 +449,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="YAML mapping of parameter names to values (-p wins)")
         p.add_argument("--out", metavar="DIR", help="output folder (default: under runs/)")
         p.add_argument("--kernel", default="python3", help="Jupyter kernel (default python3)")
+        p.add_argument("--force", action="store_true",
+                       help="start work estimated at more than a day (sets RAYINT_FORCE=1); "
+                            "the memory limit still holds")
 
     rn = sub.add_parser("run", help="one validated run into a new folder")
     common(rn, "set a parameter (repeatable)")
@@ -419,6 +465,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--connect-timeout", type=float, default=10.0, metavar="S",
                     help="seconds to wait for the scheduler (default 10)")
     sw.set_defaults(func=cmd_sweep)
+
+    detect.add_parser(sub).set_defaults(func=detect.cmd_detect)
     return ap
 
 
@@ -433,7 +481,7 @@ def main(argv=None) -> int:
         runs.raise_on_sigterm()
     try:
         return args.func(args)
-    except UsageError as err:
+    except (UsageError, detect.InputError) as err:
         print(f"rayint: error: {err}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt as err:

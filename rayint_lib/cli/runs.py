@@ -186,10 +186,21 @@ CHILD = "from rayint_lib.cli.runs import child_main; child_main()"
 # --- remote runs (Dask): execute where the worker is, write the folder here ---------------
 
 def execute_remote(nb_text: str, nb_name: str, overrides: dict, parameters: dict,
-                   cwd=None) -> dict:
+                   cwd=None, force=False) -> dict:
     """Execute a notebook given as text on a (possibly remote) worker; returns its files as
     base64 strings plus ``ok`` and ``traceback``, so the client writes the run folder and no
-    shared file system is needed."""
+    shared file system is needed. ``force``: the kernel gets ``RAYINT_FORCE=1`` (``--force``)."""
+    previous = os.environ.get("RAYINT_FORCE")
+    if force:
+        os.environ["RAYINT_FORCE"] = "1"
+    try:
+        return _execute_remote(nb_text, nb_name, overrides, parameters, cwd)
+    finally:
+        if force and previous is None:
+            os.environ.pop("RAYINT_FORCE", None)
+
+
+def _execute_remote(nb_text, nb_name, overrides, parameters, cwd):
     with tempfile.TemporaryDirectory(prefix="rayint-") as tmp:
         tmp = Path(tmp)
         src = tmp / "src" / f"{nb_name}.ipynb"
@@ -220,7 +231,8 @@ def write_remote_result(result: dict, out_dir) -> dict:
         if result["ok"]:
             _finish(tmp, out_dir)
             prov = json.loads((out_dir / "provenance.json").read_text())
-            return {"status": "complete", "folder": str(out_dir), "wall_time_s": prov["wall_time_s"]}
+            return {"status": "complete", "folder": str(out_dir),
+                    "wall_time_s": prov["wall_time_s"]}
         failed = _fail(tmp, out_dir, result["traceback"])
         return {"status": "failed", "folder": str(failed), "error": result["error"]}
     except BaseException as err:

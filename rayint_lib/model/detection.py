@@ -94,6 +94,12 @@ class RunDetection:
     pairs: int = 0                  # consecutive pairs (in learning order) that could stall
 
     @property
+    def too_noisy(self) -> bool:
+        """The band a plateau would need (``tolerance >= 0.25``) leaves no room between
+        ``min_level`` and ``max_level``: nothing can be detected in this run."""
+        return self.tolerance >= 0.25
+
+    @property
     def sequential(self) -> bool:
         """Components learned one at a time: at least half the pairs stalled (and one)."""
         return self.pairs > 0 and len(self.stalls) >= 1 and 2 * len(self.stalls) >= self.pairs
@@ -102,6 +108,7 @@ class RunDetection:
         out = {"run": self.run, "n_points": int(self.steps.size),
                "first_step": _jsonable(self.steps[0]), "last_step": _jsonable(self.steps[-1]),
                "noise": _jsonable(self.noise), "tolerance": _jsonable(self.tolerance),
+               "too_noisy": self.too_noisy,
                "plateaus": [p.to_dict() for p in self.plateaus],
                "plateau_time_fraction": _jsonable(self.plateau_time_fraction)}
         if self.components is not None:
@@ -175,6 +182,10 @@ class Detection:
         """A short verdict in the paper's terms (Sec. 4)."""
         n, m = len(self.runs), self.runs_with_plateaus
         parts = []
+        noisy = sum(r.too_noisy for r in self.runs)
+        if noisy:
+            parts.append(f"{noisy} of {n} runs too noisy to detect plateaus in (noise above "
+                         "about 4% of the progress: smooth the curves or give a tolerance)")
         if m == 0:
             parts.append(f"no plateaus in {'the run' if n == 1 else f'any of {n} runs'}")
         else:
@@ -382,7 +393,7 @@ def curve_plateaus(steps, values, *, low, high, tolerance, axis, min_ratio=2.0,
         ts, vs = t[i], v[i]
         slope = np.polyfit(ts, vs, 1)[0] if ts[-1] > ts[0] else 0.0
         length = ts[-1] / ts[0] if axis == "log" else (ts[-1] - ts[0]) / total
-        covered += math.log(length) if axis == "log" else length
+        covered += math.log(length) if axis == "log" else ts[-1] - ts[0]
         out.append(Plateau(float(ts[0]), float(ts[-1]), float(vs.mean()), float(level),
                            abs(float(slope)) / eta, float(length), int(i.size),
                            bool(i[-1] == t.size - 1)))

@@ -84,8 +84,10 @@ def test_measures_on_known_curves():
 
 
 @pytest.mark.parametrize("bad, name", [
-    (dict(singular_values=[1.0, 2.0]), "singular_values"),
-    (dict(singular_values=[]), "singular_values"),
+    (dict(singular_values=[1.0, 2.0]), "singular_values must be distinct and in decreasing"),
+    (dict(singular_values=[]), "singular_values must be a non-empty list"),
+    (dict(singular_values=[4.0, -1.0]), r"singular_values\[1\]"),
+    (dict(singular_values="4,1"), "singular_values must be a non-empty list"),
     (dict(eta=0.5), "eta"),
     (dict(hidden=2), "hidden"),
     (dict(init_scale=0.0), "init_scale"),
@@ -97,6 +99,24 @@ def test_validation_names_the_parameter(bad, name):
                 n_runs=20, seed=0, eta_closed_form=0.002, aligned_strength=1e-4)
     with pytest.raises(ValueError, match=name):
         chapters.validate("04_deep_linear", **{**base, **bad})
+
+
+def test_slope_sums_pool_like_a_direct_fit(task):
+    rng = np.random.default_rng(5)
+    W1, W2 = dl.init_random(rng, 3, 8, 3, 3, 1e-3)
+    tr = dl.train(W1, W2, task, 0.02, 800)
+    p, dp = dl.rates(tr)
+    for i, slope in enumerate(dl.low_performance_slope(tr)):
+        x, y = p[..., i].ravel(), dp[..., i].ravel()
+        m = (x >= 1e-3) & (x <= 1e-1) & (y > 0)
+        assert slope == pytest.approx(np.polyfit(np.log(x[m]), np.log(y[m]), 1)[0], rel=1e-9)
+
+
+def test_memory_estimate_stops_huge_runs(monkeypatch):
+    monkeypatch.setenv("RAYINT_MAX_MEMORY", "64M")
+    with pytest.raises(ValueError, match="n_runs=2000, n_steps=100000.*memory"):
+        dl.DeepLinearConfig(n_runs=2000, n_steps=100_000)
+    assert dl.DeepLinearConfig().memory_bytes() < 64 * 2**20
 
 
 @pytest.mark.slow
@@ -112,3 +132,5 @@ def test_notebook_runs_with_small_parameters(run_notebook):
     assert g["low_perf_slope_deep"] > 0.8                       # the paper's contrast fails
     assert g["orthogonal_plateaus_mean"] == 0 and g["shallow_plateaus_mean"] == 0
     assert g["remedy_speedup"] > 5
+    assert g["remedy_speedup_ci_low"] <= g["remedy_speedup"] <= g["remedy_speedup_ci_high"]
+    assert g["fraction_ordered_ci_low"] < 0.5                   # 3 runs decide little

@@ -159,7 +159,7 @@ class Detection:
     def averaging_hides_plateaus(self) -> bool:
         """Several runs with plateaus, and a mean curve that shows less than half of their
         plateau time (``hidden_fraction >= 0.5``; Sec. 4: plateaus tend to be averaged out)."""
-        return len(self.runs) > 1 and self.hidden_fraction >= 0.5
+        return bool(len(self.runs) > 1 and self.hidden_fraction >= 0.5)
 
     @property
     def sequential_runs(self) -> int:

@@ -528,6 +528,20 @@ def growth_factor(m, counts):
     return float(np.exp(np.polyfit(m, np.log(counts), 1)[0]))
 
 
+def difference_factor(counts):
+    """Factor by which the successive differences of ``counts`` grow in the last step,
+    ``(c[-1] - c[-2]) / (c[-2] - c[-3])``.
+
+    An exponential count ``C b^m + D`` gives exactly ``b`` at every ``m`` (the offset ``D``
+    cancels); a polynomial count of degree ``p`` gives about ``1 + (p - 1)/m``, falling to 1
+    (``m^3`` gives 1.49 at ``m = 6``, ``m^2`` 1.22, a linear count 1).
+    """
+    c = np.asarray(counts, float)
+    if c.size < 3 or c[-2] - c[-3] <= 0:
+        return np.nan
+    return float((c[-1] - c[-2]) / (c[-2] - c[-3]))
+
+
 def jdddot(model, J, h=1e-6):
     """``d Jddot / dt`` along the flow (central difference in the direction of ``Jdot``)."""
     J = np.asarray(J, float)

@@ -196,6 +196,8 @@ def test_growth_factor_can_fail():
     assert F.growth_factor(m, 2.0**m) == pytest.approx(2)
     assert F.growth_factor(m, m - 1.0) < 1.5          # linear growth is not exponential
     assert np.isnan(F.growth_factor(m, np.zeros(5)))
+    assert F.difference_factor(2.0**m - 2) == 2 and F.difference_factor(3.0**m + 7) == 3
+    assert F.difference_factor(m**3.0) < 1.5 and F.difference_factor(m - 1.0) == 1
 
 
 def test_plateau_between_bandit_known_answer():

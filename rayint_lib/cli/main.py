@@ -479,6 +479,7 @@ def main(argv=None) -> int:
     previous = signal.getsignal(signal.SIGTERM)
     if previous in (signal.SIG_DFL, None):
         runs.raise_on_sigterm()
+    forced = os.environ.get("RAYINT_FORCE")
     try:
         return args.func(args)
     except (UsageError, detect.InputError) as err:
@@ -491,6 +492,8 @@ def main(argv=None) -> int:
     finally:
         if previous in (signal.SIG_DFL, None):
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if forced is None:                    # --force holds for this invocation only
+            os.environ.pop("RAYINT_FORCE", None)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,10 +18,9 @@ import papermill as pm
 import pytest
 
 from rayint_lib import chapters
-from rayint_lib.cli import main as cli
-from rayint_lib.cli import params
-from rayint_lib.cli import runs
 from rayint_lib.book.notebooks import BOOK_DIR, glued_values, notebook_path
+from rayint_lib.cli import main as cli
+from rayint_lib.cli import params, runs
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 TINY = DATA / "tiny.ipynb"
@@ -42,6 +41,7 @@ def tiny_registered(monkeypatch, tmp_path):
     monkeypatch.setattr(chapters, "chapter",
                         lambda nb: tiny_validator if nb == "tiny" else base(nb))
     monkeypatch.setenv("RAYINT_CLAIMS_DIR", str(tmp_path / "scorecard"))  # must stay untouched
+    monkeypatch.delenv("RAYINT_FORCE", raising=False)
     monkeypatch.chdir(tmp_path)
 
 
@@ -72,7 +72,8 @@ def test_parse_text(name, text, value):
     assert got == value and type(got) is type(value)
 
 
-@pytest.mark.parametrize("name, text", [("a", "2.5"), ("a", "two"), ("x", "abc"), ("fail", "maybe")])
+@pytest.mark.parametrize("name, text", [("a", "2.5"), ("a", "two"), ("x", "abc"),
+                                        ("fail", "maybe")])
 def test_parse_text_rejects_wrong_types(name, text):
     with pytest.raises(params.ParameterError, match=f"parameter '{name}' expects"):
         params.parse_text(params.read_parameters(TINY)[name], text)
@@ -101,7 +102,8 @@ BAD = {
     "unknown parameter": (["run", str(TINY), "-p", "lable", "x"], "did you mean 'label'"),
     "bad type": (["run", str(TINY), "-p", "a", "two"], "parameter 'a' expects int"),
     "out of range": (["run", str(TINY), "-p", "x", "1.5"], "x must be in [0, 1]"),
-    "out of range (real notebook)": (["run", "01_minimal_bandit", "-p", "K", "3"], "n must be >= K"),
+    "out of range (real notebook)": (["run", "01_minimal_bandit", "-p", "K", "3"],
+                                     "n must be >= K"),
     "bad value in a grid": (["sweep", str(TINY), "-p", "a", "1,0"], "a must be in [1, 100]"),
     "malformed grid (empty value)": (["sweep", str(TINY), "-p", "a", "1,,2"], "empty value"),
     "malformed grid (brackets)": (["sweep", str(TINY), "-p", "a", "[1,2"], "unbalanced"),
@@ -112,17 +114,83 @@ BAD = {
     "unreachable scheduler": (["sweep", str(TINY), "-p", "a", "1,2", "--scheduler",
                                "tcp://127.0.0.1:9", "--connect-timeout", "1"],
                               "cannot reach the Dask scheduler"),
+    # work that cannot fit: refused before any kernel or folder, naming the parameter,
+    # the estimate and the limit (issue 10)
+    "more memory than the limit": (["run", "01_minimal_bandit", "-p", "n_runs", "1e12"],
+                                   "n_runs=1000000000000, K=2, n=2 would need about 3.33 PiB "
+                                   "of memory"),
+    "more memory than RAYINT_MAX_MEMORY": (["run", "01_minimal_bandit", "-p", "n_runs", "1e6"],
+                                           "more than the limit of 1 MiB"),
+    "a float for an int parameter": (["run", "01_minimal_bandit", "-p", "n_runs", "1.5"],
+                                     "parameter 'n_runs' expects int (default"),
+    "more than a day": (["run", "01_minimal_bandit", "-p", "max_samples", "1e12"],
+                        "would take about 2.78e+03 hours"),
+    "more than a day (tiny)": (["run", str(TINY), "-p", "a", "90"], "pass --force"),
+    "more than a day in a grid": (["sweep", str(TINY), "-p", "a", "1,90"], "more than a day"),
+    "--out under a missing folder": (["run", str(TINY), "--out", "missing/r"],
+                                     "missing/r: its parent folder"),
+    "--out under a file": (["run", str(TINY), "--out", "p.yaml/r"], "is not a folder"),
+    "sweep --out under a missing folder": (["sweep", str(TINY), "-p", "a", "1,2", "--out",
+                                            "missing/s"], "does not exist"),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD))
-def test_bad_invocations_fail_clearly_and_write_nothing(case, tmp_path, capsys):
+def test_bad_invocations_fail_clearly_and_write_nothing(case, tmp_path, capsys, monkeypatch):
     argv, message = BAD[case]
+    (tmp_path / "p.yaml").write_text("a: 3\n")  # a file where a folder is expected
+    if "RAYINT_MAX_MEMORY" in case:
+        monkeypatch.setenv("RAYINT_MAX_MEMORY", "1M")
     before = files_under(tmp_path)
     assert cli.main(argv) == cli.USAGE_ERROR
     err = capsys.readouterr().err
     assert "rayint: error:" in err and message in err, err
     assert files_under(tmp_path) == before
+
+
+def test_unwritable_output_parent_is_refused(tmp_path, capsys, monkeypatch):
+    """Root passes any permission check, so the check itself is made to say no."""
+    (tmp_path / "ro").mkdir()
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p).endswith("ro")
+                        else real(p, mode))
+    before = files_under(tmp_path)
+    assert cli.main(["run", str(TINY), "--out", "ro/r"]) == cli.USAGE_ERROR
+    assert cli.main(["sweep", str(TINY), "-p", "a", "1,2", "--out", "ro/s"]) == cli.USAGE_ERROR
+    err = capsys.readouterr().err
+    assert err.count("is not writable") == 2 and f"{tmp_path / 'ro' / 'r'}" in err
+    assert files_under(tmp_path) == before
+
+
+def test_force_starts_long_work_and_reaches_the_kernel(tmp_path, capsys):
+    assert cli.main(["run", str(TINY), "-p", "a", "90", "--force", "--out", "r"]) == 0
+    assert runs.read_run(tmp_path / "r")[1]["force_seen"] == "1"
+    assert "RAYINT_FORCE" not in os.environ           # for this invocation only
+    assert cli.main(["sweep", str(TINY), "-p", "a", "87,88", "--force", "--jobs", "2",
+                     "--out", "s"]) == 0
+    rows = _summary(tmp_path / "s" / "summary.csv")
+    assert [r["force_seen"] for r in rows] == ["1", "1"]
+    assert cli.main(["run", str(TINY), "-p", "a", "90", "--out", "r2"]) == cli.USAGE_ERROR
+
+
+def test_new_notebooks_are_listed(tmp_path, monkeypatch, capsys):
+    """chapter_names globs book/[0-9]*.ipynb: a notebook added now (03b_..., 08_...) is
+    listed and runnable by its short name with no change to the CLI."""
+    import shutil
+
+    from rayint_lib.book import notebooks
+
+    book = tmp_path / "book"
+    book.mkdir()
+    for name in ("01_a", "03b_deep_rl", "08_detect_and_remedy"):
+        shutil.copy(TINY, book / f"{name}.ipynb")
+    monkeypatch.setattr(notebooks, "BOOK_DIR", book)
+    assert notebooks.chapter_names() == ["01_a", "03b_deep_rl", "08_detect_and_remedy"]
+    assert cli.main(["list", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)) == {"01_a", "03b_deep_rl",
+                                                        "08_detect_and_remedy"}
+    assert cli._notebook("03b_deep_rl") == book / "03b_deep_rl.ipynb"
+    assert cli._notebook("08_detect_and_remedy") == book / "08_detect_and_remedy.ipynb"
 
 
 def test_existing_output_folder_is_never_overwritten(tmp_path, capsys):
@@ -132,7 +200,8 @@ def test_existing_output_folder_is_never_overwritten(tmp_path, capsys):
     assert cli.main(["run", str(TINY), "--out", "done"]) == cli.USAGE_ERROR
     assert cli.main(["sweep", str(TINY), "-p", "a", "1,2", "--out", "done"]) == cli.USAGE_ERROR
     assert "exists" in capsys.readouterr().err
-    assert files_under(tmp_path) == before and (tmp_path / "done/result.txt").read_text() == "keep me"
+    assert files_under(tmp_path) == before
+    assert (tmp_path / "done/result.txt").read_text() == "keep me"
 
 
 # --- runs ---------------------------------------------------------------------------------
@@ -147,7 +216,8 @@ def test_run_writes_a_complete_folder(tmp_path, capsys):
     parameters, glued, prov = runs.read_run(out)
     assert parameters == {"a": 3, "x": 0.5, "label": "yo", "J0": 0.7, "fail": False, "sleep": 0.0}
     assert glued == {"product": 1.5, "label_twice": "yoyo", "j0_or_default": 0.7,
-                     "claims_dir_seen": None, "squares": [0, 1, 4]}  # kernel saw no scorecard
+                     "claims_dir_seen": None, "force_seen": None,
+                     "squares": [0, 1, 4]}  # the kernel saw no scorecard, no --force
     assert prov["overrides"] == {"a": 3, "label": "yo", "J0": 0.7} and prov["wall_time_s"] > 0
     assert {"rayint_lib", "git_commit", "packages", "started_utc"} <= set(prov)
     assert "<html" in (out / "notebook.html").read_text()[:2000].lower()

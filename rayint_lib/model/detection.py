@@ -293,7 +293,8 @@ def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_R
     for name, arr in (("step", steps), ("value", values)):
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
-            raise CurveError(f"{name} is {arr[bad[0]]!r}; every {name} must be a finite number",
+            raise CurveError(f"{name} is {float(arr[bad[0]])}; every {name} must be a finite "
+                             "number",
                              index=int(bad[0]), field=name)
     run_idx, run_names = _labels("runs", runs, steps.size)
     comp_idx, comp_names = _labels("components", components, steps.size)

@@ -1,145 +1,136 @@
-"""Stages of learning with many components (Sec. 3.2, Fig. 4).
+"""Sec. 3.2 and Figs. 4, 7: many components, stages and growing plateaus.
 
 With K > 2 interfering components the learning curve ``J(t)`` becomes a staircase: one
 component (or a few) is learned at a time, with a plateau before each stage. This module
-finds the stages of each run and measures the two explanations Sec. 3.2 offers for why the
-later plateaus are longer:
+runs Figure 4's configurations once, with the logits recorded at the checkpoints
+(``simulate(cfg, record_logits=True)``), and measures on those same runs
 
-1. *low start*: a component starts its stage at a performance ``J_k`` far below its initial
-   one, having been suppressed during the earlier stages;
-2. *null space*: its gradient can only make lasting progress in the part of parameter space
-   not spanned by the gradients of the components already learned.
+* the plateaus of each curve (the detector :func:`rayint_lib.model.plateaus.find_plateaus`)
+  and their counts per run, over a range of detector settings;
+* the stages of each run, independently of the detector: the time between successive
+  components crossing a performance level, and the factor by which stages grow;
+* the first plateau of the K = 8 runs ("I ~ 3") and the share of step-like curves;
+* two candidate explanations of the growth: a component starts its stage far below its
+  initial performance (the paper's "performance of C after stage one"), or its gradient is
+  confined to the null space of the learned components' gradients (ours);
 
-The flattest-plateau and learning-curve results come from :func:`rayint_lib.simulate.simulate`.
-The null-space measure needs the parameters (logits) along the runs, which the simulator
-does not record, so :func:`simulate_logits` is a small analysis-specific simulator of the
-paper's default learner (on-policy REINFORCE, one sample per context, plain SGD, shared bias,
-App. A) that records the logits at the checkpoints.
+and Figure 7's flatness of the flattest plateau on a grid of K and n (App. A).
+Every number from random runs carries a 95% interval (:mod:`rayint_lib.model.stats`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..model.bandit import initial_logits, parameter_gradients, right_arm_probs
-from ..model.config import BanditConfig, check_float
-from ..model.simulate import checkpoint_steps
+from ..book import plotting
+from ..book.claims import Claim, Finding, registry
+from ..model import stats
+from ..model.bandit import parameter_gradients
+from ..model.config import BanditConfig, check_float, check_int, check_list, check_memory
+from ..model.plateaus import find_plateaus
+from ..model.simulate import BanditRuns, logit_memory_bytes, simulate
+
+NOTEBOOK = "03_many_components"
+FIG4_CHECKPOINTS = 300              # checkpoints of Figure 4's curves (log-spaced)
+TOLERANCES = (0.1, 0.25, 0.5)       # detector settings of the sensitivity table
+MIN_RATIOS = (1.5, 2.0, 3.0)
+STEP_BANDS = ((0.2, 0.8), (0.1, 0.9), (0.3, 0.7))   # "mid-transition" bands, first = headline
+EPS_READINGS = (1e-5, 1e-4, 1e-3)
+
+CLAIMS = registry(
+    Claim("3.2-more-plateaus", "Sec. 3.2, Fig. 4",
+          "the K = 8 runs go through more separate plateaus (the number of plateaus grows "
+          "with K)", 0.0, "at_least", 0.0,
+          why="the paper gives no count: any increase of the mean number of detected plateaus "
+              "per run from the second-largest K to the largest counts"),
+    Claim("3.2-exp-growth", "Sec. 3.2, Fig. 4",
+          "each plateau takes exponentially longer to overcome than the previous one",
+          1.1, "at_least", 0.0,
+          why="the paper gives no rate: any constant factor per stage counts, from 1.1 up "
+              "(smaller factors are within what the checkpoint grid, 4% of the elapsed time "
+              "per step, can fake); measured on stage durations (time between successive "
+              "components reaching the learned level), not on detected plateaus"),
+    Claim("3.2-first-plateau", "Sec. 3.2, Fig. 4",
+          "for K = 8 a first plateau is typically hit after a few components have been "
+          "learned (I ~ 3)", 3.0, "within", 1.0,
+          why="'~ 3' of a count of components: read to the nearest whole component"),
+    Claim("3.2-step-like", "Sec. 3.2, Fig. 4",
+          "after that, most learning curves look like step functions that learn one of the "
+          "remaining components at a time", 0.5, "at_least", 0.0,
+          why="'most' = more than half of the K = 8 runs"),
+    Claim("A-fig7-more-n", "App. A, Fig. 7",
+          "at fixed K, more (spurious) actions make flat plateaus rarer (positive transfer)",
+          0.0, "at_least", 0.0,
+          why="the paper gives no size: any decrease of the fraction of flat runs from fewer "
+              "to more actions, averaged over the pairs of settings"),
+    Claim("A-fig7-more-K", "App. A, Fig. 7",
+          "more contexts (K = n, scaled jointly) make flat plateaus more likely",
+          0.0, "at_least", 0.0,
+          why="the paper gives no size: any increase of the fraction of flat runs from the "
+              "smallest to the largest K = n"),
+)
+
+FINDINGS = {f.id: f for f in (
+    Finding("3.2-low-start", "Sec. 3.2",
+            "Do the late components start their stage below their initial performance (the "
+            "paper's 'performance of C after stage one')?"),
+    Finding("3.2-explanations", "Sec. 3.2",
+            "Why are the later plateaus longer: a low start, or a gradient confined to the "
+            "null space of the learned components?"),
+)}
 
 
-@dataclass
-class LogitRuns:
-    """Runs with their logits recorded: ``steps`` ``[T]``, ``curves`` ``J_k`` ``[runs, T, K]``,
-    ``logits`` ``[runs, T, K, n]`` (both held at the final value after a run stops),
-    ``stop_step`` ``[runs]`` and ``solved`` ``[runs]``."""
+# ----------------------------------------------------------------------------- parameters
 
-    config: BanditConfig
-    steps: np.ndarray
-    curves: np.ndarray
-    logits: np.ndarray
-    stop_step: np.ndarray
-    solved: np.ndarray
-
-    @property
-    def samples_to_solve(self):
-        """Samples (K per update) used by each run to reach the optimum; NaN if unsolved."""
-        return np.where(self.solved, self.stop_step * self.config.K, np.nan)
+def check_level(level):
+    """Validate a "learned" level ``J_k`` in (0, 1)."""
+    return check_float("level", level, 0, 1, low_open=True, high_open=True)
 
 
-@numba.njit(cache=True)
-def _seed(seed):
-    np.random.seed(seed)
+def validate(K, n, eta, J0, n_runs, max_samples, max_samples_fig4, seed,
+             plateau_tolerance=0.25, plateau_min_ratio=2.0, plateau_start=0.5,
+             learned_level=0.5, eps=1e-4, n_curves=8):
+    """Parameters of ``03_many_components`` -> ``{"fig4": {K: cfg}, "fig7": {(K, n): cfg},
+    "analysis": {...}}``.
 
-
-@numba.njit(cache=True)
-def _run_on_policy(logits0, eta, max_updates, target, record_at, curves, logits_out, stop_step):
-    """On-policy REINFORCE with shared bias, one sample per context, SGD (App. A).
-
-    In logit space the shared-bias update is ``l_k += eta (g_k + sum_j g_j)`` with
-    ``g_k = r_k (e_k - pi_k)`` and ``r_k ~ Bernoulli(pi_k(k))``: the same update as
-    :func:`rayint_lib.updates.logit_directions` mapped through ``l = W s + b``.
+    ``K``, ``n``: lists of sizes (2 to 64); Fig. 4 uses ``K = n`` for every ``K``, Fig. 7
+    every pair with ``K <= n``. ``J0``: ``None`` for ``K/10`` (App. A) or one number below
+    ``min(K)``. The memory of the logits recorded for Fig. 4 (runs x checkpoints x K x n x 8
+    bytes, summed over K) is checked before any run starts.
     """
-    R, K, n = logits0.shape
-    T = record_at.shape[0]
-    pi = np.empty((K, n))
-    g = np.empty((K, n))
-    gsum = np.empty(n)
-    for r in range(R):
-        lg = logits0[r].copy()
-        c = 0
-        t = 0
-        while True:
-            # softmax and J_k at the current logits
-            J = 0.0
-            for k in range(K):
-                m = lg[k, 0]
-                for a in range(1, n):
-                    if lg[k, a] > m:
-                        m = lg[k, a]
-                s = 0.0
-                for a in range(n):
-                    pi[k, a] = np.exp(lg[k, a] - m)
-                    s += pi[k, a]
-                for a in range(n):
-                    pi[k, a] /= s
-                J += pi[k, k]
-            while c < T and record_at[c] == t:
-                for k in range(K):
-                    curves[r, c, k] = pi[k, k]
-                    for a in range(n):
-                        logits_out[r, c, k, a] = lg[k, a]
-                c += 1
-            if J >= target or t >= max_updates:
-                break
-            t += 1
-            for a in range(n):
-                gsum[a] = 0.0
-            for k in range(K):
-                hit = 1.0 if np.random.random() < pi[k, k] else 0.0
-                for a in range(n):
-                    g[k, a] = hit * ((1.0 if a == k else 0.0) - pi[k, a])
-                    gsum[a] += g[k, a]
-            for k in range(K):
-                for a in range(n):
-                    lg[k, a] += eta * (g[k, a] + gsum[a])
-        stop_step[r] = t
-        while c < T:  # hold the final state after the run stopped
-            for k in range(K):
-                curves[r, c, k] = pi[k, k]
-                for a in range(n):
-                    logits_out[r, c, k, a] = lg[k, a]
-            c += 1
+    K = check_list("K", K, check_int, low=2, high=64)
+    n = check_list("n", n, check_int, low=2, high=64)
+    if not any(k <= m for k in K for m in n):
+        raise ValueError(f"n must contain a value >= some K (pairs with K <= n); got K={K}, n={n}")
+    if J0 is not None:
+        check_float("J0", J0, 0, min(K), low_open=True, high_open=True)
+    check_int("n_runs", n_runs, 1)
+    check_int("max_samples_fig4", max_samples_fig4, max(K))
+    check_float("plateau_tolerance", plateau_tolerance, 0, 1, low_open=True, high_open=True)
+    check_float("plateau_min_ratio", plateau_min_ratio, 1, None, low_open=True)
+    check_float("plateau_start", plateau_start, 0, None)
+    check_float("learned_level", learned_level, 0, 1, low_open=True, high_open=True)
+    check_float("eps", eps, 0, None, low_open=True)
+    check_int("n_curves", n_curves, 0)
+    common = dict(eta=eta, n_runs=n_runs, seed=seed)
+    fig4 = {k: BanditConfig(K=k, n=k, J0=J0, max_samples=max_samples_fig4,
+                            n_checkpoints=FIG4_CHECKPOINTS, **common) for k in sorted(set(K))}
+    fig7 = {(k, m): BanditConfig(K=k, n=m, J0=J0, max_samples=max_samples, **common)
+            for k in sorted(set(K)) for m in sorted(set(n)) if k <= m}
+    logit_bytes = sum(logit_memory_bytes(c) + c.memory_bytes() for c in fig4.values())
+    check_memory(f"n_runs={n_runs}, K={K}", logit_bytes,
+                 f"runs x {FIG4_CHECKPOINTS} checkpoints x K x n x 8 bytes of logits recorded "
+                 "for Fig. 4, summed over K")
+    analysis = dict(tolerance=plateau_tolerance, min_ratio=plateau_min_ratio,
+                    start=plateau_start, level=learned_level, eps=eps, n_curves=n_curves,
+                    max_samples_fig4=max_samples_fig4)
+    return {"fig4": fig4, "fig7": fig7, "analysis": analysis}
 
 
-def simulate_logits(config: BanditConfig, steps=None) -> LogitRuns:
-    """Simulate ``config`` recording ``J_k`` and the logits at ``steps`` (log-spaced by default).
-
-    Only the paper's default learner is supported (on-policy, sampled, shared bias, SGD);
-    ``theta0`` is drawn as in :func:`rayint_lib.simulate.simulate` (``bandit.initial_logits``).
-    Same seed, same result.
-    """
-    cfg = config
-    unsupported = {k: v for k, v in dict(learner=cfg.learner, batch=cfg.batch, policy=cfg.policy,
-                                         optimizer=cfg.optimizer).items()
-                   if v != {"learner": "on_policy", "batch": "sampled", "policy": "shared_bias",
-                            "optimizer": "sgd"}[k]}
-    if unsupported:
-        raise ValueError(f"simulate_logits supports on_policy/sampled/shared_bias/sgd only; got {unsupported}")
-    rng = np.random.default_rng(cfg.seed)
-    logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
-    T = cfg.max_updates
-    steps = checkpoint_steps(T, cfg.n_checkpoints) if steps is None else np.asarray(steps, dtype=np.int64)
-    curves = np.empty((cfg.n_runs, steps.size, cfg.K))
-    logits = np.empty((cfg.n_runs, steps.size, cfg.K, cfg.n))
-    stop = np.zeros(cfg.n_runs, dtype=np.int64)
-    _seed(int(rng.integers(2**31 - 1)))
-    _run_on_policy(np.ascontiguousarray(logits0, dtype=np.float64), float(cfg.eta), int(T),
-                   float(cfg.K - cfg.solved_margin), steps, curves, logits, stop)
-    J_end = right_arm_probs(logits[:, -1]).sum(axis=1)
-    return LogitRuns(cfg, steps, curves, logits, stop, J_end >= cfg.K - cfg.solved_margin)
-
+# ----------------------------------------------------------------------------- measures
 
 def learn_times(curves, level=0.5):
     """Index of the first checkpoint where ``J_k >= level``, per run and component ``[runs, K]``
@@ -150,7 +141,7 @@ def learn_times(curves, level=0.5):
 
 
 def null_space_fraction(G, k, learned):
-    """Fraction of ``||grad J_k||^2`` outside the span of ``{grad J_j : j in learned}`` (Sec. 3.2).
+    """Fraction of ``||grad J_k||^2`` outside the span of ``{grad J_j : j in learned}``.
 
     ``G``: parameter gradients ``[K, P]`` of one run (``bandit.parameter_gradients``). 1 when
     nothing is learned yet; 0 when ``grad J_k`` lies in that span.
@@ -181,13 +172,11 @@ def plateau_table(steps, curves, samples_per_update=1, tolerance=0.25, min_ratio
     """Plateaus of each run's total curve ``J(t) = sum_k J_k`` (Fig. 4), one row per plateau.
 
     ``J`` is normalised to ``y = (J - J(0)) / (K - solved_margin - J(0))`` and passed to
-    :func:`rayint_lib.plateaus.find_plateaus`; ``tolerance`` (the band J stays in) and
+    :func:`rayint_lib.model.plateaus.find_plateaus`; ``tolerance`` (the band J stays in) and
     ``start`` (plateaus count once ``J >= J(0) + start``) are in units of ``J``, i.e. of one
     component. Columns: ``run, index`` (1, 2, ... in time order), ``t_a, t_b`` (samples),
     ``length = t_b - t_a``, ``ratio = t_b / t_a``, ``J_level``.
     """
-    from ..model.plateaus import find_plateaus
-
     K = curves.shape[-1]
     J = curves.sum(axis=-1)
     t = np.asarray(steps, dtype=float) * samples_per_update
@@ -203,6 +192,11 @@ def plateau_table(steps, curves, samples_per_update=1, tolerance=0.25, min_ratio
     return pd.DataFrame(rows, columns=["run", "index", "t_a", "t_b", "length", "ratio", "J_level"])
 
 
+def plateau_counts(table, n_runs):
+    """Detected plateaus per run, ``[n_runs]`` (0 for runs without any)."""
+    return table.groupby("run").size().reindex(range(n_runs), fill_value=0).to_numpy()
+
+
 def stage_table(steps, curves, logits=None, samples_per_update=1, level=0.5, policy="shared_bias"):
     """One row per (run, stage): the components of each run in the order they are learned.
 
@@ -211,10 +205,10 @@ def stage_table(steps, curves, logits=None, samples_per_update=1, level=0.5, pol
     previous component was learned (at step 0 for the first) and ends when this one is.
     Columns: ``run, stage, component, t_start, t_end, duration`` (in samples: updates times
     ``samples_per_update``), ``J_initial`` (``J_k(theta0)``), ``J_start`` (``J_k`` at the
-    stage start), ``start_ratio = J_start / J_initial`` (explanation 1), and with ``logits``
-    ``null_fraction`` (explanation 2: :func:`null_space_fraction` at the stage start, the
-    learned set being the components learned before) and ``progress_ratio``
-    (:func:`progress_ratio` at the stage start). Components never learned are left out.
+    stage start), ``start_ratio = J_start / J_initial`` (low start), and with ``logits``
+    ``null_fraction`` (:func:`null_space_fraction` at the stage start, the learned set being
+    the components learned before) and ``progress_ratio`` (:func:`progress_ratio` at the
+    stage start). Components never learned are left out.
     """
     steps = np.asarray(steps)
     times = learn_times(curves, level)
@@ -240,73 +234,499 @@ def stage_table(steps, curves, logits=None, samples_per_update=1, level=0.5, pol
     return pd.DataFrame(rows)
 
 
+def _within_group_sums(df, index, length, group):
+    """Per group: ``(sum xc^2, sum xc yc)`` with ``x = index``, ``y = log(length)`` centred
+    within the group (rows with ``length <= 0`` dropped)."""
+    d = df[df[length] > 0]
+    if d.empty:
+        return np.zeros(0), np.zeros(0)
+    x = d[index].astype(float)
+    y = np.log(d[length].astype(float))
+    xc = x - x.groupby(d[group]).transform("mean")
+    yc = y - y.groupby(d[group]).transform("mean")
+    sums = pd.DataFrame({"g": d[group], "xx": xc * xc, "xy": xc * yc}).groupby("g").sum()
+    return sums["xx"].to_numpy(), sums["xy"].to_numpy()
+
+
+def _growth(xx, xy):
+    den = xx.sum()
+    return float(np.exp(xy.sum() / den)) if den > 0 else np.nan
+
+
 def growth_factor(df, index="stage", length="duration", group="run"):
     """Factor by which ``length`` grows per unit of ``index``: ``exp`` of the slope of
     ``log(length)`` on ``index`` with one intercept per ``group`` (a within-run fit, so runs
     that are slow overall do not bias it). Rows with ``length <= 0`` are dropped.
     Returns ``(factor, n_rows)``; NaN if there is nothing to fit."""
-    d = df[df[length] > 0]
-    if d.empty:
-        return np.nan, 0
-    x = d[index].astype(float)
-    y = np.log(d[length].astype(float))
-    xc = x - x.groupby(d[group]).transform("mean")
-    yc = y - y.groupby(d[group]).transform("mean")
-    denom = float((xc * xc).sum())
-    if denom == 0.0:
-        return np.nan, len(d)
-    return float(np.exp((xc * yc).sum() / denom)), len(d)
+    xx, xy = _within_group_sums(df, index, length, group)
+    return _growth(xx, xy), int((df[length] > 0).sum()) if len(df) else 0
 
 
-def within_stage_correlation(df, x, y="duration", by="stage"):
-    """Spearman correlation of ``x`` with ``y`` within each value of ``by`` (ranks taken
-    within each stage, then pooled), so a common trend over stages does not create it."""
-    d = df[[x, y, by]].dropna()
-    if len(d) < 3:
-        return np.nan
-    rx = d.groupby(by)[x].rank(pct=True) - 0.5
-    ry = d.groupby(by)[y].rank(pct=True) - 0.5
-    denom = np.sqrt(float((rx * rx).sum() * (ry * ry).sum()))
-    return float((rx * ry).sum() / denom) if denom > 0 else np.nan
+def growth_estimate(df, index="stage", length="duration", group="run") -> stats.Estimate:
+    """:func:`growth_factor` with a bootstrap interval over runs (groups)."""
+    xx, xy = _within_group_sums(df, index, length, group)
+    if xx.size == 0:
+        return stats.Estimate(np.nan, np.nan, np.nan, 0, "bootstrap")
+    return stats.bootstrap(_growth, xx, xy)
 
 
-def check_level(level):
-    """Validate a "learned" level ``J_k`` in (0, 1)."""
-    return check_float("level", level, 0, 1, low_open=True, high_open=True)
+def _per_run(df, column, n_runs, n_stages):
+    """``df[column]`` as a ``[runs, stages]`` array (NaN where a run has no such stage)."""
+    out = np.full((n_runs, n_stages), np.nan)
+    out[df.run.to_numpy(), df.stage.to_numpy() - 1] = df[column].to_numpy(dtype=float)
+    return out
 
 
-NOTEBOOK = "03_many_components"
+def _average_ranks(v):
+    """Ranks ``1..m`` of ``v``, ties given their average rank (as ``scipy.stats.rankdata``)."""
+    ordered = np.sort(v)
+    return (np.searchsorted(ordered, v, "left") + np.searchsorted(ordered, v, "right") + 1) / 2
 
 
-def validate(K, n, eta, J0, n_runs, max_samples, max_samples_fig4, seed,
-                             plateau_tolerance=0.25, plateau_min_ratio=2.0, plateau_start=0.5,
-                             learned_level=0.5, eps=1e-4, n_curves=8):
-    """Parameters of ``03_many_components`` (Sec. 3.2) -> ``{"fig4": {K: cfg}, "fig7": {(K, n): cfg}}``.
+def _within_stage_rank_corr(x, y):
+    """Spearman correlation of ``x`` with ``y`` (``[runs, stages]``), ranks taken within each
+    stage, then pooled, so a common trend over stages does not create it."""
+    num = sx = sy = 0.0
+    for s in range(x.shape[1]):
+        ok = np.isfinite(x[:, s]) & np.isfinite(y[:, s])
+        m = int(ok.sum())
+        if m == 0:
+            continue
+        rx = _average_ranks(x[ok, s]) / m - 0.5
+        ry = _average_ranks(y[ok, s]) / m - 0.5
+        num += rx @ ry
+        sx += rx @ rx
+        sy += ry @ ry
+    return float(num / np.sqrt(sx * sy)) if sx * sy > 0 else np.nan
 
-    ``K``, ``n``: lists of sizes; Fig. 4 uses ``K = n`` for every ``K``, Fig. 7 every pair with
-    ``K <= n``. ``J0``: ``None`` for ``K/10`` (App. A) or one number below ``min(K)``.
+
+def within_stage_correlation(df, x, y="duration", n_runs=None, n_stages=None):
+    """:func:`_within_stage_rank_corr` of two stage-table columns, with a bootstrap
+    interval over runs (500 resamples: enough for a 95% interval of a correlation)."""
+    n_runs = n_runs or int(df.run.max()) + 1
+    n_stages = n_stages or int(df.stage.max())
+    return stats.bootstrap(_within_stage_rank_corr, _per_run(df, x, n_runs, n_stages),
+                           _per_run(df, y, n_runs, n_stages), n_boot=500)
+
+
+def transitions(curves, low=0.2, high=0.8):
+    """Each component's final rise, as checkpoint indices ``(start, end)`` ``[runs, K]``:
+    ``end`` the first checkpoint with ``J_k >= high`` (the last checkpoint if never), ``start``
+    the first checkpoint of the rise from below ``low`` that ends there."""
+    runs, T, K = curves.shape
+    high_hit = curves >= high
+    end = np.where(high_hit.any(axis=1), high_hit.argmax(axis=1), T - 1)
+    idx = np.arange(T)[None, :, None]
+    below = (curves < low) & (idx < end[:, None, :])
+    last_below = np.where(below.any(axis=1), T - 1 - below[:, ::-1].argmax(axis=1), -1)
+    return last_below + 1, end
+
+
+def step_like(curves, first_plateau_index, low=0.2, high=0.8, level=0.5):
+    """Whether each run learns the components left after its first plateau one at a time:
+    their transitions (:func:`transitions`, from ``low`` to ``high``) do not overlap.
+
+    ``first_plateau_index``: checkpoint where each run's first plateau starts (``-1``: no
+    plateau, then every component counts). Components with ``J_k >= level`` there are
+    learned already and left out.
     """
-    from ..model.config import check_int
+    start, end = transitions(curves, low, high)
+    flags = np.zeros(curves.shape[0], dtype=bool)
+    for r in range(curves.shape[0]):
+        i = max(int(first_plateau_index[r]), 0)
+        left = np.flatnonzero(curves[r, i] < level)
+        order = left[np.argsort(end[r, left], kind="stable")]
+        flags[r] = bool(np.all(end[r, order[:-1]] <= start[r, order[1:]]))
+    return flags
 
-    for name, values in (("K", K), ("n", n)):
-        if not isinstance(values, (list, tuple)) or not values:
-            raise ValueError(f"{name} must be a non-empty list of integers; got {values!r}")
-        for v in values:
-            check_int(name, v, 2, 64)
-    if not any(k <= m for k in K for m in n):
-        raise ValueError(f"n must contain a value >= some K (pairs with K <= n); got K={K}, n={n}")
-    if J0 is not None:
-        check_float("J0", J0, 0, min(K), low_open=True, high_open=True)
-    check_int("max_samples_fig4", max_samples_fig4, max(K))
-    check_float("plateau_tolerance", plateau_tolerance, 0, 1, low_open=True, high_open=True)
-    check_float("plateau_min_ratio", plateau_min_ratio, 1, None, low_open=True)
-    check_float("plateau_start", plateau_start, 0, None)
-    check_level(learned_level)
-    check_float("eps", eps, 0, None, low_open=True)
-    check_int("n_curves", n_curves, 0)
-    common = dict(eta=eta, n_runs=n_runs, seed=seed)
-    fig4 = {k: BanditConfig(K=k, n=k, J0=J0, max_samples=max_samples_fig4, n_checkpoints=300, **common)
-            for k in sorted(set(K))}
-    fig7 = {(k, m): BanditConfig(K=k, n=m, J0=J0, max_samples=max_samples, **common)
-            for k in sorted(set(K)) for m in sorted(set(n)) if k <= m}
-    return {"fig4": fig4, "fig7": fig7}
+
+# ----------------------------------------------------------------------------- Figure 4
+
+@dataclass
+class Fig4:
+    """Figure 4's runs (logits recorded) and everything measured on the same runs."""
+
+    runs: dict                  # K -> BanditRuns
+    plateaus: dict              # K -> plateau_table at the chosen detector settings
+    stages: dict                # K -> stage_table with the null-space measures
+    settings: dict              # the "analysis" entry of validate()
+
+    @property
+    def K_max(self) -> int:
+        return max(self.runs)
+
+    @property
+    def n_runs(self) -> int:
+        return next(iter(self.runs.values())).config.n_runs
+
+    def plateau_table(self, K, tolerance=None, min_ratio=None) -> pd.DataFrame:
+        s = self.settings
+        if tolerance is None and min_ratio is None:
+            return self.plateaus[K]
+        r = self.runs[K]
+        return plateau_table(r.steps, r.curves, K, tolerance or s["tolerance"],
+                             min_ratio or s["min_ratio"], s["start"])
+
+
+def figure4_runs(cfg) -> Fig4:
+    """Simulate Figure 4's configurations once, logits recorded, and measure plateaus and
+    stages on those runs."""
+    s = cfg["analysis"]
+    runs: dict[int, BanditRuns] = {k: simulate(c, record_logits=True)
+                                   for k, c in cfg["fig4"].items()}
+    plateaus = {k: plateau_table(r.steps, r.curves, k, s["tolerance"], s["min_ratio"], s["start"])
+                for k, r in runs.items()}
+    stage = {k: stage_table(r.steps, r.curves, r.logits, k, s["level"]) for k, r in runs.items()}
+    return Fig4(runs, plateaus, stage, s)
+
+
+def mean_count(counts) -> stats.Estimate:
+    """Mean of per-run counts with a bootstrap interval."""
+    return stats.bootstrap(np.mean, np.asarray(counts, dtype=float))
+
+
+def plateau_summary(fig4: Fig4) -> pd.DataFrame:
+    """Per K: detected plateaus per run, runs with >= 2 plateaus, samples to solve and the
+    solved fractions, each with its 95% interval."""
+    rows = []
+    for k, r in fig4.runs.items():
+        counts = plateau_counts(fig4.plateaus[k], fig4.n_runs)
+        within = np.nan_to_num(r.samples_to_solve, nan=np.inf) <= 1e5
+        rows.append({"K = n": k, "plateaus per run": mean_count(counts),
+                     "runs with >= 2 plateaus": stats.fraction(counts >= 2),
+                     "median samples to solve": stats.median(r.samples_to_solve),
+                     "solved within 1e5 samples": stats.fraction(within),
+                     "solved within budget": stats.fraction(r.solved)})
+    return pd.DataFrame(rows).set_index("K = n")
+
+
+def show(df: pd.DataFrame, spec=".3g") -> pd.DataFrame:
+    """A table for the page: every Estimate as ``value [low, high]``."""
+    return df.map(lambda v: format(v, spec) if isinstance(v, stats.Estimate) else v)
+
+
+def _difference(counts: dict) -> stats.Estimate:
+    """Mean of ``counts[K_max]`` minus mean of ``counts[K]`` for the next K (bootstrap over
+    runs; the two sets of runs are independent)."""
+    Ks = sorted(counts)
+    return stats.bootstrap(lambda x, y: y.mean() - x.mean(),
+                           *(np.asarray(counts[k], dtype=float) for k in Ks[-2:]))
+
+
+def count_difference(fig4: Fig4) -> stats.Estimate:
+    """Mean detected plateaus per run at the largest K minus at the second-largest K."""
+    return _difference({k: plateau_counts(t, fig4.n_runs) for k, t in fig4.plateaus.items()})
+
+
+def sensitivity(fig4: Fig4):
+    """Mean detected plateaus per run for every detector setting (``TOLERANCES`` x
+    ``MIN_RATIOS``) -> ``(table, {setting: difference estimate}, share)``; ``share``: the
+    fraction of settings in which the largest K has the most plateaus per run."""
+    rows, diffs = [], {}
+    for tol in TOLERANCES:
+        for ratio in MIN_RATIOS:
+            row = {"tolerance": tol, "min ratio": ratio}
+            counts = {k: plateau_counts(fig4.plateau_table(k, tol, ratio), fig4.n_runs)
+                      for k in fig4.runs}
+            row.update({f"K = {k}": mean_count(c) for k, c in counts.items()})
+            rows.append(row)
+            if len(fig4.runs) > 1:
+                diffs[f"tol {tol}, ratio {ratio}"] = _difference(counts)
+    table = pd.DataFrame(rows)
+    Kcols = [f"K = {k}" for k in fig4.runs]
+    share = float(np.mean([float(row[Kcols[-1]]) >= max(float(row[c]) for c in Kcols)
+                           for row in rows]))
+    return table, diffs, share
+
+
+def stage_growth(fig4: Fig4, K=None, first_stage=1) -> stats.Estimate:
+    """Growth factor per stage of the stage durations at ``K`` (default the largest), over
+    stages ``>= first_stage``, with a bootstrap interval over runs."""
+    st = fig4.stages[K or fig4.K_max]
+    return growth_estimate(st[st.stage >= first_stage], "stage", "duration")
+
+
+def stage_growth_readings(fig4: Fig4) -> dict:
+    """The stage growth factor under other readings: late stages only, every K, and other
+    learned levels (0.3, 0.7)."""
+    Km = fig4.K_max
+    out = {f"K = {Km}, stages > {Km // 2}": stage_growth(fig4, Km, Km // 2 + 1)}
+    for k in fig4.runs:
+        if k != Km and k > 2:
+            out[f"K = {k}"] = stage_growth(fig4, k)
+    r = fig4.runs[Km]
+    for level in (0.3, 0.7):
+        out[f"learned at J_k >= {level}"] = growth_estimate(
+            stage_table(r.steps, r.curves, None, Km, level))
+    return out
+
+
+def plateau_growth(fig4: Fig4) -> tuple[stats.Estimate, int]:
+    """Growth factor per detected plateau (runs with >= 2 plateaus, every K pooled) and the
+    number of plateaus behind it: by construction of the detector (each plateau lasts a
+    factor ``min_ratio`` on a log axis and plateaus do not overlap) this is above 1 whatever
+    the dynamics; shown for comparison."""
+    multi = pd.concat([t.assign(run=t.run + 10_000 * k) for k, t in fig4.plateaus.items()])
+    multi = multi[multi.groupby("run").run.transform("size") >= 2]
+    return growth_estimate(multi, index="index", length="length"), growth_factor(
+        multi, index="index", length="length")[1]
+
+
+def first_plateau(fig4: Fig4, K=None, tolerance=None):
+    """The first detected plateau of each run at ``K`` (default the largest) -> ``(components,
+    J_level, index)``: components learned (``J_k >= level``) when it starts, its level of
+    ``J``, and its checkpoint index (``-1``/NaN for runs without a plateau)."""
+    K = K or fig4.K_max
+    r = fig4.runs[K]
+    tab = fig4.plateau_table(K, tolerance)
+    first = tab[tab["index"] == 1].set_index("run")
+    index = np.full(fig4.n_runs, -1)
+    level = np.full(fig4.n_runs, np.nan)
+    comps = np.full(fig4.n_runs, np.nan)
+    t = r.steps * K
+    for run, row in first.iterrows():
+        i = int(np.searchsorted(t, row.t_a))
+        index[run] = i
+        level[run] = row.J_level
+        comps[run] = float((r.curves[run, i] >= fig4.settings["level"]).sum())
+    return comps, level, index
+
+
+def first_plateau_estimates(fig4: Fig4):
+    """Mean components learned at the first plateau of the largest K (bootstrap over the runs
+    that have one), with readings: its J level and other detector tolerances."""
+    comps, level, _ = first_plateau(fig4)
+    has = np.isfinite(comps)
+    headline = stats.bootstrap(np.mean, comps[has])
+    readings = {"level of J on the plateau": stats.bootstrap(np.mean, level[has])}
+    for tol in TOLERANCES:
+        if tol != fig4.settings["tolerance"]:
+            c, _, _ = first_plateau(fig4, tolerance=tol)
+            readings[f"detector tolerance {tol}"] = stats.bootstrap(np.mean, c[np.isfinite(c)])
+    c = first_long_stage(fig4.stages[fig4.K_max], fig4.n_runs, fig4.settings["min_ratio"])
+    readings["first stage lasting a factor min_ratio (no detector)"] = stats.bootstrap(
+        np.mean, c[np.isfinite(c)])
+    return headline, stats.fraction(has), readings
+
+
+def first_long_stage(stages, n_runs, min_ratio=2.0):
+    """Per run, the components learned before its first stage that lasts at least a factor
+    ``min_ratio`` in time (``t_end / t_start``; stages after the first), NaN if none: the
+    level of the first plateau read from the stages alone."""
+    st = stages[(stages.stage > 1) & (stages.t_end >= min_ratio * stages.t_start)]
+    out = np.full(n_runs, np.nan)
+    first = st.groupby("run").stage.min()
+    out[first.index.to_numpy()] = first.to_numpy() - 1
+    return out
+
+
+def step_like_estimates(fig4: Fig4):
+    """Fraction of the largest K's runs that are step-like (:func:`step_like`) after their
+    first plateau, for each band of ``STEP_BANDS`` (the first is the headline)."""
+    K = fig4.K_max
+    _, _, index = first_plateau(fig4)
+    curves = fig4.runs[K].curves
+    out = {f"transition {lo}-{hi}": stats.fraction(step_like(curves, index, lo, hi,
+                                                            fig4.settings["level"]))
+           for lo, hi in STEP_BANDS}
+    return out
+
+
+def explanations(fig4: Fig4):
+    """Measures of the two explanations at the largest K -> ``(table, values)``: medians of
+    each stage-start measure in the first and the last stage, and its within-stage rank
+    correlation with the stage length, all with bootstrap intervals."""
+    Km = fig4.K_max
+    st = fig4.stages[Km]
+    last = st[st.stage == st.stage.max()]
+    measures = [("J_k / J_k(theta0)", "start_ratio"), ("J_k", "J_start"),
+                ("gradient fraction outside span", "null_fraction"),
+                ("surviving share of own rate", "progress_ratio")]
+    rows, values = [], {}
+    for label, col in measures:
+        corr = within_stage_correlation(st, col, n_runs=fig4.n_runs, n_stages=Km)
+        rows.append({"measure at stage start": label,
+                     "median, first stage": stats.bootstrap(np.median, st.loc[st.stage == 1,
+                                                                              col].to_numpy()),
+                     "median, last stage": stats.bootstrap(np.median, last[col].to_numpy()),
+                     "rank corr. with stage length (within stage)": corr})
+        values[col] = corr
+    values["last_start_ratio"] = rows[0]["median, last stage"]
+    values["null_first"] = stats.bootstrap(np.median, st.loc[st.stage == 2,
+                                                            "null_fraction"].to_numpy())
+    values["null_last"] = rows[2]["median, last stage"]
+    return pd.DataFrame(rows).set_index("measure at stage start"), values
+
+
+def plot_figure4(fig4: Fig4, n_curves=8):
+    """Figure 4: individual learning curves J(t) per K = n (log time), detected plateaus as
+    thick translucent bars."""
+    fig, axes = plotting.new_figure(ncols=len(fig4.runs), width=4.2, height=3.6)
+    colors = plt.cm.viridis(np.linspace(0, 0.9, max(n_curves, 1)))
+    for ax, (k, r) in zip(axes[0], fig4.runs.items()):
+        t = np.maximum(r.steps, 1) * k
+        J = r.curves.sum(axis=-1)
+        tab = fig4.plateaus[k]
+        for i in range(min(n_curves, r.curves.shape[0])):
+            stop = np.searchsorted(r.steps, r.stop_step[i], side="right")
+            ax.plot(t[:stop], J[i, :stop], color=colors[i], lw=1.2)
+            for _, p in tab[tab.run == i].iterrows():
+                ax.hlines(p.J_level, p.t_a, p.t_b, color=colors[i], lw=7, alpha=0.35)
+        ax.set_xscale("log")
+        ax.set_title(f"K = n = {k}")
+        ax.set_xlabel("samples")
+        ax.set_ylim(0, k)
+    axes[0, 0].set_ylabel("performance J")
+    plt.close(fig)
+    return fig
+
+
+def plot_stages(fig4: Fig4):
+    """Stages of the largest K's runs (box plots over runs): stage length, J_k at the stage
+    start relative to J_k(theta0), gradient fraction outside the learned span, surviving
+    share of the component's own rate."""
+    st = fig4.stages[fig4.K_max]
+    fig, axes = plotting.new_figure(ncols=4, width=3.4, height=3.3)
+    cols = [("duration", "stage length (samples)", True),
+            ("start_ratio", "J_k at stage start / J_k(theta0)", True),
+            ("null_fraction", "gradient fraction outside span", False),
+            ("progress_ratio", "surviving share of own rate", False)]
+    stages_ = sorted(st.stage.unique())
+    for ax, (col, label, logy) in zip(axes[0], cols):
+        data = [st.loc[st.stage == s, col].dropna().values for s in stages_]
+        ax.boxplot(data, positions=stages_, widths=0.6, showfliers=False)
+        ax.set_xlabel("stage")
+        ax.set_ylabel(label)
+        if logy:
+            ax.set_yscale("log")
+    axes[0, 1].axhline(1, color="grey", ls="--", lw=1)
+    plt.close(fig)
+    return fig
+
+
+# ----------------------------------------------------------------------------- Figure 7
+
+def figure7_runs(cfg) -> dict:
+    """Figure 7's runs, ``{(K, n): BanditRuns}`` (the paper's budget of 1e5 samples)."""
+    return {kn: simulate(c) for kn, c in cfg["fig7"].items()}
+
+
+def flat_fraction(runs: BanditRuns, eps) -> stats.Estimate:
+    """Fraction of runs whose flattest plateau has flatness ``<= eps`` (Wilson interval)."""
+    return stats.fraction(np.nan_to_num(runs.flatness, nan=np.inf) <= eps)
+
+
+def flatness_table(runs7: dict, eps) -> pd.DataFrame:
+    return pd.DataFrame([{"K": k, "n": m, f"fraction with eps <= {eps:g}": flat_fraction(r, eps),
+                          "median eps": stats.bootstrap(np.nanmedian, r.flatness),
+                          "solved": stats.fraction(r.solved)} for (k, m), r in runs7.items()])
+
+
+def _flags(runs7, eps):
+    return {kn: (np.nan_to_num(r.flatness, nan=np.inf) <= eps).astype(float)
+            for kn, r in runs7.items()}
+
+
+def more_n_effect(runs7: dict, eps) -> tuple[stats.Estimate, list]:
+    """Mean over pairs ``(K, n1 < n2)`` of ``frac(K, n1) - frac(K, n2)`` (positive: more
+    actions make flat plateaus rarer), bootstrap over runs; and the pairs."""
+    flags = _flags(runs7, eps)
+    pairs = [((k, m1), (k, m2)) for (k, m1) in flags for (k2, m2) in flags
+             if k == k2 and m1 < m2]
+    if not pairs:
+        return stats.Estimate(np.nan, np.nan, np.nan), pairs
+    a = np.stack([flags[p] for p, _ in pairs], axis=1)
+    b = np.stack([flags[q] for _, q in pairs], axis=1)
+    return stats.bootstrap(lambda x, y: float((x.mean(0) - y.mean(0)).mean()), a, b), pairs
+
+
+def more_K_effect(runs7: dict, eps) -> stats.Estimate:
+    """``frac(K_max, K_max) - frac(K_min, K_min)`` along the diagonal K = n (bootstrap)."""
+    diag = sorted(k for k, m in runs7 if k == m)
+    if len(diag) < 2:
+        return stats.Estimate(np.nan, np.nan, np.nan)
+    flags = _flags(runs7, eps)
+    return stats.bootstrap(lambda x, y: y.mean() - x.mean(), flags[(diag[0], diag[0])],
+                           flags[(diag[-1], diag[-1])])
+
+
+def plot_figure7(runs7: dict, eps):
+    """Figure 7: empirical CDF of the flatness of each run's flattest plateau (blue, solid:
+    K = n; warm, dashed: K < n)."""
+    fig, axes = plotting.new_figure()
+    ax = axes[0, 0]
+    Ks = sorted({k for k, _ in runs7})
+    cool = plt.cm.Blues(np.linspace(0.45, 0.95, len(Ks)))
+    warm = plt.cm.autumn(np.linspace(0.0, 0.75, max(1, sum(k < m for k, m in runs7))))
+    iw = 0
+    for (k, m), r in runs7.items():
+        if k == m:
+            color, ls = cool[Ks.index(k)], "-"
+        else:
+            color, ls = warm[iw], "--"
+            iw += 1
+        plotting.ecdf(ax, r.flatness, label=f"K={k}, n={m}", color=color, ls=ls)
+    ax.axvline(eps, color="grey", lw=1, ls=":")
+    ax.set_xlabel("flatness eps of the flattest plateau")
+    ax.set_ylabel("fraction of runs")
+    ax.legend(ncol=2)
+    plt.close(fig)
+    return fig
+
+
+# ----------------------------------------------------------------------------- glued values
+
+def figure4_values(fig4: Fig4, summary: pd.DataFrame) -> dict:
+    """The glued numbers of Figure 4's summary (names kept from earlier versions of the
+    page; every Monte Carlo number an Estimate, glued with its interval)."""
+    s = fig4.settings
+    per_run = summary["plateaus per run"]
+    med = summary["median samples to solve"]
+    out = {"plateaus_per_run": {int(k): round(float(v), 3) for k, v in per_run.items()},
+           "median_samples_to_solve": {int(k): float(v) for k, v in med.items()},
+           "K_max": int(fig4.K_max),
+           "solved_1e5_K_max": summary.loc[fig4.K_max, "solved within 1e5 samples"],
+           "max_samples_fig4": s["max_samples_fig4"], "plateau_min_ratio": s["min_ratio"],
+           "plateau_tolerance": s["tolerance"], "plateau_start": s["start"],
+           "learned_level": s["level"]}
+    for k in fig4.runs:
+        out[f"plateaus_per_run_K{k}"] = per_run[k]
+        out[f"median_samples_to_solve_K{k}"] = med[k]
+    return out
+
+
+def growth_readings_table(readings: dict) -> pd.DataFrame:
+    """The stage growth factor under each reading, as a table."""
+    return pd.DataFrame({"growth factor per stage": list(readings.values())},
+                        index=pd.Index(list(readings), name="reading"))
+
+
+def figure7_values(runs7: dict, eps) -> dict:
+    """Glued numbers of Figure 7: the fraction of flat runs per (K, n) with its interval,
+    the diagonal as text, and the number of pairs in which more actions help."""
+    frac = {kn: flat_fraction(r, eps) for kn, r in runs7.items()}
+    diag = [frac[(k, k)] for k in sorted({k for k, _ in frac}) if (k, k) in frac]
+    _, pairs = more_n_effect(runs7, eps)
+    easier = sum(float(frac[q]) <= float(frac[p]) for p, q in pairs)
+    out = {"eps": eps, "frac_flat_diag": ", ".join(f"{float(v):.2f}" for v in diag),
+           "more_n_easier_pairs": f"{easier} of {len(pairs)}"}
+    out.update({f"frac_flat_K{k}_n{m}": v for (k, m), v in frac.items()})
+    return out
+
+
+def explanation_answers(values: dict) -> dict:
+    """The findings' answers, worded from the measured values of :func:`explanations`:
+    ``{finding id: (answer, value)}``."""
+    low, corr, null = values["last_start_ratio"], values["J_start"], values["null_fraction"]
+    low_text = ("Yes" if low.high < 1 else "Not clearly") + (
+        f": the component learned last starts its stage at a median {low:.2f} of its initial "
+        "J_k")
+    start_ok, null_ok = corr.high < 0, null.high < 0
+    verdict = {(True, False): "Low start", (False, True): "Null space",
+               (True, True): "Both", (False, False): "Neither"}[(start_ok, null_ok)]
+    expl_text = (f"{verdict}: within a stage, J_k at the stage start vs. stage length has rank "
+                 f"corr. {corr:.2f} (low start predicts < 0); the null-space fraction moves "
+                 f"from {values['null_first']:.2f} (stage 2) to {values['null_last']:.2f} "
+                 f"(last stage) and its rank corr. with stage length is {null:.2f} (null space "
+                 "predicts < 0)")
+    return {"3.2-low-start": (low_text, low), "3.2-explanations": (expl_text, corr)}

@@ -1,34 +1,16 @@
 """Plateau measures of learning curves (Def. 2, App. A, Sec. 3.2).
 
-Two questions are asked of a curve: *how flat is its flattest plateau* (Fig. 3, 5, 7, 9),
-and *where are its plateaus* (Fig. 4, and the deep linear chapter).
+Where are the plateaus of a learning curve (Fig. 4, and the deep linear chapter)? How flat
+the flattest plateau is (Fig. 3, 5, 7, 9) is measured online by the simulator
+(:class:`rayint_lib.model.simulate.FlatnessTracker`).
 """
 from __future__ import annotations
+
+from collections import deque
 
 import numpy as np
 
 from .config import check_float
-
-
-def curve_flatness(J, eta, window, J0, K, start_margin=0.05, solved_margin=0.1):
-    """Flatness of the flattest plateau of a learning curve (App. A), per curve.
-
-    ``J``: total performance after each update, ``[..., T + 1]`` (index 0 = start). The
-    slowest progress ``|J(t) - J(t - window)| / (eta * window)`` ("normalised to factor out
-    the step size"), ignoring the start (until ``J`` first reaches ``J0 + start_margin * K``)
-    and the optimum (once ``J >= K - solved_margin`` the run has stopped). NaN where no
-    window qualifies. This is the offline twin of the simulator's online measure with
-    ``flatness_measure="curve"``.
-    """
-    J = np.asarray(J, dtype=float)
-    idx = np.arange(window, J.shape[-1], window)
-    prev, cur = J[..., idx - window], J[..., idx]
-    started = np.maximum.accumulate(J, axis=-1)[..., idx] >= J0 + start_margin * K
-    running = prev < K - solved_margin
-    slope = np.abs(cur - prev) / (eta * window)
-    slope = np.where(started & running, slope, np.inf)
-    out = slope.min(axis=-1) if slope.shape[-1] else np.full(J.shape[:-1], np.inf)
-    return np.where(np.isinf(out), np.nan, out)
 
 
 def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0, min_level=None, max_level=None):
@@ -47,7 +29,8 @@ def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0, min_level=None, max_level
     t = np.asarray(t, dtype=float)
     y = np.asarray(y, dtype=float)
     if t.shape != y.shape or t.ndim != 1:
-        raise ValueError(f"t and y must be 1-d arrays of the same length; got shapes {t.shape} and {y.shape}")
+        raise ValueError("t and y must be 1-d arrays of the same length; "
+                         f"got shapes {t.shape} and {y.shape}")
     check_float("tolerance", tolerance, 0, 0.5, low_open=True, high_open=True)
     check_float("min_ratio", min_ratio, 1, None, low_open=True)
     min_level = tolerance if min_level is None else check_float("min_level", min_level)
@@ -73,8 +56,6 @@ def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0, min_level=None, max_level
 def _band_ends(y, width, inside):
     """``end[i]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <= width``
     (``-1`` where ``y[i]`` is not inside). Two pointers with monotone deques, O(len(y))."""
-    from collections import deque
-
     n = y.size
     end = np.full(n, -1, dtype=np.int64)
     hi, lo = deque(), deque()      # indices of the window's running max / min candidates

@@ -7,7 +7,6 @@ import pytest
 
 from rayint_lib.chapters import many_components as stages
 from rayint_lib.model.bandit import parameter_gradients
-from rayint_lib.model.config import BanditConfig
 from rayint_lib.model.plateaus import find_plateaus
 
 
@@ -51,7 +50,8 @@ def test_find_plateaus_matches_brute_force():
             if seg.min() <= 0.05 or seg.max() >= 0.95 or seg.max() - seg.min() > 0.05:
                 break
             best = max(best, t[j] / t[i])
-    assert max([b / a for a, b, _ in found], default=0.0) == pytest.approx(best if best >= 1.5 else 0.0)
+    longest = max([b / a for a, b, _ in found], default=0.0)
+    assert longest == pytest.approx(best if best >= 1.5 else 0.0)
 
 
 def test_find_plateaus_validates():
@@ -76,7 +76,8 @@ def test_null_space_fraction_shared_bias_2x2():
     logits = np.array([[[0.3, -0.2], [0.5, 1.0]]])
     G = parameter_gradients(logits, "shared_bias")[0]
     assert stages.null_space_fraction(G, 0, [1]) == pytest.approx(0.75)
-    assert stages.progress_ratio(G, 0) == pytest.approx(1 - 0.5 * np.linalg.norm(G[1]) / np.linalg.norm(G[0]))
+    ratio = 1 - 0.5 * np.linalg.norm(G[1]) / np.linalg.norm(G[0])
+    assert stages.progress_ratio(G, 0) == pytest.approx(ratio)
 
 
 def test_stage_table_constructed():
@@ -92,35 +93,100 @@ def test_stage_table_constructed():
 
 
 def test_growth_factor_recovers_exponential():
-    rows = [dict(run=r, stage=i, duration=s * 3.0 ** i) for r, s in enumerate([1, 10, 100]) for i in range(1, 5)]
+    rows = [dict(run=r, stage=i, duration=s * 3.0 ** i) for r, s in enumerate([1, 10, 100])
+            for i in range(1, 5)]
     factor, used = stages.growth_factor(pd.DataFrame(rows))
     assert factor == pytest.approx(3.0) and used == 12
 
 
-def test_simulate_logits_matches_simulator():
-    from rayint_lib.model.simulate import simulate
-
-    cfg = BanditConfig(K=4, n=4, n_runs=200, max_samples=40_000, seed=5)
-    a, b = stages.simulate_logits(cfg), simulate(cfg)
-    ma, mb = np.nanmedian(a.samples_to_solve), np.nanmedian(b.samples_to_solve)
-    assert abs(np.log(ma / mb)) < 0.3                        # same learner: medians within 35%
-    assert np.allclose(a.curves, np.exp(a.logits[..., np.arange(4), np.arange(4)])
-                       / np.exp(a.logits).sum(-1))           # curves are the recorded logits' J_k
-    r = stages.simulate_logits(cfg)
-    assert np.array_equal(r.curves, a.curves)                # same seed, same result
+def _staircase_curves(times, n_steps=4000, width=0.02):
+    """Curves ``[runs, T, K]`` of components rising (logistic in time) at ``times[r, k]``
+    on a linear step grid."""
+    t = np.arange(n_steps)[None, :, None]
+    rise = 1 / (1 + np.exp(-(t - times[:, None, :]) / (width * n_steps / 10)))
+    return np.arange(n_steps), 0.05 + 0.9 * rise
 
 
-def test_validator_rejects_bad_parameters():
+@pytest.mark.parametrize("growth,expected", [(1.0, "not reproduced"), (1.6, "reproduced")])
+def test_stage_growth_can_fail(growth, expected):
+    """Stages of equal length (components learned at evenly spaced times, jittered) give a
+    factor ~1 and fail the claim; stages growing by 1.6 each pass it."""
+    rng = np.random.default_rng(0)
+    K, runs = 6, 40
+    lengths = growth ** np.arange(K) * rng.uniform(0.8, 1.25, size=(runs, K))
+    times = 20 + np.cumsum(lengths / lengths.sum(axis=1, keepdims=True) * 3500, axis=1)
+    steps, curves = _staircase_curves(times)
+    est = stages.growth_estimate(stages.stage_table(steps, curves, level=0.5))
+    assert est.contains(growth) or abs(est.value - growth) < 0.1
+    assert stages.CLAIMS["3.2-exp-growth"].verdict(est) == expected
+
+
+def test_step_like_measure():
+    """Components rising one after the other are step-like; two rising together are not;
+    components learned before the first plateau are left out."""
+    times = np.array([[500.0, 1500.0, 2500.0, 3500.0],        # one at a time
+                      [500.0, 1500.0, 1510.0, 3500.0],        # two together after the plateau
+                      [500.0, 505.0, 2500.0, 3500.0]])        # two together before it
+    steps, curves = _staircase_curves(times)
+    first = np.array([1000, 1000, 1000])
+    np.testing.assert_array_equal(stages.step_like(curves, first), [True, False, True])
+    np.testing.assert_array_equal(stages.step_like(curves, np.array([-1, -1, -1])),
+                                  [True, False, False])
+
+
+def test_first_long_stage_reads_the_plateau_from_stages():
+    df = pd.DataFrame(dict(run=[0, 0, 0, 0, 1, 1], stage=[1, 2, 3, 4, 1, 2],
+                           t_start=[0, 10, 11, 12, 0, 10], t_end=[10, 11, 12, 40, 10, 12]))
+    np.testing.assert_array_equal(stages.first_long_stage(df, 3, 2.0), [3.0, np.nan, np.nan])
+
+
+def test_figure4_stages_come_from_the_plotted_runs():
+    """One simulation: the stage table (null-space measures included) is computed from the
+    logits recorded by the runs whose curves are plotted, and those logits give the curves."""
+    from rayint_lib.model.bandit import right_arm_probs
+
+    cfg = stages.validate(K=[2, 4], n=[4], eta=0.1, J0=None, n_runs=12, max_samples=4000,
+                          max_samples_fig4=8000, seed=1)
+    fig4 = stages.figure4_runs(cfg)
+    for k, r in fig4.runs.items():
+        np.testing.assert_allclose(right_arm_probs(r.logits), r.curves, atol=2e-6)
+        again = stages.stage_table(r.steps, r.curves, r.logits, k, 0.5)
+        pd.testing.assert_frame_equal(fig4.stages[k], again)
+    assert "null_fraction" in fig4.stages[4]
+
+
+def test_within_stage_correlation_matches_pandas_ranks():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame(dict(run=np.repeat(np.arange(30), 3), stage=np.tile([1, 2, 3], 30),
+                           x=rng.random(90), duration=rng.integers(1, 5, 90).astype(float)))
+    df["duration"] += 3 * df.x                               # correlated, with ties in y
+    rx = df.groupby("stage").x.rank(pct=True) - 0.5
+    ry = df.groupby("stage").duration.rank(pct=True) - 0.5
+    expected = (rx * ry).sum() / np.sqrt((rx * rx).sum() * (ry * ry).sum())
+    est = stages.within_stage_correlation(df, "x")
+    assert est.value == pytest.approx(expected) and est.low < est.value < est.high
+
+
+def test_validator_rejects_bad_parameters(monkeypatch):
     from rayint_lib import chapters
 
     base = dict(K=[2, 4], n=[2, 4], eta=0.1, J0=None, n_runs=4, max_samples=1000,
                 max_samples_fig4=1000, seed=0)
     cfg = chapters.validate("03_many_components", **base)
     assert set(cfg["fig7"]) == {(2, 2), (2, 4), (4, 4)} and set(cfg["fig4"]) == {2, 4}
-    with pytest.raises(ValueError, match="J0"):
-        chapters.validate("03_many_components", **{**base, "J0": 3.0})
-    with pytest.raises(ValueError, match="learned_level|level"):
-        chapters.validate("03_many_components", **base, learned_level=1.5)
+    for bad, message in [(dict(J0=3.0), "J0"), (dict(learned_level=1.5), "learned_level"),
+                         (dict(K="2,4"), "K must be a non-empty list"),
+                         (dict(K=[2, 1]), r"K\[1\] must be in \[2, 64\]"),
+                         (dict(n=[]), "n must be a non-empty list"),
+                         (dict(n=[4, 2.5]), r"n\[1\] must be an integer"),
+                         (dict(K=[8], n=[4]), "n must contain a value >= some K"),
+                         (dict(plateau_tolerance=0.0), "plateau_tolerance"),
+                         (dict(n_runs=0), "n_runs")]:
+        with pytest.raises(ValueError, match=message):
+            chapters.validate("03_many_components", **{**base, **bad})
+    monkeypatch.setenv("RAYINT_MAX_MEMORY", "10M")   # the curves fit, the logits do not
+    with pytest.raises(ValueError, match="logits recorded for Fig. 4"):
+        chapters.validate("03_many_components", **{**base, "K": [8], "n": [8], "n_runs": 200})
 
 
 @pytest.mark.slow
@@ -133,3 +199,6 @@ def test_notebook_small(run_notebook):
     assert set(med) == {2, 4} and 0 < med[2] < med[4] < 20_000  # K = 4 takes longer than K = 2
     assert isinstance(g["plateau_growth_factor"], float)
     assert g["last_start_ratio"] < 1.0                          # the last component starts low
+    assert g["median_samples_logit_sim"] == med[4]              # one set of runs
+    for name in ("stage_growth_factor", "step_like_frac", "more_n_effect", "corr_start"):
+        assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"]

@@ -1,0 +1,81 @@
+"""Chapter 08_detect_and_remedy: validation, the benchmark's pieces, and the notebook under
+Papermill with small parameters."""
+import numpy as np
+import pytest
+
+from rayint_lib.chapters import detect_and_remedy as ch
+from rayint_lib.model import stats
+
+
+def test_unknown_method_is_rejected_with_the_known_ones():
+    with pytest.raises(ValueError, match="methods\\[1\\] must be one of 'reinforce'.*'magic'"):
+        ch.validate(methods=["reinforce", "magic"])
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"K_list": [2, 8], "n_list": [2]}, "n_list must have one entry"),
+    ({"K_list": [4], "n_list": [2]}, "n_list entries must be >="),
+    ({"n_runs": 1}, "n_runs must be in"),
+    ({"mix_fractions": [0.0]}, "mix_fractions\\[0\\] must be in"),
+    ({"adaptive_etas": "0.1"}, "adaptive_etas must be a non-empty list"),
+    ({"detect_runs": 500, "n_runs": 100}, "detect_runs must be in"),
+    ({"n_runs": 10**5, "max_samples": 10**8}, "would"),
+])
+def test_bad_parameters_are_rejected_naming_them(bad, match, monkeypatch):
+    monkeypatch.delenv("RAYINT_FORCE", raising=False)
+    with pytest.raises(ValueError, match=match):
+        ch.validate(**bad)
+
+
+def test_planned_methods_expand_the_sweeps():
+    s = ch.validate(mix_fractions=[0.1, 1.0])
+    labels = [m.label for m in ch.planned_methods(s)]
+    assert "mixture 0.1" in labels and "fixed uniform data" in labels
+    assert labels[0] == ch.BASELINE and labels[-1] == "learning-progress curriculum"
+
+
+def test_effect_classification_uses_intervals():
+    base = {"flat": stats.Estimate(0.3, 0.2, 0.4), "median_samples": stats.Estimate(2e3, 1e3, 3e3)}
+    rm_ = {"flat": stats.Estimate(0.0, 0.0, 0.03), "median_samples": stats.Estimate(1e2, 90, 110)}
+    fewer = {"flat": stats.Estimate(0.1, 0.05, 0.15), "median_samples": base["median_samples"]}
+    short = {"flat": stats.Estimate(0.25, 0.15, 0.35), "median_samples": stats.Estimate(5e2, 4e2,
+                                                                                        6e2)}
+    worse = {"flat": stats.Estimate(0.7, 0.6, 0.8), "median_samples": base["median_samples"]}
+    same = {"flat": stats.Estimate(0.28, 0.18, 0.38), "median_samples": base["median_samples"]}
+    assert ch.effect(rm_, base) == "removes plateaus"
+    assert ch.effect(fewer, base) == "fewer plateaus"
+    assert ch.effect(short, base) == "only shortens"
+    assert ch.effect(worse, base) == "worse"
+    assert ch.effect(same, base) == "no clear effect"
+
+
+def test_small_benchmark_and_detection_run():
+    s = ch.validate(K_list=[2], n_list=[2], n_runs=12, max_samples=2000, tune_runs=3,
+                    adaptive_etas=[0.1], detect_runs=6, methods=["reinforce", "separate",
+                                                                  "mixture", "adam"],
+                    mix_fractions=[1.0])
+    bench = ch.benchmark(s)
+    summ = ch.summaries(bench)
+    assert (2, ch.BASELINE) in summ and (2, "Adam (tuned)") in summ
+    table = ch.remedy_table(bench, summ)
+    assert list(table["rank"]) == list(range(1, len(table) + 1))
+    det, found = ch.detection_table(bench, {"baseline": ch.BASELINE}, 2)
+    assert len(found["baseline"].runs) == 6
+    assert np.isfinite(ch.reduction(bench, "separate heads", 2).value)
+
+
+def test_claims_can_fail():
+    for claim in ch.CLAIMS.values():
+        assert claim.verdict(claim.example(True)) == "reproduced"
+        assert claim.verdict(claim.example(False)) == "not reproduced"
+
+
+@pytest.mark.slow
+def test_notebook_runs_with_small_parameters(run_notebook):
+    g = run_notebook("08_detect_and_remedy", n_runs=16, max_samples=3000, tune_runs=3,
+                     detect_runs=8, K_list=[2, 3], n_list=[2, 3], adaptive_etas=[0.03, 0.1])
+    for name in ("remedy_table", "remedy_flat_K2_reinforce_baseline",
+                 "remedy_flat_K2_reinforce_baseline_ci_low", "remedy_median_K3_natural_gradient",
+                 "remedy_lib_ours_K2", "remedy_det_verdict", "remedy_removes"):
+        assert name in g, name
+    assert 0.0 <= g["remedy_flat_K2_reinforce_baseline"] <= 1.0

@@ -134,12 +134,14 @@ def measure_memory(K, runs, updates):
         "scratch = numba.get_num_threads() * 4 * B * (3 * K * n + 6 * K + n + 13)\n"
         "print(base / 1024, peak / 1024, dt, int(r.stop_step.sum()), r.curves.nbytes / 2**20, "
         "traced / 2**20, scratch / 2**20)\n"
-    ) % (str(Path(__file__).resolve().parents[1]), K, K, 10 * K, K, K, runs, updates * K, K, K, runs)
+    ) % (str(Path(__file__).resolve().parents[1]), K, K, 10 * K, K, K, runs, updates * K, K, K,
+         runs)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     base, peak, dt, done, curves_mib, traced, scratch = out.stdout.split()
     return {"runs": runs, "updates": updates, "K": K, "rss_before_mib": round(float(base), 1),
             "rss_peak_mib": round(float(peak), 1), "traced_peak_mib": round(float(traced), 1),
-            "kernel_scratch_mib": round(float(scratch), 3), "curves_mib": round(float(curves_mib), 1),
+            "kernel_scratch_mib": round(float(scratch), 3),
+            "curves_mib": round(float(curves_mib), 1),
             "seconds": round(float(dt), 2), "run_updates_done": int(done)}
 
 
@@ -166,24 +168,28 @@ def main(argv=None):
     rows = []
     for K, p in plan.items():
         size = f"{K}x{K}"
-        for name, fn in (("plain", plain_loop), ("numpy", numpy_straightforward), ("library", library)):
+        for name, fn in (("plain", plain_loop), ("numpy", numpy_straightforward),
+                         ("library", library)):
             r, u = p[name]
             out, dt = timed(fn, K, K, r, u)
             done = out[0] if name == "library" else out
             rates.setdefault(name, {})[size] = done / dt
             rows.append((name, size, r, u, dt, done / dt))
 
-    long_cfg = BanditConfig(K=8, n=8, eta=ETA, n_runs=16, max_samples=8 * (100 if args.tiny else 10**6),
+    long_updates = 100 if args.tiny else 10**6
+    long_cfg = BanditConfig(K=8, n=8, eta=ETA, n_runs=16, max_samples=8 * long_updates,
                             solved_margin=1e-6)
     res, long_s = timed(simulate, long_cfg)
     # importance-weighted off-policy updates: the largest steps, and no early stop
-    extreme_cfg = BanditConfig(K=32, n=32, eta=10.0, n_runs=2, max_samples=32 * (100 if args.tiny else 10**6),
-                               solved_margin=1e-6, learner="off_policy", off_policy_weighting="importance")
+    extreme_cfg = BanditConfig(K=32, n=32, eta=10.0, n_runs=2, max_samples=32 * long_updates,
+                               solved_margin=1e-6, learner="off_policy",
+                               off_policy_weighting="importance")
     ext, extreme_s = timed(simulate, extreme_cfg)
     extreme_finite = bool(np.isfinite(ext.curves).all())
 
     print(f"bandit simulator, on-policy REINFORCE, shared bias, eta={ETA}, fixed work; "
-          f"{os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}, {platform.processor() or platform.machine()}")
+          f"{os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}, "
+          f"{platform.processor() or platform.machine()}")
     print()
     print("| implementation | size | runs timed | updates | seconds | run-updates/s |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -192,10 +198,12 @@ def main(argv=None):
     ratio2 = rates["library"]["2x2"] / rates["plain"]["2x2"]
     ratio8 = rates["library"]["8x8"] / rates["plain"]["8x8"]
     print()
-    print(f"library vs plain: {ratio2:.0f}x at 2x2 (target 500x), {ratio8:.0f}x at 8x8 (target 300x)")
+    print(f"library vs plain: {ratio2:.0f}x at 2x2 (target 500x), "
+          f"{ratio8:.0f}x at 8x8 (target 300x)")
     print(f"16 runs of K=n=8 for {res.stop_step.min()} updates: {long_s:.2f} s (target < 10 s)")
-    print(f"K=n=32, eta=10, importance-weighted off-policy, 2 runs x {ext.stop_step.min()} updates: "
-          f"{extreme_s:.2f} s, all finite: {extreme_finite}")
+    print("K=n=32, eta=10, importance-weighted off-policy, "
+          f"2 runs x {ext.stop_step.min()} updates: {extreme_s:.2f} s, "
+          f"all finite: {extreme_finite}")
     summary = {
         "updates_per_s": {k: {s: round(v) for s, v in d.items()} for k, d in rates.items()},
         "library_vs_plain_2x2": round(ratio2, 1),

@@ -61,7 +61,8 @@ def parameters_cell(nb) -> nbformat.NotebookNode | None:
 
 
 def read_parameters(nb) -> dict[str, Parameter]:
-    """``{name: Parameter}`` from the parameters cell of ``nb`` (empty if it has none)."""
+    """``{name: Parameter}`` from the parameters cell of ``nb`` (empty if it has none); a
+    parameter's help is the comment on its line (any line of a value over several lines)."""
     cell = parameters_cell(nb)
     if cell is None:
         return {}
@@ -82,7 +83,10 @@ def read_parameters(nb) -> dict[str, Parameter]:
             raise ParameterError(f"parameter {name!r}: default is not a literal ({err})") from None
         if isinstance(default, tuple):
             default = list(default)
-        out[name] = Parameter(name, default, comments.get(node.lineno, ""))
+        # the comment of a value written over several lines may sit on any of them
+        lines = range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        out[name] = Parameter(name, default, next((comments[i] for i in lines if i in comments),
+                                                  ""))
     return out
 
 

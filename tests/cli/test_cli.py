@@ -376,3 +376,15 @@ def test_interrupted_parallel_sweep_marks_its_runs_failed(tmp_path):
     assert len(names) == 3 and "sweep.json" in names, names
     assert sorted(n.split("_")[0] for n in names if n.endswith(".failed")) == ["a=1", "a=2"]
     assert not any(runs.is_complete(p) for p in (tmp_path / "s").iterdir())
+
+
+def test_help_of_a_value_written_over_several_lines():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell('xs = ["a",\n      "b"]  # two names\ny = 3  # three\n')
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells.append(cell)
+    ps = params.read_parameters(nb)
+    assert ps["xs"].default == ["a", "b"] and ps["xs"].help == "two names"
+    assert ps["y"].help == "three"

@@ -42,7 +42,8 @@ def wilson(successes, n, z=Z95) -> Estimate:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Estimate(float(p), max(0.0, centre - half), min(1.0, centre + half), int(n), "wilson")
+    low, high = min(max(0.0, centre - half), p), max(min(1.0, centre + half), p)
+    return Estimate(float(p), low, high, int(n), "wilson")
 
 
 def fraction(flags) -> Estimate:

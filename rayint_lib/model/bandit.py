@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import check_choice, check_float, check_int, INITS
+from .config import INITS, check_choice, check_float, check_int
 
 
 def softmax(logits):

@@ -1,8 +1,10 @@
-"""Browser check of the built book: every page loads, images decode, math is typeset, no request fails.
+"""Browser check of the built book: every page loads, images decode, math is typeset, no
+request fails.
 
 Needs the HTML book (``make book``; ``make test`` builds it first and sets RAYINT_REQUIRE_BOOK=1,
 so that a missing book fails instead of skipping).
 """
+
 import functools
 import http.server
 import os
@@ -19,8 +21,11 @@ pytestmark = pytest.mark.book
 def pages():
     if not (HTML / "index.html").exists():
         return []
-    return sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
-                  if not p.name.startswith(("genindex", "search")) and "_static" not in p.parts)
+    return sorted(
+        str(p.relative_to(HTML))
+        for p in HTML.rglob("*.html")
+        if not p.name.startswith(("genindex", "search")) and "_static" not in p.parts
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,24 +46,37 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         yield b
         b.close()
 
 
 RAW_TEX = r"/\\\(|\\\[|\$\$|\\(frac|epsilon|dot|ddot|theta|pi|sum|le|rho|mathbb)\b/"
-CHECK_JS = """() => {
+CHECK_JS = (
+    """() => {
   const imgs = [...document.images].map(i => ({src: i.src, ok: i.complete && i.naturalWidth > 0}));
   const clone = document.body.cloneNode(true);
-  clone.querySelectorAll('pre, code, script, style, mjx-container, .cell_input, textarea').forEach(e => e.remove());
+  const hidden = 'pre, code, script, style, mjx-container, .cell_input, textarea';
+  clone.querySelectorAll(hidden).forEach(e => e.remove());
   const text = clone.innerText;
   const m = text.match(%s);
   return {imgs, rawTex: m ? text.slice(Math.max(0, m.index - 60), m.index + 60) : null,
           mathNodes: document.querySelectorAll('.math').length,
           typeset: document.querySelectorAll('mjx-container').length};
-}""" % RAW_TEX
+}"""
+    % RAW_TEX
+)
 
 
 def test_book_has_every_chapter_page():
@@ -74,7 +92,9 @@ def test_page_renders_offline(server, browser, page):
     pg.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
     pg.on("response", lambda r: r.status >= 400 and failed.append(f"{r.url} (HTTP {r.status})"))
     pg.goto(f"{server}/{page}", wait_until="networkidle")
-    pg.wait_for_function("() => !window.MathJax || !MathJax.startup || MathJax.startup.promise.then(() => true)")
+    pg.wait_for_function(
+        "() => !window.MathJax || !MathJax.startup || MathJax.startup.promise.then(() => true)"
+    )
     pg.wait_for_timeout(300)
     result = pg.evaluate(CHECK_JS)
     ctx.close()

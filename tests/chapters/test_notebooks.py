@@ -1,4 +1,5 @@
 """Committed notebooks: no outputs, a tagged parameters cell, and they run under Papermill."""
+
 import json
 import subprocess
 from pathlib import Path
@@ -10,18 +11,26 @@ NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 
 
 def committed_notebooks():
-    out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "book/*.ipynb"], capture_output=True, text=True)
+    out = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "book/*.ipynb"], capture_output=True, text=True
+    )
     return [ROOT / p for p in out.stdout.split()] or NOTEBOOKS
 
 
 @pytest.mark.parametrize("path", committed_notebooks(), ids=lambda p: p.stem)
 def test_committed_notebook_has_no_outputs(path):
     nb = json.loads(path.read_text())
-    dirty = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))]
+    dirty = [
+        i
+        for i, c in enumerate(nb["cells"])
+        if c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+    ]
     assert not dirty, f"{path.name}: cells {dirty} carry outputs; strip them before committing"
 
 
-@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem[:2].isdigit()], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [p for p in NOTEBOOKS if p.stem[:2].isdigit()], ids=lambda p: p.stem
+)
 def test_chapter_has_one_parameters_cell(path):
     nb = json.loads(path.read_text())
     tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
@@ -31,12 +40,21 @@ def test_chapter_has_one_parameters_cell(path):
 @pytest.mark.slow
 def test_minimal_bandit_notebook_runs_with_small_parameters(run_notebook):
     g = run_notebook("01_minimal_bandit", n_runs=60, max_samples=4000, n_trajectories=4, seed=1)
-    for name in ("rho_2x2", "p_wta_closed_form", "p_wta_monte_carlo", "frac_onpolicy_eps_le_1e-5",
-                 "frac_offpolicy_eps_le_1e-5", "frac_supervised_eps_le_1e-5", "frac_tabular_eps_le_1e-5"):
+    for name in (
+        "rho_2x2",
+        "p_wta_closed_form",
+        "p_wta_monte_carlo",
+        "frac_onpolicy_eps_le_1e-5",
+        "frac_offpolicy_eps_le_1e-5",
+        "frac_supervised_eps_le_1e-5",
+        "frac_tabular_eps_le_1e-5",
+    ):
         assert name in g, name
     assert g["rho_2x2"] == pytest.approx(-0.5, abs=1e-9)
     assert g["p_wta_closed_form"] == pytest.approx(0.5903, abs=1e-4)
-    assert g["p_wta_monte_carlo"] == pytest.approx(g["p_wta_closed_form"], abs=0.01)  # 200k draws: SE ~0.0011
+    assert g["p_wta_monte_carlo"] == pytest.approx(
+        g["p_wta_closed_form"], abs=0.01
+    )  # 200k draws: SE ~0.0011
     for name in ("frac_onpolicy_eps_le_1e-5", "frac_supervised_eps_le_1e-5"):
         assert 0.0 <= g[name] <= 1.0
     assert g["frac_supervised_eps_le_1e-5"] == 0.0

@@ -1,10 +1,9 @@
 """The bandit of Sec. 2: gradients, updates, seeds, Eqs. (1)-(2)."""
+
 import numpy as np
 import pytest
 
-from rayint_lib.model import bandit
-from rayint_lib.model import dynamics
-from rayint_lib.model import updates
+from rayint_lib.model import bandit, dynamics, updates
 from rayint_lib.model.config import BanditConfig
 from rayint_lib.model.simulate import simulate_reference
 
@@ -24,8 +23,15 @@ def test_interference_is_minus_half_in_2x2_and_zero_without_shared_bias():
     np.testing.assert_allclose(bandit.interference(logits, "tabular")[:, 0, 1], 0.0, atol=1e-12)
 
 
-@pytest.mark.parametrize("learner,weighting", [("on_policy", "none"), ("off_policy", "none"),
-                                               ("off_policy", "importance"), ("supervised", "none")])
+@pytest.mark.parametrize(
+    "learner,weighting",
+    [
+        ("on_policy", "none"),
+        ("off_policy", "none"),
+        ("off_policy", "importance"),
+        ("supervised", "none"),
+    ],
+)
 def test_mean_of_sampled_updates_matches_expected_update(learner, weighting):
     """Mean of 200k one-sample-per-context updates within 5 standard errors of the expectation."""
     rng = np.random.default_rng(7)
@@ -42,8 +48,14 @@ def small(**kw):
 
 
 def test_same_seed_is_bit_identical_and_different_seeds_differ():
-    a, b, c = simulate_reference(small(seed=3)), simulate_reference(small(seed=3)), simulate_reference(small(seed=4))
-    assert np.array_equal(a.curves, b.curves) and np.array_equal(a.flatness, b.flatness, equal_nan=True)
+    a, b, c = (
+        simulate_reference(small(seed=3)),
+        simulate_reference(small(seed=3)),
+        simulate_reference(small(seed=4)),
+    )
+    assert np.array_equal(a.curves, b.curves) and np.array_equal(
+        a.flatness, b.flatness, equal_nan=True
+    )
     assert not np.array_equal(a.curves, c.curves)
 
 
@@ -56,7 +68,9 @@ def test_eqs_1_2_match_a_small_expected_step_of_the_simulator():
     W, b = bandit.split_logits(logits, "shared_bias", rng)
     params = {"W": W, "b": b}
     g = updates.logit_directions(logits, "on_policy", "expected")
-    updates.Optimizer("sgd", eta).step(params, updates.parameter_gradients_from_logits(g, "shared_bias"))
+    updates.Optimizer("sgd", eta).step(
+        params, updates.parameter_gradients_from_logits(g, "shared_bias")
+    )
     after = bandit.right_arm_probs(updates.logits_from_parameters(params, "shared_bias"))
     rate = (after - J) / eta
     expected = 2 * np.column_stack(dynamics.jdot_rl(J[:, 0], J[:, 1]))

@@ -63,6 +63,7 @@ class Settings:
     eta: float
     eps: float
     detect_runs: int
+    deep_rl_runs: int = 0
     extra: tuple = field(default=("curriculum",))
 
     def J0_for(self, K):
@@ -72,7 +73,7 @@ class Settings:
 def validate(K_list=(2, 8), n_list=(2, 8), J0=None, max_samples=100_000, n_runs=200, seed=0,
              methods=REMEDIES, mix_fractions=(0.01, 0.1, 0.3, 1.0), iw_fraction=0.1,
              entropy_tau=0.01, adaptive_etas=(0.001, 0.01, 0.1), tune_runs=50, eta=0.1,
-             eps=1e-5, detect_runs=40):
+             eps=1e-5, detect_runs=40, deep_rl_runs=0):
     """Parameters of ``08_detect_and_remedy`` -> :class:`Settings`; ``ValueError`` naming
     the parameter (unknown method names are rejected with the list of known ones)."""
     K_list = check_list("K_list", K_list, check_int, low=2, high=64)
@@ -101,9 +102,10 @@ def validate(K_list=(2, 8), n_list=(2, 8), J0=None, max_samples=100_000, n_runs=
     check_float("eta", eta, 0, None, low_open=True)
     check_float("eps", eps, 0, None, low_open=True)
     check_int("detect_runs", detect_runs, 2, n_runs)
+    check_int("deep_rl_runs", deep_rl_runs, 0, 4096)
     s = Settings(tuple(K_list), tuple(n_list), J0, max_samples, n_runs, seed, tuple(methods),
                  tuple(mix_fractions), iw_fraction, entropy_tau, tuple(adaptive_etas),
-                 tune_runs, eta, eps, detect_runs)
+                 tune_runs, eta, eps, detect_runs, deep_rl_runs)
     n_sets = len(planned_methods(s)) + 1
     n_ck = 200
     per_K = [(n_sets * n_runs + 2 * len(adaptive_etas) * tune_runs) * (n_ck * K + 4 * K + 4) * 8
@@ -201,13 +203,13 @@ def _disjoint_below(a: stats.Estimate, b: stats.Estimate) -> bool:
 
 def effect(row: dict, base: dict) -> str:
     """How a method compares with the baseline at one K (intervals, not point values):
-    *removes plateaus* (flat fraction at most 2% with its interval below the baseline's),
+    *removes plateaus* (flat fraction at most 2%, its interval below the baseline's),
     *fewer plateaus* (flat interval below the baseline's), *only shortens* (flat fraction
     not lower, median samples lower), *worse* (flat fraction or median samples higher),
     *no clear effect* otherwise."""
     f, b = row["flat"], base["flat"]
     if _disjoint_below(f, b):
-        return "removes plateaus" if f.value <= 0.02 and f.high <= 0.05 else "fewer plateaus"
+        return "removes plateaus" if f.value <= 0.02 else "fewer plateaus"
     m, bm = row["median_samples"], base["median_samples"]
     if _disjoint_below(m, bm):
         return "only shortens"
@@ -572,6 +574,11 @@ def effect_lists(bench: Benchmark, summ: dict) -> dict:
         names = [lab for lab in ranking(bench, summ)
                  if all(summ[(K, lab)]["effect"] == e for K in s.K_list if (K, lab) in summ)]
         out[e] = _join(names)
+    mixed = [lab for lab in ranking(bench, summ)
+             if len({summ[(K, lab)]["effect"] for K in s.K_list if (K, lab) in summ}) > 1]
+    out["mixed"] = _join([lab + " (" + ", ".join(f"K={K}: {summ[(K, lab)]['effect']}"
+                                                for K in s.K_list if (K, lab) in summ) + ")"
+                          for lab in mixed])
     return out
 
 
@@ -671,7 +678,9 @@ def findings(bench: Benchmark, summ: dict, lib: dict) -> dict:
                         f"{summ[(k, lab)]['effect']}" for k, lab in ad)
         etas = ", ".join(f"{r.method.label} K={k}: eta = {r.method.eta:g}"
                          for (k, lab), r in bench.runs.items() if (k, lab) in ad)
-        out["adaptive-optimizers"] = (f"No: {txt} (tuned step sizes: {etas}).",
+        removes = all(summ[key]["effect"] == "removes plateaus" for key in ad)
+        out["adaptive-optimizers"] = (f"{'Yes' if removes else 'No'}: {txt} (tuned step sizes: "
+                                      f"{etas}).",
                                       summ[ad[-1]]["flat"],
                                       f"grid {list(s.adaptive_etas)}, {s.tune_runs} tuning runs")
     agree = all(c["agree"] for c in lib.values())
@@ -681,3 +690,67 @@ def findings(bench: Benchmark, summ: dict, lib: dict) -> dict:
             for k, c in lib.items()),
         bool(agree), f"{s.n_runs} runs each, same starts, independent samplers")
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# the deep-RL rooms task (the deep-RL chapter's trainer, rayint_lib.model.deep.agent)
+# ---------------------------------------------------------------------------------------
+
+def deep_rl_conditions(bench: Benchmark, summ: dict, n_best=3) -> dict:
+    """The baseline and the best ``n_best`` bandit remedies that the rooms agent supports
+    (uniform-action mixtures, fixed uniform data, separate networks), as changes of its
+    ``AgentSpec``; ``{label: changes}``."""
+    K = max(bench.settings.K_list)
+    out = {"REINFORCE with baseline (on-policy)": {}}
+    for label in ranking(bench, summ):
+        r = bench.runs.get((K, label))
+        if r is None:
+            continue
+        m = r.method
+        if m.kind == "mixture":
+            out[label] = ({"learner": "uniform"} if m.mix == 1.0
+                          else {"learner": "mixture", "mix": m.mix})
+        elif m.kind == "separate":
+            out[label] = {"separate": True}
+        if len(out) == n_best + 1:
+            break
+    return out
+
+
+def deep_rl(bench: Benchmark, summ: dict):
+    """The baseline and the best three supported remedies on the rooms task, ``deep_rl_runs``
+    seeds each, at the rooms agent's default settings; ``None`` when ``deep_rl_runs = 0`` or
+    the trainer is not available. A table with the flat fraction (the agent's curve-slope
+    flatness, ``<= eps``), the fraction solved and the median environment steps to solve."""
+    s = bench.settings
+    if s.deep_rl_runs == 0:
+        return None
+    try:
+        from dataclasses import replace as _replace
+
+        from ..model.deep import agent
+        base = agent.AgentSpec()
+    except (ImportError, AttributeError):
+        return None
+    rows = []
+    for label, change in deep_rl_conditions(bench, summ).items():
+        r = agent.train(_replace(base, **change), n_runs=s.deep_rl_runs, seed=s.seed)
+        flat = np.nan_to_num(r.flatness, nan=np.inf) <= s.eps
+        rows.append({"condition": label, f"flat <= {s.eps:g}": _fmt(stats.fraction(flat)),
+                     "solved": _fmt(stats.fraction(r.solved)),
+                     "median env steps": _fmt(stats.median(r.env_steps_to_solve), ".3g")})
+    return pd.DataFrame(rows)
+
+
+def deep_rl_text(bench: Benchmark, summ: dict, table) -> str:
+    """One sentence for the prose: what was run on the rooms task, or why not."""
+    names = _join([k for k in deep_rl_conditions(bench, summ) if "on-policy" not in k])
+    if table is not None:
+        return (f"The table below runs the baseline and {names} on the rooms task "
+                f"({bench.settings.deep_rl_runs} seeds each, the rooms agent's defaults).")
+    if bench.settings.deep_rl_runs == 0:
+        return (f"Not run at the defaults (deep_rl_runs = 0: it adds about a minute of "
+                f"compilation and training); with deep_rl_runs > 0 the chapter runs the "
+                f"baseline and {names} on the rooms task. The deep-RL chapter runs the same "
+                "controls (uniform mixtures, fixed uniform data, separate networks).")
+    return "Not covered: the rooms trainer (rayint_lib.model.deep.agent) is not available."

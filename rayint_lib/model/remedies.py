@@ -22,7 +22,10 @@ does): any ``(W, b)`` step acts on the logits through ``dl_k = dW[:, k] + db``.
 **Flatness** is measured as the library measures it (:mod:`.simulate`, :mod:`.kernel`):
 every ``window`` updates, the expected progress ``dJ/dt = sum_k <dJ_k/dl_k, E[dl_k]> / eta``
 at the visited parameters (its own step size factored out), once the run has left the start
-zone (running max of ``J`` at least ``J0 + start_margin K``) and while it has not stopped.
+zone (running max of ``J`` at least ``J0 + start_margin K``) and while it has not stopped,
+at states short of the stop rule (``J < K - 0.1``: "not near the optimum", App. A; the
+library's tracker also counts the window at which a run stops, which matters only for methods
+that jump past the stop rule in one update, such as the natural gradient).
 The expectation is exact for every method whose direction is linear in the signals
 (REINFORCE, mixtures, importance weighting, separate heads, tabular, natural gradient, escort,
 entropy, rebalanced sampling, curriculum, and GradNorm with its weights at their current
@@ -488,7 +491,7 @@ def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, seed, r, curves
             rate = expected_rate(kind, h, L, pi, J, float(t + 1), fast, slow, a_norm, mW, vW,
                                  mb, vb, s, probs, order, d, GW, Gb, work)
             rmax = max(rmax, Jt)
-            if rmax >= thr and rate < flat:
+            if rmax >= thr and rate < flat and Jt < stop_at:
                 flat = rate
                 for k in range(K):
                     flattest[r, k] = J[k]

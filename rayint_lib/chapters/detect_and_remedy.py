@@ -555,7 +555,8 @@ def glue_values(bench: Benchmark, summ: dict) -> dict:
     s = bench.settings
     out = {"remedy_n_runs": s.n_runs, "remedy_max_samples": s.max_samples,
            "remedy_eps": s.eps, "remedy_eta": s.eta, "remedy_seconds": bench.seconds,
-           "remedy_n_methods": len(bench.labels) - 1}
+           "remedy_n_methods": len(bench.labels) - 1, "remedy_tau": s.entropy_tau,
+           "remedy_iw_fraction": s.iw_fraction}
     for (K, label), row in summ.items():
         tag = f"K{K}_{slug(label)}"
         out[f"remedy_flat_{tag}"] = row["flat"]

@@ -90,7 +90,7 @@ class DeepConfig:
 
 def validate(K=2, n=2, eta=0.1, bandit_runs=100, max_samples=20_000, depths=(0, 1, 2),
              widths=(64,), room_size=5, horizon=10, rl_depth=1, rl_width=32, optimizer="adam",
-             lr=3e-3, rl_seeds=64, env_steps=320_000, episodes=16, mixtures=(0.1, 0.3),
+             lr=3e-3, rl_seeds=64, env_steps=96_000, episodes=16, mixtures=(0.1, 0.3),
              seed=0) -> DeepConfig:
     """Check every parameter (names, ranges, memory) before any work; -> :class:`DeepConfig`."""
     from ..model.deep import agent, bandit

@@ -38,6 +38,7 @@ test: $(STAMP) lint browser book
 
 bench: $(STAMP)
 	$(PY) benchmarks/simulator.py
+	$(PY) benchmarks/deep_rl.py
 
 clean:
 	rm -rf $(BUILD) runs

@@ -12,7 +12,7 @@ export PYTHONHASHSEED := 0
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(PY) || python3 -m venv $(VENV)
+	test -x $(PY) || python3 -m venv $(VENV) || { echo "make: python3 cannot create a virtual environment: install Python's venv module (Debian: apt-get install python3-venv) and run make again" >&2; exit 1; }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c constraints.txt -e ".[book,test]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null

@@ -6,10 +6,20 @@ layer has two heads: ``4`` policy logits and one value (the baseline). Each upda
 ``episodes`` episodes of at most ``horizon`` steps (fixed-length rollouts with a done mask,
 vmapped), and takes one optimizer step (optax) on
 
-    loss = - sum_t A_t log pi(a_t | s_t) + value_coef * 1/2 sum_t (G_t - V(s_t))^2,
+    loss = - sum_t A_t log pi(a_t | s_t) + value_coef * 1/2 sum_t (Y_t - V(s_t))^2,
 
-averaged over episodes, with ``G_t`` the (undiscounted, 0/1) return to go and
-``A_t = G_t - V(s_t)`` (the baseline moves no expectation).
+averaged over episodes, with ``A_t = Y_t - V(s_t)`` and ``Y_t`` (held fixed: no gradient
+flows through it) the critic's target, chosen by ``critic``:
+
+* ``"mc"`` (the default): the Monte Carlo return to go ``Y_t = G_t`` (undiscounted, 0/1);
+  the baseline moves no expectation;
+* ``"td"``: the bootstrapped TD(0) target ``Y_t = r_t + gamma V(s_{t+1})`` (semi-gradient
+  TD for the critic, the one-step TD error as the actor's advantage). ``V(s_{t+1})`` counts
+  as 0 when step ``t`` ended the episode, at the goal (a terminal state) or at the time
+  limit: the objective ``J_k`` is the success probability *within* the horizon, so the
+  time limit is part of the task and no return follows it (as for ``G_t``); the value of
+  a time-limit state is never bootstrapped. ``gamma`` (default 1, as ``G_t``) discounts
+  the bootstrap.
 
 Learners (the controls of Fig. 3 and Sec. 3.3):
 
@@ -22,6 +32,9 @@ Learners (the controls of Fig. 3 and Sec. 3.3):
   (imitation of the optimal policy, no reward involved).
 
 ``separate=True`` gives each room its own network (no shared parameter: no interference).
+The learner, ``mix`` and ``critic`` are traced arguments of the compiled trainer, so every
+learner and both critics share one compiled program per network structure (and JAX's
+persistent compilation cache serves them all).
 
 Measured inside the jitted run (memory independent of the number of updates): the exact
 ``J_k`` (:func:`.rooms.success_probabilities`) on a log grid of checkpoints; every ``window``
@@ -46,6 +59,7 @@ from .policies import apply, init_mlp, n_parameters
 
 LEARNERS = ("on_policy", "mixture", "uniform", "supervised")
 OPTIMIZERS = ("sgd", "adam")
+CRITICS = ("mc", "td")
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,8 @@ class AgentSpec:
     lr: float = 3e-3
     episodes: int = 16               # episodes per update
     value_coef: float = 0.5
+    critic: str = "mc"               # the critic's target: Monte Carlo return or TD(0)
+    gamma: float = 1.0               # discount of the TD(0) bootstrap
     output_scale: float = 0.1        # spread of the initial logits (near-uniform policy)
     n_updates: int = 2000
     window: int = 10
@@ -79,6 +95,8 @@ class AgentSpec:
         check_float("lr", self.lr, 0, 10, low_open=True)
         check_int("episodes", self.episodes, 1, 4096)
         check_float("value_coef", self.value_coef, 0, None)
+        check_choice("critic", self.critic, CRITICS)
+        check_float("gamma", self.gamma, 0, 1)
         check_float("output_scale", self.output_scale, 0, None, low_open=True)
         check_int("window", self.window, 1)
         check_int("n_updates", self.n_updates, self.window)
@@ -179,15 +197,19 @@ def rollout(spec: AgentSpec, params, key, mix=None):
     return o, a, r, alive
 
 
-def loss(spec: AgentSpec, params, batch, supervised=None):
+def loss(spec: AgentSpec, params, batch, supervised=None, td=None):
     """The loss of one update (module doc); ``batch`` from :func:`rollout`. ``supervised``
-    (default: ``spec.learner == "supervised"``) may be a traced bool."""
+    (default: ``spec.learner == "supervised"``) and ``td`` (default: ``spec.critic ==
+    "td"``) may be traced bools."""
     if supervised is None:
         supervised = spec.learner == "supervised"
+    if td is None:
+        td = spec.critic == "td"
     if isinstance(supervised, bool):
-        return (_supervised_loss if supervised else _rl_loss)(spec, params, batch)
+        return (_supervised_loss(spec, params, batch) if supervised
+                else _rl_loss(spec, params, batch, td))
     return jax.lax.cond(supervised, lambda p: _supervised_loss(spec, p, batch),
-                        lambda p: _rl_loss(spec, p, batch), params)
+                        lambda p: _rl_loss(spec, p, batch, td), params)
 
 
 def _supervised_loss(spec, params, batch):
@@ -203,16 +225,28 @@ def _supervised_loss(spec, params, batch):
     return -(alive * lp).sum() / B
 
 
-def _rl_loss(spec, params, batch):
+def targets(r, v, alive, td, gamma=1.0):
+    """The critic's targets ``Y_t`` ``[H, B]`` of one batch (module doc): the return to go
+    ``G_t`` (``td`` false) or ``r_t + gamma V(s_{t+1})`` with ``V(s_{t+1}) = 0`` where step
+    ``t`` ended its episode (``alive_{t+1} = 0``: goal or time limit) and after the last
+    step. ``td`` may be a traced bool; the targets carry no gradient."""
+    G = jnp.cumsum(r[::-1], axis=0)[::-1]                        # return to go (0/1)
+    alive_next = jnp.concatenate([alive[1:], jnp.zeros_like(alive[:1])], 0)
+    v_next = jnp.concatenate([v[1:], jnp.zeros_like(v[:1])], 0) * alive_next
+    Y = jnp.where(td, r + gamma * v_next, G)
+    return jax.lax.stop_gradient(Y)
+
+
+def _rl_loss(spec, params, batch, td=False):
     o, a, r, alive = batch
     logits, v = _net(spec)(params, o)
     logp = jax.nn.log_softmax(logits)
     B = spec.episodes
-    G = jnp.cumsum(r[::-1], axis=0)[::-1]                        # return to go (0/1)
+    Y = targets(r, v, alive, td, spec.gamma)
     lp = jnp.take_along_axis(logp, a[..., None], -1)[..., 0]
-    A = jax.lax.stop_gradient(G - v)
+    A = jax.lax.stop_gradient(Y - v)
     actor = -(alive * A * lp).sum() / B
-    critic = 0.5 * (alive * (G - v) ** 2).sum() / B
+    critic = 0.5 * (alive * (Y - v) ** 2).sum() / B
     return actor + spec.value_coef * critic
 
 
@@ -220,12 +254,12 @@ def _optimizer(spec: AgentSpec):
     return optax.sgd(spec.lr) if spec.optimizer == "sgd" else optax.adam(spec.lr)
 
 
-def _run_one(params, key, mix, supervised, spec: AgentSpec):
-    """One training run in ``lax`` loops (vmapped over seeds by the caller). ``mix`` and
-    ``supervised`` are traced, so that the controls share one compiled trainer."""
+def _run_one(params, key, mix, supervised, td, spec: AgentSpec):
+    """One training run in ``lax`` loops (vmapped over seeds by the caller). ``mix``,
+    ``supervised`` and ``td`` are traced, so that the controls share one compiled trainer."""
     K, nb = spec.env.K, spec.n_bins
     opt = _optimizer(spec)
-    grad = jax.grad(lambda p, b: loss(spec, p, b, supervised))
+    grad = jax.grad(lambda p, b: loss(spec, p, b, supervised, td))
     target = K - spec.solved_margin
     J_first = exact_success(spec, params)
     threshold = J_first.sum() + spec.start_margin * K
@@ -277,18 +311,20 @@ def _run_one(params, key, mix, supervised, spec: AgentSpec):
 
 
 def _structure(spec: AgentSpec) -> AgentSpec:
-    """The spec with the traced settings (learner, mix) at their defaults: the cache key."""
-    return replace(spec, learner="on_policy", mix=0.0)
+    """The spec with the traced settings (learner, mix, critic) at their defaults: the
+    cache key."""
+    return replace(spec, learner="on_policy", mix=0.0, critic="mc")
 
 
 def _variant(spec: AgentSpec):
-    return jnp.float32(spec.behaviour_mix), jnp.bool_(spec.learner == "supervised")
+    return (jnp.float32(spec.behaviour_mix), jnp.bool_(spec.learner == "supervised"),
+            jnp.bool_(spec.critic == "td"))
 
 
 @lru_cache(maxsize=32)
 def _compiled(spec: AgentSpec):
-    return jax.jit(jax.vmap(lambda p, k, m, s: _run_one(p, k, m, s, spec),
-                            in_axes=(0, 0, None, None)))
+    return jax.jit(jax.vmap(lambda p, k, m, s, td: _run_one(p, k, m, s, td, spec),
+                            in_axes=(0, 0, None, None, None)))
 
 
 def train_one(spec: AgentSpec, params, key):
@@ -298,7 +334,7 @@ def train_one(spec: AgentSpec, params, key):
 
 @lru_cache(maxsize=32)
 def _compiled_single(spec: AgentSpec):
-    return jax.jit(lambda p, k, m, s: _run_one(p, k, m, s, spec))
+    return jax.jit(lambda p, k, m, s, td: _run_one(p, k, m, s, td, spec))
 
 
 def run_keys(seed: int, n_runs: int):

@@ -64,6 +64,7 @@ class Settings:
     eps: float
     detect_runs: int
     deep_rl_runs: int = 0
+    deep_rl_env_steps: int = 96_000
     extra: tuple = field(default=("curriculum",))
 
     def J0_for(self, K):
@@ -73,7 +74,7 @@ class Settings:
 def validate(K_list=(2, 8), n_list=(2, 8), J0=None, max_samples=100_000, n_runs=200, seed=0,
              methods=REMEDIES, mix_fractions=(0.01, 0.1, 0.3, 1.0), iw_fraction=0.1,
              entropy_tau=0.01, adaptive_etas=(0.001, 0.01, 0.1), tune_runs=50, eta=0.1,
-             eps=1e-5, detect_runs=40, deep_rl_runs=0):
+             eps=1e-5, detect_runs=40, deep_rl_runs=64, deep_rl_env_steps=96_000):
     """Parameters of ``08_detect_and_remedy`` -> :class:`Settings`; ``ValueError`` naming
     the parameter (unknown method names are rejected with the list of known ones)."""
     K_list = check_list("K_list", K_list, check_int, low=2, high=64)
@@ -103,9 +104,21 @@ def validate(K_list=(2, 8), n_list=(2, 8), J0=None, max_samples=100_000, n_runs=
     check_float("eps", eps, 0, None, low_open=True)
     check_int("detect_runs", detect_runs, 2, n_runs)
     check_int("deep_rl_runs", deep_rl_runs, 0, 4096)
+    if deep_rl_runs == 1:
+        raise ValueError("deep_rl_runs must be 0 (not run) or at least 2 (intervals need "
+                         "runs); got 1")
+    check_int("deep_rl_env_steps", deep_rl_env_steps, 1600, 10**9)
     s = Settings(tuple(K_list), tuple(n_list), J0, max_samples, n_runs, seed, tuple(methods),
                  tuple(mix_fractions), iw_fraction, entropy_tau, tuple(adaptive_etas),
-                 tune_runs, eta, eps, detect_runs, deep_rl_runs)
+                 tune_runs, eta, eps, detect_runs, deep_rl_runs=deep_rl_runs,
+                 deep_rl_env_steps=deep_rl_env_steps)
+    if deep_rl_runs:
+        from ..model.deep import agent
+        check_memory(f"deep_rl_runs={deep_rl_runs}",
+                     agent.memory_bytes(deep_rl_config(s).agent_spec(separate=True),
+                                        deep_rl_runs),
+                     "seeds x (6 x parameters + rollout activations + exact-J tables) x 4 "
+                     "bytes")
     n_sets = len(planned_methods(s)) + 1
     n_ck = 200
     per_K = [(n_sets * n_runs + 2 * len(adaptive_etas) * tune_runs) * (n_ck * K + 4 * K + 4) * 8
@@ -506,6 +519,13 @@ CLAIMS = registry(
           "it is plausible that following the natural gradient helps as well (measured: "
           "baseline minus natural gradient, flat fraction, K = n = 2)",
           0.0, "at_least", 0.0, why=_WHY_SIGN),
+    Claim("sec4-td-bootstrap-coupling", "Sec. 4, What makes it worse?",
+          "using temporal-difference methods that bootstrap from value estimates may "
+          "introduce a form of coupling where the values improve faster in regions of state "
+          "space that already have accurate and consistent bootstrap targets (measured: "
+          "TD(0) critic minus Monte Carlo returns, fraction of rooms-task runs with a "
+          "plateau, paired by seed)",
+          0.0, "at_least", 0.0, why=_WHY_SIGN),
     Claim("sec4-averaging-hides-plateaus", "Sec. 4, How to detect it?",
           "plateaus tend to be averaged out when curves [are] aggregated across many runs",
           rule="holds"),
@@ -531,6 +551,12 @@ FINDINGS = {f.id: f for f in (
             "gradient?"),
     Finding("adaptive-optimizers", "Sec. 4, App. A",
             "Do Adam or RMSProp at their best step size remove the plateaus?"),
+    Finding("deep-rl-remedies", "Sec. 4, Sec. 3.3",
+            "Do the bandit's best remedies that the rooms agent supports (separate networks, "
+            "a uniform-action mixture, fixed uniform data) remove its plateaus?"),
+    Finding("td-critic-deep-rl", "Sec. 4, What makes it worse?",
+            "Does a bootstrapped TD(0) critic give the rooms agent more plateaus than Monte "
+            "Carlo returns?"),
     Finding("baseline-matches-library", "App. A",
             "Does the remedies kernel's REINFORCE reproduce the library's on-policy flat "
             "fraction?"),
@@ -697,61 +723,200 @@ def findings(bench: Benchmark, summ: dict, lib: dict) -> dict:
 # the deep-RL rooms task (the deep-RL chapter's trainer, rayint_lib.model.deep.agent)
 # ---------------------------------------------------------------------------------------
 
-def deep_rl_conditions(bench: Benchmark, summ: dict, n_best=3) -> dict:
-    """The baseline and the best ``n_best`` bandit remedies that the rooms agent supports
-    (uniform-action mixtures, fixed uniform data, separate networks), as changes of its
-    ``AgentSpec``; ``{label: changes}``."""
+RL_SETTINGS = ("onpolicy", "separate", "mixture", "uniform", "td")
+RL_NAMES = {"onpolicy": "on-policy, Monte Carlo returns (baseline)",
+            "separate": "separate networks per room",
+            "mixture": "uniform-action mixture",
+            "uniform": "fixed uniform-random data",
+            "td": "on-policy, TD(0) critic"}
+
+
+def deep_rl_config(s: Settings):
+    """The deep-RL chapter's configuration at its defaults, with ``deep_rl_runs`` seeds,
+    ``deep_rl_env_steps`` environment steps and this chapter's seed: at the defaults the
+    same shapes as ``03b_deep_rl``, so its compiled trainers are reused from JAX's cache."""
+    from . import deep_rl as drl
+    return drl.validate(rl_seeds=max(2, s.deep_rl_runs), env_steps=s.deep_rl_env_steps,
+                        seed=s.seed)
+
+
+def best_mixture(bench: Benchmark, summ: dict) -> float:
+    """The best-ranked uniform-action fraction below 1 of the bandit benchmark (0.1, the
+    paper's Fig. 6 fraction, when the sweep was not run)."""
     K = max(bench.settings.K_list)
-    out = {"REINFORCE with baseline (on-policy)": {}}
     for label in ranking(bench, summ):
+        r = bench.runs.get((K, label))
+        if r is not None and r.method.kind == "mixture" and r.method.mix < 1:
+            return float(r.method.mix)
+    return 0.1
+
+
+def deep_rl_conditions(bench: Benchmark, summ: dict) -> dict:
+    """``{setting: (learner, mix, separate, critic)}``: the baseline, the remedies the rooms
+    agent supports (separate networks, the best uniform-action mixture of the bandit, fixed
+    uniform data; in the bandit's ranking order) and the baseline with a TD(0) critic."""
+    K = max(bench.settings.K_list)
+    kinds = {"separate": ("on_policy", 0.0, True, "mc"),
+             "mixture": ("mixture", best_mixture(bench, summ), False, "mc"),
+             "uniform": ("uniform", 0.0, False, "mc")}
+    rank = {}
+    for i, label in enumerate(ranking(bench, summ)):
         r = bench.runs.get((K, label))
         if r is None:
             continue
-        m = r.method
-        if m.kind == "mixture":
-            out[label] = ({"learner": "uniform"} if m.mix == 1.0
-                          else {"learner": "mixture", "mix": m.mix})
-        elif m.kind == "separate":
-            out[label] = {"separate": True}
-        if len(out) == n_best + 1:
-            break
-    return out
+        kind = {"separate": "separate"}.get(r.method.kind)
+        if r.method.kind == "mixture":
+            kind = "uniform" if r.method.mix == 1.0 else "mixture"
+        if kind is not None:
+            rank.setdefault(kind, i)
+    order = sorted(kinds, key=lambda k: rank.get(k, len(rank) + list(kinds).index(k)))
+    return {"onpolicy": ("on_policy", 0.0, False, "mc"), **{k: kinds[k] for k in order},
+            "td": ("on_policy", 0.0, False, "td")}
+
+
+@dataclass
+class DeepRL:
+    """The rooms-task runs of this chapter."""
+
+    runs: dict            # setting -> AgentRuns
+    mix: float
+    seeds: int
+    env_steps: int
+    seconds: float
 
 
 def deep_rl(bench: Benchmark, summ: dict):
-    """The baseline and the best three supported remedies on the rooms task, ``deep_rl_runs``
-    seeds each, at the rooms agent's default settings; ``None`` when ``deep_rl_runs = 0`` or
-    the trainer is not available. A table with the flat fraction (the agent's curve-slope
-    flatness, ``<= eps``), the fraction solved and the median environment steps to solve."""
+    """The baseline, the three supported remedies and the TD(0) critic on the rooms task,
+    ``deep_rl_runs`` seeds each (the same seeds for every setting), at the deep-RL
+    chapter's default agent; ``None`` when ``deep_rl_runs = 0``."""
     s = bench.settings
     if s.deep_rl_runs == 0:
         return None
-    try:
-        from dataclasses import replace as _replace
+    from dataclasses import replace as _replace
 
-        from ..model.deep import agent
-        base = agent.AgentSpec()
-    except (ImportError, AttributeError):
-        return None
-    rows = []
-    for label, change in deep_rl_conditions(bench, summ).items():
-        r = agent.train(_replace(base, **change), n_runs=s.deep_rl_runs, seed=s.seed)
-        flat = np.nan_to_num(r.flatness, nan=np.inf) <= s.eps
-        rows.append({"condition": label, f"flat <= {s.eps:g}": _fmt(stats.fraction(flat)),
-                     "solved": _fmt(stats.fraction(r.solved)),
-                     "median env steps": _fmt(stats.median(r.env_steps_to_solve), ".3g")})
-    return pd.DataFrame(rows)
+    from ..model.deep import agent
+    from .deep_rl import _enable_compilation_cache
+
+    _enable_compilation_cache()
+    t0 = time.perf_counter()
+    base = deep_rl_config(s).agent_spec()
+    runs = {}
+    conditions = deep_rl_conditions(bench, summ)
+    for name, (learner, mix, separate, critic) in conditions.items():
+        spec = _replace(base, learner=learner, mix=mix, separate=separate, critic=critic)
+        runs[name] = agent.train(spec, s.deep_rl_runs, s.seed)
+    return DeepRL(runs, conditions["mixture"][1], s.deep_rl_runs,
+                  base.n_updates * base.env_steps_per_update, time.perf_counter() - t0)
 
 
-def deep_rl_text(bench: Benchmark, summ: dict, table) -> str:
+def deep_rl_summary(d: DeepRL) -> dict:
+    """``{setting: {flat, median_steps, solved, one_at_a_time}}``, each an Estimate: the
+    fraction of runs with a plateau (the deep-RL chapter's measure: find_plateaus on the
+    exact J(t)/K), the median environment steps to solve, the fraction solved and the
+    fraction of runs that learn the rooms one at a time."""
+    from .deep_rl import has_plateau, one_at_a_time
+    return {k: {"flat": stats.fraction(has_plateau(r)),
+                "median_steps": stats.median(r.env_steps_to_solve),
+                "solved": stats.fraction(r.solved),
+                "one_at_a_time": stats.fraction(one_at_a_time(r))}
+            for k, r in d.runs.items()}
+
+
+def deep_rl_label(name: str, d: DeepRL) -> str:
+    return RL_NAMES[name] + (f" {d.mix:g}" if name == "mixture" else "")
+
+
+def deep_rl_table(d: DeepRL, summ_rl: dict) -> pd.DataFrame:
+    """One row per setting, each number with its 95% interval."""
+    return pd.DataFrame([{"setting": deep_rl_label(k, d),
+                          "runs with a plateau": _fmt(v["flat"]),
+                          "median env steps to solve": _fmt(v["median_steps"], ".3g"),
+                          "solved": _fmt(v["solved"]),
+                          "rooms one at a time": _fmt(v["one_at_a_time"])}
+                         for k, v in summ_rl.items()])
+
+
+def rl_difference(d: DeepRL, setting: str) -> dict:
+    """``setting`` minus the baseline, paired by seed (the same seed draws the initial
+    network and the random stream of both): the fraction of runs with a plateau and the
+    other signs of "worse" (runs unsolved, rooms learned one at a time)."""
+    from .deep_rl import has_plateau, one_at_a_time
+    a, b = d.runs[setting], d.runs["onpolicy"]
+    return {"flat": paired_difference(has_plateau(a), has_plateau(b)),
+            "unsolved": paired_difference(~a.solved, ~b.solved),
+            "one_at_a_time": paired_difference(one_at_a_time(a), one_at_a_time(b))}
+
+
+def td_difference(d: DeepRL) -> dict:
+    """TD(0) critic minus Monte Carlo returns, paired by seed: the claim's measure (runs
+    with a plateau) and its readings."""
+    return rl_difference(d, "td")
+
+
+def direction(e: stats.Estimate) -> str:
+    """A word for the prose: the sign of a difference that its interval supports."""
+    if e.low > 0:
+        return "more"
+    if e.high < 0:
+        return "fewer"
+    return "no clearly different number of"
+
+
+def deep_rl_glue(d: DeepRL, summ_rl: dict) -> dict:
+    """Glue names ``remedy_rl_{flat,median,solved}_<setting>`` (Estimates) with the settings,
+    the TD-minus-MC differences and the timing."""
+    out = {"remedy_rl_seeds": d.seeds, "remedy_rl_env_steps": d.env_steps,
+           "remedy_rl_mix": d.mix, "remedy_rl_seconds": d.seconds,
+           "remedy_rl_table": deep_rl_table(d, summ_rl)}
+    for k, v in summ_rl.items():
+        out[f"remedy_rl_flat_{k}"] = v["flat"]
+        out[f"remedy_rl_median_{k}"] = v["median_steps"]
+        out[f"remedy_rl_solved_{k}"] = v["solved"]
+        out[f"remedy_rl_one_at_a_time_{k}"] = v["one_at_a_time"]
+    for k in summ_rl:
+        if k == "onpolicy":
+            continue
+        diff = rl_difference(d, k)
+        out[f"remedy_rl_diff_flat_{k}"] = diff["flat"]
+        out[f"remedy_rl_diff_unsolved_{k}"] = diff["unsolved"]
+        out[f"remedy_rl_diff_one_at_a_time_{k}"] = diff["one_at_a_time"]
+        out[f"remedy_rl_effect_{k}"] = direction(diff["flat"])
+    return out
+
+
+def deep_rl_text(bench: Benchmark, summ: dict, d) -> str:
     """One sentence for the prose: what was run on the rooms task, or why not."""
-    names = _join([k for k in deep_rl_conditions(bench, summ) if "on-policy" not in k])
-    if table is not None:
-        return (f"The table below runs the baseline and {names} on the rooms task "
-                f"({bench.settings.deep_rl_runs} seeds each, the rooms agent's defaults).")
-    if bench.settings.deep_rl_runs == 0:
-        return (f"Not run at the defaults (deep_rl_runs = 0: it adds about a minute of "
-                f"compilation and training); with deep_rl_runs > 0 the chapter runs the "
-                f"baseline and {names} on the rooms task. The deep-RL chapter runs the same "
-                "controls (uniform mixtures, fixed uniform data, separate networks).")
-    return "Not covered: the rooms trainer (rayint_lib.model.deep.agent) is not available."
+    if d is None:
+        return ("Not run (deep_rl_runs = 0); at the defaults the chapter runs the baseline, "
+                "separate networks, the best uniform-action mixture, fixed uniform data and "
+                "a TD(0) critic on the rooms task.")
+    names = _join([deep_rl_label(k, d) for k in d.runs if k not in ("onpolicy", "td")])
+    return (f"The table runs the baseline, {names} (the bandit's ranking order) and the "
+            f"baseline with a TD(0) critic, {d.seeds} seeds each, "
+            f"{d.env_steps} environment steps per seed.")
+
+
+def deep_rl_findings(d: DeepRL, summ_rl: dict) -> dict:
+    """``{finding id: (answer, value, evidence)}`` of the rooms task."""
+    diff = td_difference(d)
+    base = summ_rl["onpolicy"]
+    ev = (f"{d.seeds} seeds per setting, {d.env_steps} environment steps each; plateaus by "
+          "find_plateaus on the exact J(t)/K (the deep-RL chapter's measure)")
+    remedies = [k for k in summ_rl if k not in ("onpolicy", "td")]
+    rem = "; ".join(f"{deep_rl_label(k, d)}: {summ_rl[k]['flat']:.2f}, solved "
+                    f"{summ_rl[k]['solved'].value:.2f}" for k in remedies)
+    fewer = [deep_rl_label(k, d) for k in remedies if rl_difference(d, k)["flat"].high < 0]
+    more = [deep_rl_label(k, d) for k in remedies if rl_difference(d, k)["flat"].low > 0]
+    return {
+        "deep-rl-remedies": (
+            f"Runs with a plateau: baseline {base['flat']:.2f}; {rem}. Fewer than the "
+            f"baseline (paired difference below 0): {_join(fewer)}; more: {_join(more)}.",
+            base["flat"], ev),
+        "td-critic-deep-rl": (
+            f"{direction(diff['flat']).capitalize()} plateaus with the TD(0) critic: runs "
+            f"with a plateau {summ_rl['td']['flat']:.2f} against {base['flat']:.2f} with "
+            f"Monte Carlo returns (paired difference {diff['flat']:.2f}); solved "
+            f"{summ_rl['td']['solved']:.2f} against {base['solved']:.2f}; median environment "
+            f"steps to solve {summ_rl['td']['median_steps'].value:.3g} against "
+            f"{base['median_steps'].value:.3g}.", diff["flat"], ev),
+    }

@@ -19,6 +19,9 @@ def test_unknown_method_is_rejected_with_the_known_ones():
     ({"mix_fractions": [0.0]}, "mix_fractions\\[0\\] must be in"),
     ({"adaptive_etas": "0.1"}, "adaptive_etas must be a non-empty list"),
     ({"detect_runs": 500, "n_runs": 100}, "detect_runs must be in"),
+    ({"deep_rl_runs": 1}, "deep_rl_runs must be 0"),
+    ({"deep_rl_runs": -1}, "deep_rl_runs must be in"),
+    ({"deep_rl_env_steps": 100}, "deep_rl_env_steps must be in"),
     ({"n_runs": 10**5, "max_samples": 10**8}, "would"),
 ])
 def test_bad_parameters_are_rejected_naming_them(bad, match, monkeypatch):
@@ -64,6 +67,25 @@ def test_small_benchmark_and_detection_run():
     assert np.isfinite(ch.reduction(bench, "separate heads", 2).value)
 
 
+def test_deep_rl_conditions_follow_the_ranking_and_include_td():
+    s = ch.validate(K_list=[2], n_list=[2], n_runs=8, max_samples=2000, tune_runs=3,
+                    adaptive_etas=[0.1], methods=["reinforce", "separate", "mixture"],
+                    mix_fractions=[0.1, 1.0], detect_runs=4, deep_rl_runs=0)
+    bench = ch.benchmark(s)
+    summ = ch.summaries(bench)
+    cond = ch.deep_rl_conditions(bench, summ)
+    assert list(cond)[0] == "onpolicy" and list(cond)[-1] == "td"
+    assert set(cond) == set(ch.RL_SETTINGS)
+    assert cond["mixture"] == ("mixture", 0.1, False, "mc")
+    assert cond["td"] == ("on_policy", 0.0, False, "td")
+    assert ch.deep_rl(bench, summ) is None and "Not run" in ch.deep_rl_text(bench, summ, None)
+
+
+def test_deep_rl_spec_has_the_deep_rl_chapters_default_shapes():
+    from rayint_lib.chapters import deep_rl
+    assert ch.deep_rl_config(ch.validate()).agent_spec() == deep_rl.validate().agent_spec()
+
+
 def test_claims_can_fail():
     for claim in ch.CLAIMS.values():
         assert claim.verdict(claim.example(True)) == "reproduced"
@@ -73,9 +95,16 @@ def test_claims_can_fail():
 @pytest.mark.slow
 def test_notebook_runs_with_small_parameters(run_notebook):
     g = run_notebook("08_detect_and_remedy", n_runs=16, max_samples=3000, tune_runs=3,
-                     detect_runs=8, K_list=[2, 3], n_list=[2, 3], adaptive_etas=[0.03, 0.1])
+                     detect_runs=8, K_list=[2, 3], n_list=[2, 3], adaptive_etas=[0.03, 0.1],
+                     deep_rl_runs=4, deep_rl_env_steps=8000)
     for name in ("remedy_table", "remedy_flat_K2_reinforce_baseline",
                  "remedy_flat_K2_reinforce_baseline_ci_low", "remedy_median_K3_natural_gradient",
-                 "remedy_lib_ours_K2", "remedy_det_verdict", "remedy_removes"):
+                 "remedy_lib_ours_K2", "remedy_det_verdict", "remedy_removes",
+                 "remedy_deep_text", "remedy_rl_table", "remedy_rl_effect_td"):
         assert name in g, name
     assert 0.0 <= g["remedy_flat_K2_reinforce_baseline"] <= 1.0
+    for setting in ch.RL_SETTINGS:
+        for what in ("flat", "median", "solved"):
+            name = f"remedy_rl_{what}_{setting}"
+            assert name in g and f"{name}_ci_low" in g and f"{name}_ci_high" in g, name
+    assert g["remedy_rl_effect_td"] in ("more", "fewer", "no clearly different number of")

@@ -10,6 +10,12 @@ runs with a plateau flatter than ``eps`` (the library's flatness: the expected p
 visited parameters, normalised by the step size), the median number of samples to reach
 ``J >= K - 0.1``, the fraction solved within the budget and the final performance, each with
 its 95% interval.
+
+On the deep-RL rooms task (:mod:`rayint_lib.model.deep.agent`, at the deep-RL chapter's
+default shapes so that its compiled trainers come from JAX's persistent cache) the chapter
+runs the baseline, the three remedies the agent supports (separate networks, the bandit's
+best uniform-action mixture, fixed uniform data) and the baseline with a bootstrapped TD(0)
+critic in place of Monte Carlo returns (Sec. 4, "What makes it worse?").
 """
 from __future__ import annotations
 

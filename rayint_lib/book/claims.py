@@ -255,6 +255,14 @@ def findings(folder=None) -> pd.DataFrame:
     return pd.DataFrame([r for rec in load(folder).values() for r in rec["findings"]])
 
 
+def counts(card: pd.DataFrame, found: pd.DataFrame) -> dict[str, int]:
+    """The scorecard's counts, as glued on the scorecard and the front page: ``n_claims``,
+    ``n_findings`` and ``n_<verdict>`` for each verdict (spaces as underscores)."""
+    tally = card["verdict"].value_counts() if len(card) else {}
+    return {"n_claims": len(card), "n_findings": len(found),
+            **{f"n_{v.replace(' ', '_')}": int(tally.get(v, 0)) for v in VERDICTS}}
+
+
 VERDICT_COLORS = {REPRODUCED: "#d9f2d9", NOT_REPRODUCED: "#f9d6d5", UNDECIDED: "#e0e0f5",
                   AMBIGUOUS: "#fff2cc"}
 CLAIM_COLUMNS = ("id", "section", "quote", "paper", "ours", "test", "verdict", "readings",

@@ -108,6 +108,12 @@ def classify_corner(field, J1, J2, radius=1e-3, n_dirs=64):
     angles = np.linspace(-np.pi / 4, np.pi / 4, n_dirs) + np.arctan2(inward[1], inward[0])
     p1 = J1 + radius * np.cos(angles)
     p2 = J2 + radius * np.sin(angles)
+    return _flow_type(field, J1, J2, p1, p2)
+
+
+def _flow_type(field, J1, J2, p1, p2) -> str:
+    """Type of the fixed point (J1, J2) from the flow at the points (p1, p2) around it: all
+    inward "stable", all outward "unstable", otherwise "saddle"."""
     d1, d2 = field(p1, p2)
     radial = (p1 - J1) * d1 + (p2 - J2) * d2
     if np.all(radial < 0):
@@ -439,13 +445,7 @@ def classify_point(field, J1, J2, radius=1e-3, n_dirs=181):
     tol = 1e-12
     keep = (p1 >= -tol) & (p1 <= 1 + tol) & (p2 >= -tol) & (p2 <= 1 + tol)
     p1, p2 = np.clip(p1[keep], 0, 1), np.clip(p2[keep], 0, 1)
-    d1, d2 = field(p1, p2)
-    radial = (p1 - J1) * d1 + (p2 - J2) * d2
-    if np.all(radial < 0):
-        return "stable"
-    if np.all(radial > 0):
-        return "unstable"
-    return "saddle"
+    return _flow_type(field, J1, J2, p1, p2)
 
 
 def fixed_points_closed_square(field, n=4001, interior_grid=201, speed_tol=1e-9):

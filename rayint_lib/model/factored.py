@@ -234,7 +234,7 @@ def statements(model, xi=1e-2):
     """Sec. 3.1's three statements evaluated for a 2-component ``model`` near the corner (0, 1).
 
     * ``saddle``: ``f1(0) = 0`` and (0, 1) is a saddle of the flow (classified from the flow on a
-      small arc, see :func:`rayint_lib.dynamics.classify_corner`);
+      small arc, see :func:`rayint_lib.model.dynamics.classify_corner`);
     * ``plateau``: ``Jddot(0, 1 - xi) < 0 < Jddot(xi, 1)`` (so ``Jddot`` crosses zero between);
     * ``wta_strip``: ``rho < 0`` and a strip ``0 < J1 < w(J2)`` with ``J1dot <= 0`` exists at
       ``J2 = 1 - 10 xi``, ``1/2`` (its width is returned).

@@ -1,6 +1,6 @@
 """The compiled bandit simulator: a numba kernel over blocks of runs (App. A, issue 7).
 
-Same semantics as :func:`rayint_lib.simulate.simulate_reference` for every learner,
+Same semantics as :func:`rayint_lib.model.simulate.simulate_reference` for every learner,
 policy, batch mode and optimizer, computed in logit space. With ``l_k = W[:, k] + b`` an SGD
 step ``W[:, k] += eta g_k``, ``b += eta sum_j g_j`` moves the logits by
 ``eta (g_k + sum_j g_j)`` (shared bias), ``2 eta g_k`` for separate networks (``W_k`` and

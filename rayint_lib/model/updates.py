@@ -17,7 +17,7 @@ Learners (per context k, right arm k, policy ``pi_k = softmax(l_k)``, ``e_k`` th
   (``alpha = mix_fraction``, e.g. 10% uniform exploration), without importance weights:
   ``a ~ mu_k``, direction ``1[a = k] (e_k - pi_k)``; expected direction
   ``((1 - alpha) pi_k(k) + alpha/n)(e_k - pi_k)``, the Figure 6 mixture with coupling
-  ``f(u) = ((1 - alpha) u + alpha/n)(1 - u)`` (:func:`rayint_lib.model.factored.f_mixture`
+  ``f(u) = ((1 - alpha) u + alpha/n)(1 - u)`` (:func:`rayint_lib.model.factored.mixture_expr`
   family): coupling reduced, not removed, and the update is not supervised learning.
 * ``supervised`` cross-entropy toward the right arm: ``e_k - pi_k = d log pi_k(k) / dl_k``
   (Sec. 2.5); no sampling involved.

@@ -149,12 +149,12 @@ def interval(measured) -> tuple[float, float, float]:
     return x, x, x
 
 
-def registry(*claims: Claim) -> dict[str, Claim]:
-    """``{id: claim}`` of a chapter's claims; ids must be unique."""
+def registry(*entries):
+    """``{id: entry}`` of a chapter's claims (or findings); ids must be unique."""
     out = {}
-    for c in claims:
+    for c in entries:
         if c.id in out:
-            raise ValueError(f"claim id {c.id!r} defined twice")
+            raise ValueError(f"id {c.id!r} defined twice")
         out[c.id] = c
     return out
 

@@ -22,6 +22,11 @@ from . import claims
 from .provenance import Provenance
 
 
+def show(df: pd.DataFrame, spec=".3g") -> pd.DataFrame:
+    """A table for the page: every Estimate as ``value [low, high]``."""
+    return df.map(lambda v: format(v, spec) if isinstance(v, Estimate) else v)
+
+
 class Page:
     """One executing chapter: its glued values, claim rows, findings and provenance."""
 

@@ -200,13 +200,13 @@ CLAIMS = registry(
                  "what we measure is under 'Beyond the paper'"),
 )
 
-FINDINGS = {f.id: f for f in (
+FINDINGS = registry(
     Finding("A-exponent-half", "Sec. 2.3, Fig. 8",
             "How fast does the cost of a plateau grow with its flatness?"),
     Finding("A-fig9-optimizers", "App. A, Fig. 9",
             "Do flat plateaus persist for every step size and optimizer, each optimizer at its "
             "best step size and measured by its own progress?"),
-)}
+)
 
 
 # ---------------------------------------------------------------------------- settings

@@ -80,7 +80,7 @@ CLAIMS = registry(
           rule="holds"),
 )
 
-FINDINGS = {f.id: f for f in (
+FINDINGS = registry(
     Finding("B3-sampled", "B.3",
             "Does the B.3 polygon (derived for expected updates) predict flat plateaus of "
             "sampled runs (eta = 0.1, one sample per context)?"),
@@ -88,7 +88,7 @@ FINDINGS = {f.id: f for f in (
             "How does the share of WTA starts change away from the origin?"),
     Finding("B5-boundary-saddles", "2.5, B.5",
             "Where do the supervised inflections of J come from, and how slow are they?"),
-)}
+)
 
 
 # ---------------------------------------------------------------- derivations from theta

@@ -66,11 +66,11 @@ CLAIMS = registry(
               "qualitative statements of this section"),
 )
 
-FINDINGS = {f.id: f for f in (
+FINDINGS = registry(
     Finding("no_negative_interference", "Sec. 3.4",
             "Do deep linear modes interfere negatively (learning one undoes another), or does "
             "the larger mode's gradient drown the smaller one? (the paper: 'It is not clear')"),
-)}
+)
 
 
 # -------------------------------------------------------------------------------- runs

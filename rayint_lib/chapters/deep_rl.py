@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..book.claims import Claim, Finding, registry
+from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
 from ..book.plotting import SETTING_COLORS, ecdf, new_figure
 from ..model import stats
 from ..model.config import (
@@ -332,13 +333,6 @@ def f0_ratio(runs) -> stats.Estimate:
     return stats.bootstrap(ratio, s, c, n_boot=1000)
 
 
-def f0_value(runs) -> stats.Estimate:
-    """``f`` in the lowest bin of ``J_k`` (rate per unit step size), bootstrap over runs."""
-    s, c = runs.rate_sum.sum(axis=1), runs.rate_count.sum(axis=1)
-    return stats.bootstrap(lambda s, c: s[:, 0].sum() / max(c[:, 0].sum(), 1), s, c,
-                           n_boot=1000)
-
-
 def rl_table(study: dict) -> pd.DataFrame:
     """Per setting: runs with a plateau, median environment steps to solve, solved, one
     room at a time, ``f(0)/max f``."""
@@ -474,11 +468,6 @@ def plot_coupling(study: dict):
     return fig
 
 
-def show(df: pd.DataFrame, spec=".3g") -> pd.DataFrame:
-    """A table for the page: every Estimate as ``value [low, high]``."""
-    return df.map(lambda v: format(v, spec) if isinstance(v, stats.Estimate) else v)
-
-
 CLAIMS = registry(
     Claim("A-mlp-same-dynamics", "App. A",
           "deeper or wider MLPs do not qualitatively change the dynamics from the simple "
@@ -500,7 +489,7 @@ CLAIMS = registry(
               "counts (ratio mixture / on-policy >= 1)"),
 )
 
-FINDINGS = {f.id: f for f in (
+FINDINGS = registry(
     Finding("mlp-flat-fraction", "App. A", "How often do MLP policies of each depth and width "
             "hit a plateau with eps <= 1e-5 in the bandit?"),
     Finding("depth0-linear", "App. A", "Does the depth-0 JAX network reproduce the linear "
@@ -508,7 +497,7 @@ FINDINGS = {f.id: f for f in (
     Finding("rl-plateaus", "Sec. 3.3", "Does a shared-torso actor-critic on a multi-room task "
             "hit plateaus, and do the controls remove them?"),
     Finding("rl-one-room-at-a-time", "Sec. 3.3", "Are the rooms learned one at a time?"),
-)}
+)
 
 
 def reading_verdicts(study: dict, readings: dict) -> dict:

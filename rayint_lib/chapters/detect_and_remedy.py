@@ -392,28 +392,6 @@ def plot_ranking(bench: Benchmark, summ: dict):
     return fig
 
 
-def plot_curves(bench: Benchmark, labels, K, n_show=30):
-    """Individual runs' J(t) (thin) and their mean (thick) for a few methods at one K."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(labels), figsize=(3.3 * len(labels), 2.8), sharey=True)
-    axes = np.atleast_1d(axes)
-    for ax, label in zip(axes, labels):
-        r = bench.runs[(K, label)]
-        x = np.maximum(r.steps, 1) * K
-        J = r.curves.sum(-1)
-        for row in J[:n_show]:
-            ax.plot(x, row, lw=0.6, alpha=0.5, color="#4575b4")
-        ax.plot(x, J.mean(0), lw=2.2, color="k", label="mean of all runs")
-        ax.set_xscale("log")
-        ax.set_title(label, fontsize=9)
-        ax.set_xlabel("samples")
-    axes[0].set_ylabel("J")
-    axes[0].legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
-    return fig
-
-
 # ---------------------------------------------------------------------------------------
 # detection (rayint_lib.model.detection, helper H7's detector)
 # ---------------------------------------------------------------------------------------
@@ -545,7 +523,7 @@ CLAIMS = registry(
           rule="holds"),
 )
 
-FINDINGS = {f.id: f for f in (
+FINDINGS = registry(
     Finding("remedy-ranking", "Sec. 4",
             "Which remedies remove the plateaus on the bandit benchmark, and which only "
             "shorten them?"),
@@ -566,7 +544,7 @@ FINDINGS = {f.id: f for f in (
     Finding("baseline-matches-library", "App. A",
             "Does the remedies kernel's REINFORCE reproduce the library's on-policy flat "
             "fraction?"),
-)}
+)
 
 
 # ---------------------------------------------------------------------------------------

@@ -549,7 +549,7 @@ CLAIMS = registry(
               "whose orbit crosses the plateau begins outside every WTA region"),
 )
 
-FINDINGS = {f.id: f for f in (
+FINDINGS = registry(
     Finding("mixture-coupling", "Fig. 6",
             "What is f for on-policy data mixed with uniform actions, with and without "
             "importance weights?"),
@@ -558,4 +558,4 @@ FINDINGS = {f.id: f for f in (
     Finding("saddle-count-law", "Sec. 3.2",
             "How many saddles does the fully interfering model have with m components "
             "f_k(0) = 0?"),
-)}
+)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from ..book import plotting
 from ..book.claims import Claim, Finding, registry
+from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
 from ..model import stats
 from ..model.bandit import parameter_gradients
 from ..model.config import BanditConfig, check_float, check_int, check_list, check_memory
@@ -73,22 +74,17 @@ CLAIMS = registry(
               "smallest to the largest K = n"),
 )
 
-FINDINGS = {f.id: f for f in (
+FINDINGS = registry(
     Finding("3.2-low-start", "Sec. 3.2",
             "Do the late components start their stage below their initial performance (the "
             "paper's 'performance of C after stage one')?"),
     Finding("3.2-explanations", "Sec. 3.2",
             "Why are the later plateaus longer: a low start, or a gradient confined to the "
             "null space of the learned components?"),
-)}
+)
 
 
 # ----------------------------------------------------------------------------- parameters
-
-def check_level(level):
-    """Validate a "learned" level ``J_k`` in (0, 1)."""
-    return check_float("level", level, 0, 1, low_open=True, high_open=True)
-
 
 def validate(K, n, eta, J0, n_runs, max_samples, max_samples_fig4, seed,
              plateau_tolerance=0.25, plateau_min_ratio=2.0, plateau_start=0.5,
@@ -398,11 +394,6 @@ def plateau_summary(fig4: Fig4) -> pd.DataFrame:
                      "solved within 1e5 samples": stats.fraction(within),
                      "solved within budget": stats.fraction(r.solved)})
     return pd.DataFrame(rows).set_index("K = n")
-
-
-def show(df: pd.DataFrame, spec=".3g") -> pd.DataFrame:
-    """A table for the page: every Estimate as ``value [low, high]``."""
-    return df.map(lambda v: format(v, spec) if isinstance(v, stats.Estimate) else v)
 
 
 def _difference(counts: dict) -> stats.Estimate:

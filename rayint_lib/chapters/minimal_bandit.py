@@ -569,13 +569,13 @@ CLAIMS = registry(
           "the more likely a slow plateau", rule="holds"),
 )
 
-FINDINGS = {f.id: f for f in (
+FINDINGS = registry(
     Finding("fig3-mixture", "Fig. 3, Fig. 6", "Does 10% uniform exploration without importance "
             "weights (coupling reduced, f(0) > 0, not supervised) remove the flat plateaus?"),
     Finding("tabular-stall", "Fig. 1", "Do tabular runs (no interference) stall?"),
     Finding("supervised-performance-inflects", "Sec. 2.5, App. B.5", "Is the performance "
             "J = J1 + J2 (rather than J_sup) concave along the supervised flow?"),
-)}
+)
 
 
 def tabular_summary(tab: pd.DataFrame) -> dict:

@@ -1,13 +1,15 @@
 """One module per notebook of the book: its parameters and validator, its computations.
 
 A notebook ``book/NN_name.ipynb`` is backed by ``rayint_lib.chapters.name`` (the name
-without its number), which defines ``NOTEBOOK = "NN_name"`` and ``validate(**parameters)``.
-``validate`` raises ``ValueError`` naming the parameter and its allowed range before any work
-starts; the notebook's set-up line and ``rayint run`` both call it.
+without its number), which defines ``NOTEBOOK = "NN_name"``, ``PARAMS`` (its parameters,
+declared once with :func:`rayint_lib.model.params.declare`; the notebook's ``parameters`` cell
+equals it) and ``validate(**parameters)``. ``validate`` checks the values against ``PARAMS``
+and what a declaration cannot say (combinations, memory and time estimates), raising
+``ValueError`` naming the parameter and its allowed range before any work starts; the
+notebook's set-up line and ``rayint run`` both call it.
 """
 from __future__ import annotations
 
-import inspect
 from importlib import import_module
 from types import ModuleType
 
@@ -36,6 +38,11 @@ def chapter(notebook: str) -> ModuleType:
     return module
 
 
+def declaration(notebook: str):
+    """The :class:`~rayint_lib.model.params.Declaration` of ``notebook``'s parameters."""
+    return chapter(notebook).PARAMS
+
+
 def validate(notebook: str, **parameters):
     """Validate the parameters of ``notebook``; returns what its validator returns."""
     return chapter(notebook).validate(**parameters)
@@ -48,9 +55,8 @@ def start(notebook: str, namespace: dict):
     Returns ``(cfg, page)``: what the chapter's validator returns, and the
     :class:`~rayint_lib.book.page.Page` that glues numbers and scores claims.
     """
-    validator = chapter(notebook).validate
-    parameters = {name: namespace[name] for name in inspect.signature(validator).parameters
-                  if name in namespace}
-    cfg = validator(**parameters)
+    module = chapter(notebook)
+    parameters = {name: namespace[name] for name in module.PARAMS if name in namespace}
+    cfg = module.validate(**parameters)
     plotting.set_style()
     return cfg, Page(notebook, parameters)

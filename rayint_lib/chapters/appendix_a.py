@@ -23,16 +23,9 @@ import pandas as pd
 from ..book import plotting
 from ..book.claims import Claim, Finding, registry
 from ..model.bandit import initial_logits, right_arm_probs
-from ..model.config import (
-    OPTIMIZERS,
-    BanditConfig,
-    check_choice,
-    check_float,
-    check_int,
-    check_list,
-    check_memory,
-)
+from ..model.config import OPTIMIZERS, BanditConfig, check_float, check_int, check_memory
 from ..model.dynamics import flatness_on_antidiagonal, follow_orbits, plateau_intervals
+from ..model.params import Param, declare
 from ..model.simulate import simulate
 from ..model.stats import Estimate, fraction, median
 
@@ -236,48 +229,70 @@ class Setup:
         return len(INITS) * (len(self.J0_list) + (self.J0 not in self.J0_list)) * self.n_starts
 
 
-def validate(eta=0.1, J0=0.2, J_end=1.9, slowdown_factor=10.0, init="angular",
-             J0_list=(0.02, 0.05, 0.1, 0.2, 0.4, 0.8), n_starts=1000,
-             n_runs_deterministic=300, n_runs=200, etas=(0.01, 0.1, 1.0),
-             optimizers=("sgd", "momentum", "rmsprop", "adam"),
-             optimizer_etas=(0.01, 0.03, 0.1), curve_window=300, bad_eps=1e-5,
-             max_samples=100_000, seed=0) -> Setup:
-    """Parameters of ``05_appendix_a`` (App. A, Figs. 5, 8, 9) -> :class:`Setup`; raises
-    ValueError naming the parameter before any work, memory estimated."""
-    check_float("J_end", J_end, 1, 2, low_open=True, high_open=True)
-    check_float("J0", J0, 0, 1, low_open=True, high_open=True)
-    check_float("slowdown_factor", slowdown_factor, 1, 1000, low_open=True)
-    check_choice("init", init, INITS)
-    check_int("n_starts", n_starts, 1, 1_000_000)
-    check_float("bad_eps", bad_eps, 0, 1, low_open=True)
-    check_int("curve_window", curve_window, 1, max_samples // 2)
-    J0_list = check_list("J0_list", J0_list, check_float, low=0, high=1, low_open=True,
-                         high_open=True)
-    etas = check_list("etas", etas, check_float, low=0, high=10, low_open=True)
-    optimizer_etas = check_list("optimizer_etas", optimizer_etas, check_float, low=0, high=10,
-                                low_open=True)
-    optimizers = check_list("optimizers", optimizers, check_choice, choices=OPTIMIZERS)
+PARAMS = declare(
+    Param("eta", 0.1, "step size of the deterministic runs (Fig. 8) and the shared one of "
+          "Fig. 9, right", low=0, low_open=True),
+    Param("J0", 0.2, "J(theta0) of Fig. 8 and of the headline fraction of Fig. 5 (\"near "
+          "(0,0)\"; K/10)", low=0, high=1, low_open=True, high_open=True),
+    Param("J_end", 1.9, "\"near (1,1)\": a run is done once J reaches J_end (the paper's stop "
+          "rule: K - 0.1)", low=1, high=2, low_open=True, high_open=True),
+    Param("slowdown_factor", 10.0,
+          "the dashed line: learning this many times slower than the balanced run", low=1,
+          high=1000, low_open=True),
+    Param("init", "angular", "how theta0 is drawn for a given J(theta0): simplex | angular | "
+          "logit", choices=INITS),
+    Param("J0_list", [0.02, 0.05, 0.1, 0.2, 0.4, 0.8], "initial performances of Fig. 5", low=0,
+          high=1, low_open=True, high_open=True),
+    Param("n_starts", 1000, "deterministic orbits per J(theta0) and per init (Fig. 5)", low=1,
+          high=1_000_000),
+    Param("n_runs_deterministic", 300, "simulator runs with expected updates (Fig. 8)", low=1),
+    Param("n_runs", 200, "sampled runs per step size and per optimizer and step size (Fig. 9)",
+          low=1),
+    Param("etas", [0.01, 0.1, 1.0], "step sizes of SGD in Fig. 9, left", low=0, high=10,
+          low_open=True),
+    Param("optimizers", ["sgd", "momentum", "rmsprop", "adam"],
+          "optimizers of Fig. 9, right", choices=OPTIMIZERS),
+    Param("optimizer_etas", [0.01, 0.03, 0.1],
+          "step-size grid of each optimizer (best one is shown)", low=0, high=10,
+          low_open=True),
+    Param("curve_window", 300,
+          "updates per slope of the own-progress flatness of Fig. 9, right", low=1),
+    Param("bad_eps", 1e-5, "\"bad plateau\" threshold used in the Fig. 9 summary (Fig. 3's "
+          "1e-5)", low=0, high=1, low_open=True),
+    Param("max_samples", 100000, "stop a run after this many samples (K per update)", low=2),
+    Param("seed", 0, "seed of every random draw on this page", low=0),
+)
+
+
+def validate(**values) -> Setup:
+    """Parameters of ``05_appendix_a`` (App. A, Figs. 5, 8, 9; :data:`PARAMS`) ->
+    :class:`Setup`; raises ValueError naming the parameter before any work, memory
+    estimated."""
+    v = PARAMS.check(values)
+    eta, J0, J_end, init, seed = v["eta"], v["J0"], v["J_end"], v["init"], v["seed"]
+    n_runs, max_samples, optimizers = v["n_runs"], v["max_samples"], v["optimizers"]
+    check_int("curve_window", v["curve_window"], 1, max_samples // 2)
     if len(set(optimizers)) != len(optimizers):
         raise ValueError(f"optimizers must not repeat a name; got {optimizers}")
     base = BanditConfig(K=2, n=2, eta=eta, J0=J0, n_runs=n_runs, max_samples=max_samples,
                         seed=seed, init=init, solved_margin=2 - J_end)
-    own = base.replace(flatness_measure="curve", window=curve_window)
-    grid_etas = sorted(set(optimizer_etas) | {float(eta)})
-    setup = Setup(eta=float(eta), J0=float(J0), J_end=float(J_end), factor=float(slowdown_factor),
-                  init=init, J0_list=J0_list, n_starts=n_starts, bad_eps=float(bad_eps),
-                  seed=seed, deterministic=base.replace(batch="expected",
-                                                        n_runs=n_runs_deterministic),
-                  sampled={e: base.replace(eta=e) for e in etas},
+    own = base.replace(flatness_measure="curve", window=v["curve_window"])
+    grid_etas = sorted(set(v["optimizer_etas"]) | {eta})
+    setup = Setup(eta=eta, J0=J0, J_end=J_end, factor=v["slowdown_factor"], init=init,
+                  J0_list=v["J0_list"], n_starts=v["n_starts"], bad_eps=v["bad_eps"], seed=seed,
+                  deterministic=base.replace(batch="expected",
+                                             n_runs=v["n_runs_deterministic"]),
+                  sampled={e: base.replace(eta=e) for e in v["etas"]},
                   grid={(o, e): own.replace(optimizer=o, eta=e) for o in optimizers
                         for e in grid_etas},
-                  optimizers=optimizers, optimizer_etas=optimizer_etas)
+                  optimizers=optimizers, optimizer_etas=v["optimizer_etas"])
     configs = [setup.deterministic, *setup.sampled.values(), *setup.grid.values()]
     check_memory(f"n_runs={n_runs}, etas, optimizers, optimizer_etas, "
-                 f"n_runs_deterministic={n_runs_deterministic}",
+                 f"n_runs_deterministic={v['n_runs_deterministic']}",
                  sum(c.memory_bytes() for c in configs),
                  f"{len(configs)} simulator configurations kept at once, each runs x "
                  "(checkpoints x K + optimizer state) x 8 bytes")
-    check_memory(f"n_starts={n_starts}, J0_list", setup.n_orbits * 40 * 8,
+    check_memory(f"n_starts={setup.n_starts}, J0_list", setup.n_orbits * 40 * 8,
                  "orbits of Fig. 5 x 40 floats (state, four RK4 stages, results)")
     return setup
 

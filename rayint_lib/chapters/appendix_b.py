@@ -25,7 +25,8 @@ from ..book.claims import Claim, Finding, registry
 from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import algebra, dynamics, stats
 from ..model.algebra import check
-from ..model.config import BanditConfig, check_float, check_int, check_list, check_memory
+from ..model.config import BanditConfig, check_memory
+from ..model.params import Param, declare
 from ..model.simulate import simulate
 
 NOTEBOOK = "06_appendix_b"
@@ -841,29 +842,41 @@ def checks_table(group: str) -> Markdown:
 
 
 # ---------------------------------------------------------------- the chapter's parameters
-def validate(eps_list, n_grid, sampled_J0, n_runs, max_samples, eta, mc_samples, mc_radius,
-             sup_grid, seed):
-    """Parameters of ``06_appendix_b`` (App. B); raises ValueError before any work.
+PARAMS = declare(
+    Param("eps_list", [0.1, 0.05, 0.01, 0.001, 0.0001],
+          "flatness levels whose B.3 polygon is checked", low=0, high=0.125, low_open=True,
+          high_open=True),
+    Param("n_grid", 200, "grid cells per axis for the measured basin (deterministic orbits)",
+          low=20, high=2000),
+    Param("sampled_J0", [0.2, 0.5, 0.8],
+          "initial performances J(theta0) of the sampled runs (simplex)", low=0, high=1,
+          low_open=True, high_open=True),
+    Param("n_runs", 100, "sampled learning runs per initial performance", low=1, high=100_000),
+    Param("max_samples", 100000, "stop a sampled run after this many samples (App. A)", low=2),
+    Param("eta", 0.1, "step size of the sampled runs (App. A)", low=0, low_open=True),
+    Param("mc_samples", 100000, "Monte Carlo starts for P_nc (App. B.4)", low=100),
+    Param("mc_radius", 0.001,
+          "distance of the Monte Carlo starts from the origin (\"near the origin\")", low=0,
+          high=1, low_open=True),
+    Param("sup_grid", 30,
+          "supervised-learning starts per axis, searched for plateaus (App. B.5)", low=2,
+          high=500),
+    Param("seed", 0, "seed of the sampled runs and the Monte Carlo draws", low=0),
+)
+
+
+def validate(**values) -> dict:
+    """Parameters of ``06_appendix_b`` (App. B; :data:`PARAMS`) as a dict; raises ValueError
+    before any work.
 
     Memory: the basin grid (``n_grid^2 / 4`` orbits, about 30 float64 arrays while they are
     integrated), the Monte Carlo starts (``mc_samples``, 6 float64 arrays), the supervised
     orbits (``sup_grid^2 + 2 sup_grid`` recorded paths) and the sampled runs (checked by each
     :class:`BanditConfig`).
     """
-    cfg = {
-        "eps_list": check_list("eps_list", eps_list, check_float, low=0, high=0.125,
-                               low_open=True, high_open=True),
-        "n_grid": check_int("n_grid", n_grid, 20, 2000),
-        "sampled_J0": check_list("sampled_J0", sampled_J0, check_float, low=0, high=1,
-                                 low_open=True, high_open=True),
-        "n_runs": check_int("n_runs", n_runs, 1, 100_000),
-        "max_samples": check_int("max_samples", max_samples, 2),
-        "eta": check_float("eta", eta, 0, None, low_open=True),
-        "mc_samples": check_int("mc_samples", mc_samples, 100),
-        "mc_radius": check_float("mc_radius", mc_radius, 0, 1, low_open=True),
-        "sup_grid": check_int("sup_grid", sup_grid, 2, 500),
-        "seed": check_int("seed", seed, 0),
-    }
+    cfg = PARAMS.check(values)
+    n_grid, mc_samples, sup_grid = cfg["n_grid"], cfg["mc_samples"], cfg["sup_grid"]
+    n_runs, seed = cfg["n_runs"], cfg["seed"]
     check_memory(f"n_grid={n_grid}", n_grid**2 / 4 * 8 * 30 + 200**2 * 8 * 4,
                  "n_grid^2 / 4 grid orbits x 30 float64 arrays, and chapter 01's 200 x 200 grid")
     check_memory(f"mc_samples={mc_samples}", mc_samples * 8 * 6,
@@ -873,5 +886,5 @@ def validate(eps_list, n_grid, sampled_J0, n_runs, max_samples, eta, mc_samples,
                  "and three derived arrays of 24 bytes per step")
     for i, J0 in enumerate(cfg["sampled_J0"]):
         BanditConfig(J0=J0, n_runs=n_runs, seed=seed + i, init="simplex",
-                     max_samples=max_samples, eta=eta)
+                     max_samples=cfg["max_samples"], eta=cfg["eta"])
     return cfg

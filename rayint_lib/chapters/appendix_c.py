@@ -28,7 +28,8 @@ from ..book.claims import Claim, registry
 from ..book.plotting import new_figure
 from ..model import factored as F
 from ..model.algebra import check
-from ..model.config import check_float, check_int, check_list, check_memory
+from ..model.config import check_memory
+from ..model.params import Param, declare
 
 NOTEBOOK = "07_appendix_c"
 
@@ -346,24 +347,35 @@ def neglected_terms(bandit_actions, skews, xi) -> Neglected:
 
 
 # ---------------------------------------------------------------- the chapter's parameters
-def validate(d=3, mix_fraction=0.1, powers=(1.0, 2.0), xi=0.01, bandit_actions=(3, 5, 10),
-             skews=(0.0, 1.0, 3.0), n_heights=40, seed=0):
-    """Parameters of ``07_appendix_c`` (App. C.1-C.2); returns them as a dict.
+PARAMS = declare(
+    Param("d", 3, "dimension of theta in the symbolic derivation (identities are "
+          "dimension-free; 1..5)", low=1, high=5),
+    Param("mix_fraction", 0.1, "fraction of uniform actions of the mixture coupling (Fig. 6)",
+          low=0, high=1, low_open=True),
+    Param("powers", [1.0, 2.0],
+          "exponents p of the couplings u^p (1 - u) checked numerically (>= 1)", low=1,
+          high=10),
+    Param("xi", 0.01, "distance from the saddle of the test points (0, 1 - xi), (xi, 1)",
+          low=0, high=0.25, low_open=True),
+    Param("bandit_actions", [3, 5, 10],
+          "n of the (2 x n) shared-bias bandits used for the grad v_k terms", low=2, high=100),
+    Param("skews", [0.0, 1.0, 3.0],
+          "how unevenly the wrong arms share 1 - J_k (0 means equal shares)", low=0, high=10),
+    Param("n_heights", 40, "heights J2 at which C.2's null-cline argument is checked", low=2,
+          high=1000),
+    Param("seed", 0, "nothing here is random; recorded for provenance", low=0),
+)
+
+
+def validate(**values) -> dict:
+    """Parameters of ``07_appendix_c`` (App. C.1-C.2; :data:`PARAMS`); returns them as a
+    dict.
 
     Memory: C.2's search evaluates ``Jddot`` on 4001 points per height and coupling; the
     bandit segments hold ``401 x n`` logits per (n, skew).
     """
-    cfg = {
-        "d": check_int("d", d, 1, 5),
-        "mix_fraction": check_float("mix_fraction", mix_fraction, 0, 1, low_open=True),
-        "powers": check_list("powers", powers, check_float, low=1, high=10),
-        "xi": check_float("xi", xi, 0, 0.25, low_open=True),
-        "bandit_actions": check_list("bandit_actions", bandit_actions, check_int, low=2,
-                                     high=100),
-        "skews": check_list("skews", skews, check_float, low=0, high=10),
-        "n_heights": check_int("n_heights", n_heights, 2, 1000),
-        "seed": check_int("seed", seed, 0),
-    }
+    cfg = PARAMS.check(values)
+    n_heights = cfg["n_heights"]
     check_memory(f"n_heights={n_heights}", 4001 * 8 * 20 * (len(cfg["powers"]) + 3),
                  "4001 points x 20 float64 arrays per coupling, one height at a time")
     check_memory(f"bandit_actions={cfg['bandit_actions']}",

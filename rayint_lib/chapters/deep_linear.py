@@ -17,19 +17,40 @@ from ..book.claims import Claim, Finding, registry
 from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import deep_linear as dl
 from ..model.deep_linear import DeepLinearConfig, Task, Trajectory
+from ..model.params import Param, declare
 from ..model.stats import Estimate, fraction
 
 NOTEBOOK = "04_deep_linear"
 
 
-def validate(singular_values, hidden, eta, init_scale, n_steps, n_runs, seed,
-             eta_closed_form, aligned_strength, tolerance=0.02, min_ratio=2.0):
-    """Parameters of ``04_deep_linear`` -> :class:`DeepLinearConfig` (raises ValueError,
-    memory estimated before any work)."""
-    return DeepLinearConfig(singular_values=singular_values, hidden=hidden, eta=eta,
-                            init_scale=init_scale, n_steps=n_steps, n_runs=n_runs, seed=seed,
-                            eta_closed_form=eta_closed_form, aligned_strength=aligned_strength,
-                            tolerance=tolerance, min_ratio=min_ratio)
+PARAMS = declare(
+    Param("singular_values", [4.0, 1.0, 0.25],
+          "singular values of Sigma_yx (well separated, largest first)", low=0, high=10,
+          low_open=True),
+    Param("hidden", 16, "hidden width of the two-layer network", low=1, high=512),
+    Param("eta", 0.02, "step size of full-batch gradient descent (time t is eta times the step)",
+          low=0, low_open=True),
+    Param("init_scale", 1e-4, "std of each weight at the small random initialisation", low=0,
+          high=1, low_open=True),
+    Param("n_steps", 2500, "gradient steps of each run", low=10, high=1_000_000),
+    Param("n_runs", 20, "independent random initialisations", low=1, high=10_000),
+    Param("seed", 0, "seed of the numpy Generator (data, initialisations)", low=0),
+    Param("eta_closed_form", 0.002, "small step size for the closed-form check", low=0,
+          low_open=True),
+    Param("aligned_strength", 1e-4, "initial strength a0 of every mode at the decoupled start",
+          low=0, low_open=True),
+    Param("tolerance", 0.02, "plateau detector: flatness tolerance (as in the bandit chapters)",
+          low=0, high=0.5, low_open=True, high_open=True),
+    Param("min_ratio", 2.0,
+          "plateau detector: a plateau lasts at least a factor min_ratio in time", low=1,
+          low_open=True),
+)
+
+
+def validate(**values) -> DeepLinearConfig:
+    """Parameters of ``04_deep_linear`` (:data:`PARAMS`) -> :class:`DeepLinearConfig`, which
+    checks the ranges that depend on other parameters and estimates the memory."""
+    return DeepLinearConfig(**PARAMS.check(values))
 
 
 # ------------------------------------------------------------------------------ claims

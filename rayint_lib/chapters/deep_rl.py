@@ -23,19 +23,16 @@ from ..book.claims import Claim, Finding, registry
 from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
 from ..book.plotting import SETTING_COLORS, ecdf, new_figure
 from ..model import stats
-from ..model.config import (
-    BanditConfig,
-    check_choice,
-    check_float,
-    check_int,
-    check_list,
-    check_memory,
-)
+from ..model.config import BanditConfig, check_int, check_memory, short
+from ..model.params import Param, declare
 from ..model.plateaus import find_plateaus
 
 NOTEBOOK = "03b_deep_rl"
 REFERENCE = (2, 64)                 # the architecture of the glued scalar and the controls
 EPS = 1e-5                          # Fig. 3's flatness threshold
+# model.deep.rooms.MAX_ROOMS and model.deep.agent.OPTIMIZERS (which check them again), written
+# here so that declaring the parameters does not import JAX
+MAX_ROOMS, AGENT_OPTIMIZERS = 4, ("adam", "sgd")
 
 
 def _enable_compilation_cache():
@@ -89,47 +86,75 @@ class DeepConfig:
                          episodes=self.episodes, n_updates=n_updates)
 
 
-def validate(K=2, n=2, eta=0.1, bandit_runs=100, max_samples=20_000, depths=(0, 1, 2),
-             widths=(64,), room_size=5, horizon=10, rl_depth=1, rl_width=32, optimizer="adam",
-             lr=3e-3, rl_seeds=64, env_steps=96_000, episodes=16, mixtures=(0.1, 0.3),
-             seed=0) -> DeepConfig:
-    """Check every parameter (names, ranges, memory) before any work; -> :class:`DeepConfig`."""
-    from ..model.deep import agent, bandit
-    from ..model.deep.rooms import MAX_ROOMS, RoomsParams
+PARAMS = declare(
+    Param("K", 2, "contexts of the bandit and rooms of the RL task (paper: K = 2)", low=2,
+          high=MAX_ROOMS),
+    Param("n", 2, "actions of the bandit (paper: n = 2)", low=2, high=64),
+    Param("eta", 0.1, "bandit step size, SGD (App. A: 0.1)", low=0, high=10, low_open=True),
+    Param("bandit_runs", 100,
+          "runs per architecture (Fig. 3 uses 1000; 100 keeps the page under 2 min)", low=2,
+          high=100_000),
+    Param("max_samples", 20_000, "bandit stopping rule in samples (App. A: 1e5; see the text)",
+          low=20, high=10_000_000),
+    Param("depths", [0, 1, 2], "MLP depths, hidden ReLU layers (0 = the linear policy W s + b)",
+          low=0, high=6),
+    Param("widths", [64], "MLP widths (issue: 16, 64, 256 as a parameter run)", low=1,
+          high=1024),
+    Param("room_size", 5, "cells per side of a room (odd; the agent starts in the centre)",
+          low=3, high=15),
+    Param("horizon", 10, "steps per episode (at least 10)", low=10, high=1000),
+    Param("rl_depth", 1, "hidden layers of the actor-critic's shared torso", low=1, high=6),
+    Param("rl_width", 32, "units per torso layer", low=1, high=1024),
+    Param("optimizer", "adam", "optimizer of the actor-critic: adam or sgd",
+          choices=AGENT_OPTIMIZERS),
+    Param("lr", 3e-3, "its step size", low=0, high=10, low_open=True),
+    Param("rl_seeds", 64, "agents trained at once (a vmap axis)", low=2, high=100_000),
+    Param("env_steps", 96_000, "environment steps per agent (updates x episodes x horizon)",
+          low=100, high=10**10),
+    Param("episodes", 16, "episodes per update", low=1, high=4096),
+    Param("mixtures", [0.1, 0.3],
+          "uniform-action fractions mixed into the behaviour (Fig. 6: 0.1)", low=0, high=1,
+          low_open=True),
+    Param("seed", 0, "seed of every random draw", low=0),
+)
 
-    check_int("K", K, 2, MAX_ROOMS)
+
+def validate(**values) -> DeepConfig:
+    """Check every parameter (:data:`PARAMS`; ranges that depend on others, memory and time)
+    before any work; -> :class:`DeepConfig`."""
+    from ..model.deep import agent, bandit
+    from ..model.deep.rooms import RoomsParams
+
+    v = PARAMS.check(values)
+    K, n, room_size, horizon, episodes = (v["K"], v["n"], v["room_size"], v["horizon"],
+                                          v["episodes"])
+    depths, widths, bandit_runs, rl_seeds = (v["depths"], v["widths"], v["bandit_runs"],
+                                             v["rl_seeds"])
     check_int("n", n, K, 64)
-    check_float("eta", eta, 0, 10, low_open=True)
-    check_int("bandit_runs", bandit_runs, 2, 100_000)
-    check_int("max_samples", max_samples, 10 * K, 10_000_000)
-    depths = check_list("depths", list(depths), check_int, low=0, high=6)
-    widths = check_list("widths", list(widths), check_int, low=1, high=1024)
-    check_int("room_size", room_size, 3, 15)
+    check_int("max_samples", v["max_samples"], 10 * K, 10_000_000)
+    if 0 not in depths:
+        raise ValueError(f"depths must contain 0 (the linear policy that every depth is "
+                         f"compared with); got {short(depths)}")
+    for name in ("depths", "widths", "mixtures"):
+        if len(set(v[name])) != len(v[name]):
+            raise ValueError(f"{name} lists a value twice; got {short(v[name])}")
     if room_size % 2 == 0:
         raise ValueError(f"room_size must be odd (the start is the centre cell); got {room_size}")
     check_int("horizon", horizon, max(10, room_size - 1), 1000)
-    check_int("rl_depth", rl_depth, 1, 6)
-    check_int("rl_width", rl_width, 1, 1024)
-    check_choice("optimizer", optimizer, agent.OPTIMIZERS)
-    check_float("lr", lr, 0, 10, low_open=True)
-    check_int("rl_seeds", rl_seeds, 2, 100_000)
-    check_int("episodes", episodes, 1, 4096)
-    check_int("env_steps", env_steps, 10 * episodes * horizon, 10**10)
-    mixtures = check_list("mixtures", list(mixtures), check_float, low=0, high=1,
-                          low_open=True)
-    check_int("seed", seed, 0)
+    check_int("env_steps", v["env_steps"], 10 * episodes * horizon, 10**10)
+    eta, max_samples, seed = v["eta"], v["max_samples"], v["seed"]
     archs = sorted({(0, 0) if d == 0 else (d, w) for d in depths for w in widths} | {REFERENCE})
     RoomsParams(K=K, size=room_size, horizon=horizon)
-    cfg = DeepConfig(K, n, float(eta), bandit_runs, max_samples, tuple(archs), room_size,
-                     horizon, rl_depth, rl_width, optimizer, float(lr), rl_seeds, env_steps,
-                     episodes, tuple(mixtures), seed)
+    cfg = DeepConfig(K, n, eta, bandit_runs, max_samples, tuple(archs), room_size, horizon,
+                     v["rl_depth"], v["rl_width"], v["optimizer"], v["lr"], rl_seeds,
+                     v["env_steps"], episodes, tuple(v["mixtures"]), seed)
     BanditConfig(K=K, n=n, eta=eta, n_runs=bandit_runs, max_samples=max_samples, seed=seed)
     biggest = max(bandit.memory_bytes(cfg.bandit_spec(d, w, separate=True), bandit_runs)
                   for d, w in archs)
     check_memory(f"bandit_runs={bandit_runs}, depths={depths}, widths={widths}", biggest,
                  "runs x (6 x parameters + activations + checkpoints x K) x 4 bytes")
     rl = agent.memory_bytes(cfg.agent_spec(separate=True), rl_seeds)
-    check_memory(f"rl_seeds={rl_seeds}, rl_width={rl_width}, episodes={episodes}", rl,
+    check_memory(f"rl_seeds={rl_seeds}, rl_width={cfg.rl_width}, episodes={episodes}", rl,
                  "seeds x (6 x parameters + rollout activations + exact-J tables) x 4 bytes")
     return cfg
 

@@ -20,7 +20,7 @@ critic in place of Monte Carlo returns (Sec. 4, "What makes it worse?").
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -28,15 +28,9 @@ import pandas as pd
 from ..book.claims import Claim, Finding, registry
 from ..model import remedies as rm
 from ..model import stats
-from ..model.config import (
-    BanditConfig,
-    check_choice,
-    check_float,
-    check_int,
-    check_list,
-    check_memory,
-    check_time,
-)
+from ..model.config import BanditConfig, check_float, check_int, check_memory, check_time
+from ..model.params import Param, declare
+from . import deep_rl
 
 NOTEBOOK = "08_detect_and_remedy"
 
@@ -69,55 +63,83 @@ class Settings:
     eta: float
     eps: float
     detect_runs: int
-    deep_rl_runs: int = 0
-    deep_rl_env_steps: int = 96_000
+    deep_rl_runs: int
+    deep_rl_env_steps: int
     extra: tuple = field(default=("curriculum",))
 
     def J0_for(self, K):
         return K / 10 if self.J0 is None else self.J0
 
 
-def validate(K_list=(2, 8), n_list=(2, 8), J0=None, max_samples=100_000, n_runs=200, seed=0,
-             methods=REMEDIES, mix_fractions=(0.01, 0.1, 0.3, 1.0), iw_fraction=0.1,
-             entropy_tau=0.01, adaptive_etas=(0.001, 0.01, 0.1), tune_runs=50, eta=0.1,
-             eps=1e-5, detect_runs=40, deep_rl_runs=64, deep_rl_env_steps=96_000):
-    """Parameters of ``08_detect_and_remedy`` -> :class:`Settings`; ``ValueError`` naming
-    the parameter (unknown method names are rejected with the list of known ones)."""
-    K_list = check_list("K_list", K_list, check_int, low=2, high=64)
-    n_list = check_list("n_list", n_list, check_int, low=2, high=64)
+_DRL = deep_rl.PARAMS
+PARAMS = declare(
+    Param("K_list", [2, 8], "contexts of each benchmark (as many actions: n_list)", low=2,
+          high=64),
+    Param("n_list", [2, 8], "actions of each benchmark, one per K, at least K", low=2, high=64),
+    Param("J0", None, "initial performance J(theta0); None means K/10 for each K (App. A)",
+          float, low=0, low_open=True),
+    Param("max_samples", 100_000, "budget per run in samples, K per update (App. A: 1e5)",
+          low=20, high=10**8),
+    Param("n_runs", 100, "runs per method and K (same starts and sampler seeds for every "
+          "method)", low=2, high=100_000),
+    Param("seed", 0, "seed of the starts and of the sampler", low=0),
+    Param("methods", list(REMEDIES), "remedies (and baseline)", choices=KNOWN),
+    Param("mix_fractions", [0.01, 0.1, 0.3, 1.0],
+          "uniform-action fractions of the mixture sweep", low=0, high=1, low_open=True),
+    Param("iw_fraction", 0.1, "uniform fraction of the behaviour of importance-weighted "
+          "learning", low=0, high=1, low_open=True),
+    Param("entropy_tau", 0.01, "entropy weight (Mnih et al. 2016's 0.01)", low=0,
+          low_open=True),
+    Param("adaptive_etas", [0.01, 0.03, 0.1], "step-size grid of Adam and RMSProp", low=0,
+          low_open=True),
+    Param("tune_runs", 30, "runs per grid point when tuning Adam and RMSProp (seed + 1)", low=2,
+          high=100_000),
+    Param("eta", 0.1, "step size of every other method (App. A)", low=0, low_open=True),
+    Param("eps", 1e-5, "a plateau is flat when its flatness is at most eps (Fig. 3)", low=0,
+          low_open=True),
+    Param("detect_runs", 40, "runs per condition given to the detector", low=2),
+    # the rooms task is chapter 03b's: its declarations, renamed, with this chapter's defaults
+    replace(_DRL["rl_seeds"], name="deep_rl_runs", default=64, low=0, high=4096,
+            meaning="seeds per setting on the deep-RL rooms task (0: not run; 03b: 64)"),
+    replace(_DRL["env_steps"], name="deep_rl_env_steps", default=96_000, high=10**9,
+            meaning="environment steps per seed on the rooms task (03b: 96k)"),
+)
+
+
+def validate(**values) -> Settings:
+    """Parameters of ``08_detect_and_remedy`` (:data:`PARAMS`) -> :class:`Settings`;
+    ``ValueError`` naming the parameter (unknown method names are rejected with the list of
+    known ones), including combinations the chapter cannot run."""
+    v = PARAMS.check(values)
+    K_list, n_list, n_runs, max_samples = v["K_list"], v["n_list"], v["n_runs"], v["max_samples"]
     if len(n_list) != len(K_list):
         raise ValueError(f"n_list must have one entry per K in K_list; got K_list={K_list}, "
                          f"n_list={n_list}")
+    for name in ("K_list", "methods", "mix_fractions", "adaptive_etas"):
+        if len(set(v[name])) != len(v[name]):
+            raise ValueError(f"{name} lists a value twice (each runs once); got {v[name]}")
     for K, n in zip(K_list, n_list):
         if n < K:
             raise ValueError(f"n_list entries must be >= the K_list entries (one right arm per "
                              f"context); got K={K}, n={n}")
-    if J0 is not None:
-        check_float("J0", J0, 0, min(K_list), low_open=True, high_open=True)
+    if "reinforce" not in v["methods"]:
+        raise ValueError(f"methods must contain 'reinforce' (the baseline every remedy is "
+                         f"compared with); got {v['methods']}")
+    if 1.0 not in v["mix_fractions"]:
+        raise ValueError("mix_fractions must contain 1.0 (fixed uniform data, one of the two "
+                         f"controls); got {v['mix_fractions']}")
+    if v["J0"] is not None:
+        check_float("J0", v["J0"], 0, min(K_list), low_open=True, high_open=True)
     check_int("max_samples", max_samples, max(K_list) * 10, 10**8)
-    check_int("n_runs", n_runs, 2, 100_000)
-    check_int("seed", seed, 0)
-    methods = check_list("methods", methods, check_choice, choices=KNOWN)
-    if len(set(methods)) != len(methods):
-        raise ValueError(f"methods lists a name twice: {methods}")
-    mix_fractions = check_list("mix_fractions", mix_fractions, check_float, low=0, high=1,
-                               low_open=True)
-    check_float("iw_fraction", iw_fraction, 0, 1, low_open=True)
-    check_float("entropy_tau", entropy_tau, 0, None, low_open=True)
-    adaptive_etas = check_list("adaptive_etas", adaptive_etas, check_float, low=0, low_open=True)
-    check_int("tune_runs", tune_runs, 2, 100_000)
-    check_float("eta", eta, 0, None, low_open=True)
-    check_float("eps", eps, 0, None, low_open=True)
-    check_int("detect_runs", detect_runs, 2, n_runs)
-    check_int("deep_rl_runs", deep_rl_runs, 0, 4096)
+    check_int("detect_runs", v["detect_runs"], 2, n_runs)
+    deep_rl_runs, deep_rl_env_steps = v["deep_rl_runs"], v["deep_rl_env_steps"]
     if deep_rl_runs == 1:
         raise ValueError("deep_rl_runs must be 0 (not run) or at least 2 (intervals need "
                          "runs); got 1")
-    check_int("deep_rl_env_steps", deep_rl_env_steps, 1600, 10**9)
-    s = Settings(tuple(K_list), tuple(n_list), J0, max_samples, n_runs, seed, tuple(methods),
-                 tuple(mix_fractions), iw_fraction, entropy_tau, tuple(adaptive_etas),
-                 tune_runs, eta, eps, detect_runs, deep_rl_runs=deep_rl_runs,
-                 deep_rl_env_steps=deep_rl_env_steps)
+    check_int("deep_rl_env_steps", deep_rl_env_steps,
+              10 * _DRL["episodes"].default * _DRL["horizon"].default, 10**9)
+    s = Settings(**{k: tuple(x) if isinstance(x, list) else x for k, x in v.items()})
+    adaptive_etas, tune_runs = s.adaptive_etas, s.tune_runs
     if deep_rl_runs:
         from ..model.deep import agent
         check_memory(f"deep_rl_runs={deep_rl_runs}",

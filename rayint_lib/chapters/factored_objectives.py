@@ -17,7 +17,8 @@ from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import dynamics, stats
 from ..model import factored as F
 from ..model.bandit import softmax
-from ..model.config import check_float, check_int, check_list, check_memory, check_time
+from ..model.config import check_memory, check_time
+from ..model.params import Param, declare
 from ..model.updates import logit_directions
 
 NOTEBOOK = "02_factored_objectives"
@@ -30,30 +31,46 @@ GRAD_V_XIS = (0.01, 0.05, 0.1)   # "near the saddle": the distances tried for gr
 MIX_COLOR = "#ff7f0e"
 
 
-def validate(mix_fraction=0.1, n_actions=2, powers=(1.0, 2.0, 3.0), rho=-0.5, xi=0.01,
-             bandit_actions=(3, 5, 10), skews=(0.0, 1.0, 3.0), t_max=1e4,
-             rhos=(-0.9, -0.5, -0.2, -0.05, 0.0, 0.2, 0.5, 0.9), K_values=(2, 3, 4, 5, 6),
-             n_starts=1000, basin_K=(2, 3), basin_eps=0.1, seed=0):
-    """Parameters of ``02_factored_objectives`` (Sec. 3.1, 3.2, Fig. 6); returns them as a
-    dict, after estimating the memory of the grids and samples."""
-    P = {
-        "mix_fraction": check_float("mix_fraction", mix_fraction, 0, 1, low_open=True),
-        "n_actions": check_int("n_actions", n_actions, 2, 1000),
-        "powers": check_list("powers", powers, check_float, low=1, high=10),
-        "rho": check_float("rho", rho, -1, 1, low_open=True, high_open=True),
-        "xi": check_float("xi", xi, 0, 0.25, low_open=True),
-        "bandit_actions": check_list("bandit_actions", bandit_actions, check_int, low=2,
-                                     high=100),
-        "skews": check_list("skews", skews, check_float, low=0, high=10),
-        "t_max": check_float("t_max", t_max, 10, 1e7),
-        "rhos": check_list("rhos", rhos, check_float, low=-1, high=1, low_open=True,
-                           high_open=True),
-        "K_values": check_list("K_values", K_values, check_int, low=2, high=8),
-        "n_starts": check_int("n_starts", n_starts, 10, 10**6),
-        "basin_K": check_list("basin_K", basin_K, check_int, low=2, high=8),
-        "basin_eps": check_float("basin_eps", basin_eps, 0, 1, low_open=True),
-        "seed": check_int("seed", seed, 0),
-    }
+PARAMS = declare(
+    Param("mix_fraction", 0.1,
+          "fraction of uniform random actions mixed into on-policy data (Fig. 6: 10%)",
+          low=0, high=1, low_open=True),
+    Param("n_actions", 2,
+          "actions of the bandit behind the mixture's f (a uniform action is right w.p. 1/n)",
+          low=2, high=1000),
+    Param("powers", [1.0, 2.0, 3.0],
+          "exponents p of the family f(u) = u^p (1 - u) (>= 1: f smooth at 0)", low=1,
+          high=10),
+    Param("rho", -0.5, "interference between two components (the 2x2 bandit's -1/2)", low=-1,
+          high=1, low_open=True, high_open=True),
+    Param("xi", 0.01, "distance of the test points (0, 1 - xi) and (xi, 1) from the saddle "
+          "(0, 1)", low=0, high=0.25, low_open=True),
+    Param("bandit_actions", [3, 5, 10],
+          "n of the (2 x n) shared-bias bandits in which v_k depends on theta", low=2, high=100),
+    Param("skews", [0.0, 1.0, 3.0],
+          "how unevenly the wrong arms share 1 - J_k (0 means equal shares)", low=0, high=10),
+    Param("t_max", 10000.0, "length of the deterministic learning curves (continuous time)",
+          low=10, high=1e7),
+    Param("rhos", [-0.9, -0.5, -0.2, -0.05, 0.0, 0.2, 0.5, 0.9],
+          "interferences swept for the WTA area", low=-1, high=1, low_open=True,
+          high_open=True),
+    Param("K_values", [2, 3, 4, 5, 6], "numbers of fully interfering components (Sec. 3.2)",
+          low=2, high=8),
+    Param("n_starts", 1000, "low-performance starts per K for the basin-beyond-WTA Monte Carlo",
+          low=10, high=10**6),
+    Param("basin_K", [2, 3], "K of those starts; the first (Fig. 2's K = 2) decides the claim",
+          low=2, high=8),
+    Param("basin_eps", 0.1,
+          "flatness of the plateau whose basin is compared with WTA (Fig. 2: 0.1)", low=0,
+          high=1, low_open=True),
+    Param("seed", 0, "seed of the random starts of the basin Monte Carlo", low=0),
+)
+
+
+def validate(**values) -> dict:
+    """Parameters of ``02_factored_objectives`` (Sec. 3.1, 3.2, Fig. 6; :data:`PARAMS`);
+    returns them as a dict, after estimating the memory of the grids and samples."""
+    P = PARAMS.check(values)
     if len(set(P["K_values"])) < 3:
         raise ValueError(f"K_values needs at least three different K to measure a growth; "
                          f"got {P['K_values']!r}")

@@ -30,7 +30,8 @@ from ..book.claims import Claim, Finding, registry
 from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
 from ..model import stats
 from ..model.bandit import parameter_gradients
-from ..model.config import BanditConfig, check_float, check_int, check_list, check_memory
+from ..model.config import BanditConfig, check_float, check_int, check_memory
+from ..model.params import Param, declare
 from ..model.plateaus import find_plateaus
 from ..model.simulate import BanditRuns, logit_memory_bytes, simulate
 
@@ -86,31 +87,57 @@ FINDINGS = registry(
 
 # ----------------------------------------------------------------------------- parameters
 
-def validate(K, n, eta, J0, n_runs, max_samples, max_samples_fig4, seed,
-             plateau_tolerance=0.25, plateau_min_ratio=2.0, plateau_start=0.5,
-             learned_level=0.5, eps=1e-4, n_curves=8):
-    """Parameters of ``03_many_components`` -> ``{"fig4": {K: cfg}, "fig7": {(K, n): cfg},
-    "analysis": {...}}``.
+PARAMS = declare(
+    Param("K", [2, 4, 8],
+          "numbers of contexts: Fig. 4 runs K = n for each, Fig. 7 crosses them with n",
+          low=2, high=64),
+    Param("n", [2, 4, 8], "numbers of actions for Fig. 7 (every pair with K <= n)", low=2,
+          high=64),
+    Param("eta", 0.1, "step size (App. A)", low=0, low_open=True),
+    Param("J0", None, "initial performance J(theta0); None means K/10 for every K (App. A)",
+          float, low=0, low_open=True),
+    Param("n_runs", 100, "independent runs per setting", low=1),
+    Param("max_samples", 100_000, "sample budget per run for Fig. 7 (App. A: 1e5 samples)",
+          low=1),
+    Param("max_samples_fig4", 1_000_000,
+          "budget for Fig. 4 and its stages, so K = 8 runs finish (deviation)", low=1),
+    Param("seed", 0, "seed of the random number generator", low=0),
+    Param("plateau_tolerance", 0.25,
+          "a plateau: J stays in a band this wide (units of one component)", low=0, high=1,
+          low_open=True, high_open=True),
+    Param("plateau_min_ratio", 2.0, "a plateau lasts at least this factor in time "
+          "(t_end / t_start)", low=1, low_open=True),
+    Param("plateau_start", 0.5,
+          "plateaus count only once J >= J(theta0) + this (not the slow start)", low=0),
+    Param("learned_level", 0.5, "a component is learned when J_k first reaches this level",
+          low=0, high=1, low_open=True, high_open=True),
+    Param("eps", 1e-4, "flatness threshold for the fraction of runs with a flat plateau "
+          "(Fig. 7)", low=0, low_open=True),
+    Param("n_curves", 8, "individual learning curves drawn per K in Fig. 4", low=0),
+)
+
+
+def validate(**values) -> dict:
+    """Parameters of ``03_many_components`` (:data:`PARAMS`) -> ``{"fig4": {K: cfg}, "fig7":
+    {(K, n): cfg}, "analysis": {...}}``.
 
     ``K``, ``n``: lists of sizes (2 to 64); Fig. 4 uses ``K = n`` for every ``K``, Fig. 7
     every pair with ``K <= n``. ``J0``: ``None`` for ``K/10`` (App. A) or one number below
     ``min(K)``. The memory of the logits recorded for Fig. 4 (runs x checkpoints x K x n x 8
     bytes, summed over K) is checked before any run starts.
     """
-    K = check_list("K", K, check_int, low=2, high=64)
-    n = check_list("n", n, check_int, low=2, high=64)
+    v = PARAMS.check(values)
+    K, n, J0, n_runs = v["K"], v["n"], v["J0"], v["n_runs"]
+    for name in ("K", "n"):
+        if len(set(v[name])) != len(v[name]):
+            raise ValueError(f"{name} lists a value twice (each size runs once); got {v[name]}")
     if not any(k <= m for k in K for m in n):
         raise ValueError(f"n must contain a value >= some K (pairs with K <= n); got K={K}, n={n}")
     if J0 is not None:
         check_float("J0", J0, 0, min(K), low_open=True, high_open=True)
-    check_int("n_runs", n_runs, 1)
-    check_int("max_samples_fig4", max_samples_fig4, max(K))
-    check_float("plateau_tolerance", plateau_tolerance, 0, 1, low_open=True, high_open=True)
-    check_float("plateau_min_ratio", plateau_min_ratio, 1, None, low_open=True)
-    check_float("plateau_start", plateau_start, 0, None)
-    check_float("learned_level", learned_level, 0, 1, low_open=True, high_open=True)
-    check_float("eps", eps, 0, None, low_open=True)
-    check_int("n_curves", n_curves, 0)
+    check_int("max_samples_fig4", v["max_samples_fig4"], max(K))
+    eta, seed, max_samples, max_samples_fig4 = (v["eta"], v["seed"], v["max_samples"],
+                                                v["max_samples_fig4"])
     common = dict(eta=eta, n_runs=n_runs, seed=seed)
     fig4 = {k: BanditConfig(K=k, n=k, J0=J0, max_samples=max_samples_fig4,
                             n_checkpoints=FIG4_CHECKPOINTS, **common) for k in sorted(set(K))}
@@ -120,9 +147,9 @@ def validate(K, n, eta, J0, n_runs, max_samples, max_samples_fig4, seed,
     check_memory(f"n_runs={n_runs}, K={K}", logit_bytes,
                  f"runs x {FIG4_CHECKPOINTS} checkpoints x K x n x 8 bytes of logits recorded "
                  "for Fig. 4, summed over K")
-    analysis = dict(tolerance=plateau_tolerance, min_ratio=plateau_min_ratio,
-                    start=plateau_start, level=learned_level, eps=eps, n_curves=n_curves,
-                    max_samples_fig4=max_samples_fig4)
+    analysis = dict(tolerance=v["plateau_tolerance"], min_ratio=v["plateau_min_ratio"],
+                    start=v["plateau_start"], level=v["learned_level"], eps=v["eps"],
+                    n_curves=v["n_curves"], max_samples_fig4=max_samples_fig4)
     return {"fig4": fig4, "fig7": fig7, "analysis": analysis}
 
 

@@ -19,7 +19,8 @@ from scipy.special import expit
 from ..book import plotting
 from ..book.claims import Claim, Finding, registry
 from ..model import bandit, dynamics, stats
-from ..model.config import BanditConfig, check_float, check_int, check_memory
+from ..model.config import FLATNESS_MEASURES, INITS, BanditConfig, check_memory
+from ..model.params import Param, declare
 from ..model.simulate import BanditRuns, simulate
 from ..model.updates import (
     component_rates,
@@ -59,25 +60,47 @@ class Settings:
                          n_checkpoints=400)
 
 
-def validate(K, n, eta, J0, n_runs, max_samples, seed, init="angular",
-             flatness_measure="expected", n_trajectories=30, n_runs_onpolicy=20_000,
-             n_runs_alt=1000, mix_fraction=0.1, n_grid=200, n_mc=200_000, n_orbits=30):
-    """Parameters of ``01_minimal_bandit`` (Sec. 2) -> :class:`Settings`; raises
-    ``ValueError`` naming the parameter before any work, memory estimates included."""
-    base = BanditConfig(K=K, n=n, eta=eta, J0=J0, n_runs=n_runs, max_samples=max_samples,
-                        seed=seed, init=init, flatness_measure=flatness_measure)
-    check_int("n_trajectories", n_trajectories, 1, 10_000)
-    check_int("n_runs_onpolicy", n_runs_onpolicy, 1)
-    check_int("n_runs_alt", n_runs_alt, 1)
-    check_float("mix_fraction", mix_fraction, 0, 1)
-    check_int("n_grid", n_grid, 20, 2000)
-    check_int("n_mc", n_mc, 100)
-    check_int("n_orbits", n_orbits, 4, 400)
-    s = Settings(base, n_trajectories, n_runs_onpolicy, n_runs_alt, mix_fraction, n_grid, n_mc,
-                 n_orbits)
+PARAMS = declare(
+    Param("K", 2, "contexts", low=1),
+    Param("n", 2, "actions, at least K", low=2),
+    Param("eta", 0.1, "step size (App. A)", low=0, low_open=True),
+    Param("J0", None, "initial total performance J(theta0); None means K/10 (App. A)", float,
+          low=0, low_open=True),
+    Param("n_runs", 1000, "learning runs per ablation setting of Figure 3", low=1),
+    Param("max_samples", 100_000, "stop a run after this many samples (K per update; App. A)",
+          low=1),
+    Param("seed", 0, "seed of the random generator", low=0),
+    Param("init", "angular", "how theta0 is drawn for a given J0: angular | simplex | logit",
+          choices=INITS),
+    Param("flatness_measure", "expected",
+          "expected: rate of the expected update; curve: slope of J(t)",
+          choices=FLATNESS_MEASURES),
+    Param("n_trajectories", 30, "sample trajectories per column of Figure 1", low=1,
+          high=10_000),
+    Param("n_runs_onpolicy", 20_000, "on-policy runs of Figure 3 (its headline claim)", low=1),
+    Param("n_runs_alt", 1000, "runs per alternative reading of the open choices", low=1),
+    Param("mix_fraction", 0.1,
+          "uniform share of the mixture behaviour (Fig. 6): 0.9 pi + 0.1 unif.", low=0, high=1),
+    Param("n_grid", 200, "grid of starts per side for the basins (Fig. 2) and Sec. 2.5",
+          low=20, high=2000),
+    Param("n_mc", 200_000, "Monte Carlo starts for the chance of a WTA start (App. B.4)",
+          low=100),
+    Param("n_orbits", 30, "grid of orbit starts per side for Sec. 2.4 and Sec. 2.6 basins",
+          low=4, high=400),
+)
+
+
+def validate(**values) -> Settings:
+    """Parameters of ``01_minimal_bandit`` (Sec. 2; :data:`PARAMS`) -> :class:`Settings`;
+    raises ``ValueError`` naming the parameter before any work, memory estimates included."""
+    v = PARAMS.check(values)
+    base = BanditConfig(**{k: v.pop(k) for k in ("K", "n", "eta", "J0", "n_runs", "max_samples",
+                                                 "seed", "init", "flatness_measure")})
+    s = Settings(base, **v)
+    n_grid, n_mc, n_orbits, n_runs_onpolicy = s.n_grid, s.n_mc, s.n_orbits, s.n_runs_onpolicy
     # the simulations validate (and estimate) themselves when their configs are built
     base.replace(n_runs=n_runs_onpolicy)
-    base.replace(n_runs=n_runs_alt, learner="mixture", mix_fraction=mix_fraction)
+    base.replace(n_runs=s.n_runs_alt, learner="mixture", mix_fraction=s.mix_fraction)
     s.config_2x2
     # the chapter's own arrays: grids with their orbits, Monte Carlo samples, orbit paths
     check_memory(f"n_grid={n_grid}", n_grid**2 * 8 * 24,

@@ -19,14 +19,14 @@ import time
 from pathlib import Path
 
 from ..book.notebooks import chapter_names, notebook_path
-from . import detect, params, runs
+from ..model.config import short
+from . import detect, inputs, params, runs
 
 USAGE_ERROR, RUN_FAILED = 2, 1
 DEFAULT_ROOT = Path("runs")
 
 
-class UsageError(Exception):
-    """A bad invocation: reported as ``rayint: error: ...`` with exit status 2."""
+UsageError = inputs.UsageError
 
 
 def _notebook(name) -> Path:
@@ -35,44 +35,45 @@ def _notebook(name) -> Path:
     except ValueError as err:
         raise UsageError(params.unknown_name_message(str(name), chapter_names(),
                                                      what="notebook")) from err
+    except OSError as err:              # a name too long for the file system, ...
+        raise UsageError(f"notebook {short(str(name))}: {err.strerror}") from None
 
 
 def _read_file(path) -> dict:
     """Parameters from a YAML (or JSON) file: a mapping of names to values (or lists)."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except OSError as err:
-        raise UsageError(f"cannot read parameters file {path}: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise UsageError(f"parameters file {path} is not valid YAML: {err}") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-        raise UsageError(f"parameters file {path} must be a mapping of parameter names to values")
-    return data
+    return inputs.read_parameters_file(path)
 
 
 # --- list ---------------------------------------------------------------------------------
 
+def _listed(nb: Path) -> list[dict]:
+    """``rayint list``'s rows for a notebook: its declaration, or (a notebook without a chapter
+    module) its parameters cell."""
+    try:
+        return [{"name": p.name, "type": p.type_name, "default": p.default,
+                 "allowed": p.allowed, "help": p.meaning}
+                for p in params.declaration(nb).values()]
+    except params.ParameterError:
+        return [{"name": p.name, "type": type(p.default).__name__, "default": p.default,
+                 "allowed": "", "help": p.help}
+                for p in params.read_parameters(nb).values()]
+
+
 def cmd_list(args) -> int:
     names = args.notebooks or chapter_names()
-    out = {}
-    for name in names:
-        nb = _notebook(name)
-        out[nb.stem] = params.read_parameters(nb)
+    try:
+        out = {nb.stem: _listed(nb) for nb in map(_notebook, names)}
+    except params.ParameterError as err:
+        raise UsageError(str(err)) from None
     if args.json:
-        print(json.dumps({nb: [{"name": p.name, "type": p.type_name, "default": p.default,
-                                "help": p.help} for p in ps.values()]
-                          for nb, ps in out.items()}, indent=1))
+        print(json.dumps(out, indent=1))
         return 0
     for nb, ps in out.items():
-        print(f"{nb}" + ("" if ps else "  (no parameters cell)"))
-        rows = [(p.name, p.type_name, repr(p.default), p.help) for p in ps.values()]
-        widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
+        print(f"{nb}" + ("" if ps else "  (no parameters)"))
+        rows = [(p["name"], p["type"], repr(p["default"]), p["allowed"], p["help"]) for p in ps]
+        widths = [max((len(r[i]) for r in rows), default=0) for i in range(4)]
         for r in rows:
-            print("  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + f"  {r[3]}")
+            print("  " + "  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + f"  {r[4]}")
         print()
     return 0
 
@@ -86,29 +87,6 @@ def _pairs(pairs) -> dict:
             raise UsageError(f"parameter {name!r} given twice")
         out[name] = value
     return out
-
-
-def _check_parent(out: Path, option="--out"):
-    """Refuse an output folder whose parent is missing, not a folder or not writable."""
-    parent = out.parent
-    if not parent.exists():
-        raise UsageError(f"{option} {out}: its parent folder {parent} does not exist (create it "
-                         "first)")
-    if not parent.is_dir():
-        raise UsageError(f"{option} {out}: {parent} is not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {out}: its parent folder {parent} is not writable")
-
-
-def _check_default_root():
-    """The default output root (``runs/`` here): creatable and writable, checked unmade."""
-    root = DEFAULT_ROOT.absolute()
-    if root.exists():
-        if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
-            raise UsageError(f"default output folder {root} is not a writable folder; "
-                             "choose one with --out")
-    else:
-        _check_parent(root, option="default output folder")
 
 
 def _force(args):
@@ -128,33 +106,37 @@ def _default_out(nb: Path, overrides: dict) -> Path:
     return out
 
 
+def _resolve(nb: Path, values: dict):
+    try:
+        return params.resolve(nb, values)
+    except params.ParameterError as err:
+        raise UsageError(str(err)) from None
+
+
 def cmd_run(args) -> int:
     _force(args)
     nb = _notebook(args.notebook)
+    inputs.check_common(args)
     given = _read_file(args.file) if args.file else {}
     text = {k: params.Text(v) for k, v in _pairs(args.param).items()}
-    try:
-        overrides, full = params.resolve(nb, {**given, **text})
-    except params.ParameterError as err:
-        raise UsageError(str(err)) from None
-    if args.out:
-        out = Path(args.out).absolute()
-        _check_parent(out)
+    overrides, full, cost = _resolve(nb, {**given, **text})
+    inputs.check_cost(cost, jobs=1)
+    if args.out is not None:
+        out = inputs.check_new_output(args.out)
     else:
-        _check_default_root()
+        inputs.check_default_root(DEFAULT_ROOT)
         out = _default_out(nb, overrides).absolute()
-    if out.exists():
-        raise UsageError(f"output folder {out} exists already; results are never overwritten "
-                         "(choose another --out)")
-    print(f"rayint: running {nb.stem} with {overrides or 'its defaults'} -> {out}", file=sys.stderr)
+    print(f"rayint: running {nb.stem} with {short(overrides) if overrides else 'its defaults'} "
+          f"-> {out}", file=sys.stderr)
     try:
         prov = runs.run(nb, overrides, full, out, kernel_name=args.kernel,
                         extra={"command": sys.argv})
     except runs.RunExists as err:
         raise UsageError(str(err)) from None
     except Exception as err:  # noqa: BLE001
-        print(f"rayint: run failed: {runs._short(err)}\n  traceback: "
-              f"{runs.failed_path(out) / runs.FAILED}", file=sys.stderr)
+        failed = runs.failed_path(out) / runs.FAILED
+        where = f"\n  traceback: {failed}" if failed.is_file() else ""
+        print(f"rayint: run failed: {runs._short(err)}{where}", file=sys.stderr)
         return RUN_FAILED
     glued = json.loads((out / "glued.json").read_text())
     print(f"rayint: done in {prov['wall_time_s']} s: {out}", file=sys.stderr)
@@ -179,7 +161,7 @@ def split_values(text: str) -> list[str]:
         elif ch in "])":
             depth -= 1
             if depth < 0:
-                raise UsageError(f"malformed value list {text!r}: unbalanced brackets")
+                raise UsageError(f"malformed value list {short(text)}: unbalanced brackets")
         elif ch == "," and depth == 0:
             out.append(cur)
             cur = ""
@@ -187,14 +169,17 @@ def split_values(text: str) -> list[str]:
         cur += ch
     out.append(cur)
     if depth or quote:
-        raise UsageError(f"malformed value list {text!r}: unbalanced brackets or quotes")
+        raise UsageError(f"malformed value list {short(text)}: unbalanced brackets or quotes")
     if any(not v.strip() for v in out):
-        raise UsageError(f"malformed value list {text!r}: empty value")
+        raise UsageError(f"malformed value list {short(text)}: empty value")
     return out
 
 
-def build_grid(nb: Path, text_grid: dict, file_grid: dict) -> tuple[list[str], list[tuple]]:
-    """``(swept names, [(swept values, overrides, all parameters), ...])``, all validated."""
+def build_grid(nb: Path, text_grid: dict, file_grid: dict
+               ) -> tuple[list[str], list[tuple], params.Cost]:
+    """``(swept names, [(swept values, overrides, all parameters), ...], cost)``, all
+    validated; ``cost``: the largest memory of a run and the summed time of all runs. The
+    number of combinations is refused before any is checked."""
     axes = {}
     for name, values in file_grid.items():
         axes[name] = values if isinstance(values, list) else [values]
@@ -202,23 +187,25 @@ def build_grid(nb: Path, text_grid: dict, file_grid: dict) -> tuple[list[str], l
         axes[name] = [params.Text(v) for v in split_values(text)]
     for name, values in axes.items():
         if not values:
-            raise UsageError(f"parameter {name!r} has an empty list of values")
+            raise UsageError(f"parameter {short(name)} has an empty list of values")
+    inputs.check_combinations({n: len(v) for n, v in axes.items()})
     names = list(axes)
     swept = [n for n in names if len(axes[n]) > 1]
-    combos, seen = [], set()
+    combos, seen, peak, seconds = [], set(), 0.0, 0.0
     for combo in itertools.product(*(axes[n] for n in names)):
         raw = dict(zip(names, combo))
         try:
-            ov, full = params.resolve(nb, raw)
+            ov, full, cost = params.resolve(nb, raw)
         except params.ParameterError as err:
-            shown = ", ".join(f"{n}={v}" for n, v in raw.items())
-            raise UsageError(f"{err} (in combination {shown})") from None
+            shown = ", ".join(f"{n}={short(v)}" for n, v in raw.items())
+            raise UsageError(f"{err} (in combination {short(shown)})") from None
         key = runs.digest(full)
         if key in seen:
-            raise UsageError(f"the grid has duplicate combinations, e.g. {ov}")
+            raise UsageError(f"the grid has duplicate combinations, e.g. {short(ov)}")
         seen.add(key)
         combos.append(({n: ov[n] for n in swept}, ov, full))
-    return swept, combos
+        peak, seconds = max(peak, cost.bytes), seconds + cost.seconds
+    return swept, combos, params.Cost(peak, seconds)
 
 
 def _default_sweep_out(nb: Path, grid_spec) -> Path:
@@ -230,14 +217,17 @@ def _prepare_sweep_folder(out: Path, nb: Path):
     marker = out / "sweep.json"
     if out.exists():
         if not out.is_dir():
-            raise UsageError(f"output {out} exists and is not a folder")
+            raise UsageError(f"output {short(str(out))} exists and is not a folder")
         if marker.exists():
-            earlier = json.loads(marker.read_text()).get("notebook")
+            earlier = inputs.read_sweep_marker(marker)
             if earlier != nb.stem:
-                raise UsageError(f"output folder {out} holds a sweep of {earlier}, not {nb.stem}")
+                raise UsageError(f"output folder {short(str(out))} holds a sweep of "
+                                 f"{short(earlier)}, not {nb.stem}")
         elif any(out.iterdir()):
-            raise UsageError(f"output folder {out} exists and is not a rayint sweep folder; "
-                             "results are never overwritten (choose another --out)")
+            raise UsageError(f"output folder {short(str(out))} exists and is not a rayint sweep "
+                             "folder; results are never overwritten (choose another --out)")
+    else:
+        inputs.check_new_output(out)
 
 
 def _connect(address, timeout):
@@ -248,8 +238,8 @@ def _connect(address, timeout):
     try:
         return Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
-        raise UsageError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
-                         f"({type(err).__name__}: {err})") from None
+        raise UsageError(f"cannot reach the Dask scheduler at {short(address)} within "
+                         f"{timeout:g} s ({type(err).__name__}: {short(str(err))})") from None
 
 
 def _progress(total, desc):
@@ -363,18 +353,20 @@ def summarise(out: Path, combos, results):
 def cmd_sweep(args) -> int:
     _force(args)
     nb = _notebook(args.notebook)
+    inputs.check_common(args)
     file_grid = _read_file(args.file) if args.file else {}
     text_grid = _pairs(args.param)
     if not file_grid and not text_grid:
         raise UsageError("a sweep needs at least one -p NAME V1,V2,... or -f grid.yaml")
-    swept, combos = build_grid(nb, text_grid, file_grid)
+    swept, combos, cost = build_grid(nb, text_grid, file_grid)
+    inputs.check_cost(cost, jobs=1 if args.scheduler else args.jobs, runs=len(combos))
     spec = {"notebook": nb.stem, "grid": {**{k: v for k, v in file_grid.items()}, **text_grid}}
     # absolute: papermill changes the working directory of the process while it runs
-    out = (Path(args.out) if args.out else _default_sweep_out(nb, spec)).absolute()
-    if args.out:
-        _check_parent(out)
+    if args.out is not None:
+        out = inputs.check_output_text(args.out)
     else:
-        _check_default_root()
+        inputs.check_default_root(DEFAULT_ROOT)
+        out = _default_sweep_out(nb, spec).absolute()
     _prepare_sweep_folder(out, nb)
     client = _connect(args.scheduler, args.connect_timeout) if args.scheduler else None
 
@@ -473,9 +465,6 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of the ``rayint`` console script; returns the exit status."""
     args = _parser().parse_args(argv)
-    if getattr(args, "jobs", 1) < 1:
-        print("rayint: error: --jobs must be >= 1", file=sys.stderr)
-        return USAGE_ERROR
     previous = signal.getsignal(signal.SIGTERM)
     if previous in (signal.SIG_DFL, None):
         runs.raise_on_sigterm()
@@ -483,7 +472,7 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (UsageError, detect.InputError) as err:
-        print(f"rayint: error: {err}", file=sys.stderr)
+        print(f"rayint: error: {params.short_message(err)}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt as err:
         print(f"rayint: interrupted ({err or 'SIGINT'}); unfinished runs are marked .failed",

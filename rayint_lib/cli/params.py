@@ -1,9 +1,12 @@
-"""A notebook's parameters: read from its ``parameters`` cell, parsed, checked, validated.
+"""A notebook's parameters: declared by its chapter module, parsed, checked, validated.
 
-The cell tagged ``parameters`` holds one line per parameter, ``name = literal  # meaning``.
-The default literal gives the type (int, float, str, bool, list); a ``None`` default accepts
-``None`` or any simple literal and leaves the check to the notebook's validator
-(:func:`rayint_lib.chapters.validate`). Everything here runs before any kernel starts.
+Each chapter declares its parameters once (``PARAMS``, :mod:`rayint_lib.model.params`): the
+type, range and meaning of each. Command-line text is parsed to the declared type here; the
+chapter's validator (:func:`rayint_lib.chapters.validate`) checks ranges, combinations and the
+memory and time estimates, which are collected for sweeps. The notebook's ``parameters`` cell
+(one line ``name = literal  # meaning`` per parameter) equals the declaration (tested); it is
+read here for ``rayint list`` of a notebook without a chapter module. Everything here runs
+before any kernel starts.
 """
 from __future__ import annotations
 
@@ -18,10 +21,14 @@ from pathlib import Path
 import nbformat
 
 from .. import chapters
+from ..model import config
+from ..model.config import short
+from ..model.params import Declaration, Param
 
-TYPE_NAMES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", type(None): "any"}
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 _NONE = {"none", "null"}
+MAX_NOTEBOOK_BYTES = 64 * 2**20      # a notebook file larger than this is refused unread
+_PARSE_ERRORS = (ValueError, SyntaxError, TypeError, RecursionError, MemoryError)
 
 
 class Text(str):
@@ -41,19 +48,34 @@ class Parameter:
     default: object
     help: str = ""
 
-    @property
-    def type(self) -> type:
-        return type(self.default)
 
-    @property
-    def type_name(self) -> str:
-        return TYPE_NAMES.get(self.type, self.type.__name__)
+@dataclass(frozen=True)
+class Cost:
+    """A run's estimates from its validator: peak memory (the largest part) and wall time
+    (the parts in turn)."""
+
+    bytes: float
+    seconds: float
+
+
+def _read_notebook(path) -> nbformat.NotebookNode:
+    path = Path(path)
+    try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES or not path.is_file():
+            raise ParameterError(f"notebook {short(str(path))} is not a regular file of at "
+                                 f"most {MAX_NOTEBOOK_BYTES // 2**20} MiB")
+        return nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+    except OSError as err:
+        raise ParameterError(f"cannot read notebook {short(str(path))}: {err.strerror}") from None
+    except (UnicodeDecodeError, *_PARSE_ERRORS, nbformat.reader.NotJSONError) as err:
+        raise ParameterError(f"notebook {short(str(path))} is not a Jupyter notebook (JSON, "
+                             f"UTF-8): {short(str(err))}") from None
 
 
 def parameters_cell(nb) -> nbformat.NotebookNode | None:
     """The first code cell tagged ``parameters`` of notebook ``nb`` (a path or a node)."""
     if not isinstance(nb, nbformat.NotebookNode):
-        nb = nbformat.read(str(nb), as_version=4)
+        nb = _read_notebook(nb)
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
             return cell
@@ -68,19 +90,24 @@ def read_parameters(nb) -> dict[str, Parameter]:
         return {}
     source = cell.source
     comments = {}
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type == tokenize.COMMENT:
-            comments.setdefault(tok.start[0], tok.string.lstrip("#").strip())
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                comments.setdefault(tok.start[0], tok.string.lstrip("#").strip())
+        body = ast.parse(source).body
+    except (tokenize.TokenError, *_PARSE_ERRORS) as err:
+        raise ParameterError(f"the parameters cell is not Python: {short(str(err))}") from None
     out = {}
-    for node in ast.parse(source).body:
+    for node in body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
                 and isinstance(node.targets[0], ast.Name)):
             continue
         name = node.targets[0].id
         try:
             default = ast.literal_eval(node.value)
-        except ValueError as err:
-            raise ParameterError(f"parameter {name!r}: default is not a literal ({err})") from None
+        except _PARSE_ERRORS as err:
+            raise ParameterError(f"parameter {name!r}: default is not a literal "
+                                 f"({short(str(err))})") from None
         if isinstance(default, tuple):
             default = list(default)
         # the comment of a value written over several lines may sit on any of them
@@ -92,14 +119,15 @@ def read_parameters(nb) -> dict[str, Parameter]:
 
 def unknown_name_message(name, known, what="parameter", where="") -> str:
     """``unknown parameter 'x'...; did you mean 'y'?`` with the list of known names."""
+    name = str(name)[:200]
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {name!r}{where}{hint} Known: {', '.join(known) or '(none)'}"
+    return f"unknown {what} {short(name)}{where}{hint} Known: {', '.join(known) or '(none)'}"
 
 
-def _bad(p: Parameter, value, why=""):
-    return ParameterError(f"parameter {p.name!r} expects {p.type_name} (default {p.default!r}); "
-                          f"got {value!r}{why}")
+def _bad(p: Param, value, why=""):
+    return ParameterError(f"parameter {p.name!r} expects {p.type_name} (default "
+                          f"{short(p.default)}); got {short(value)}{why}")
 
 
 def _as_int(p, value):
@@ -110,98 +138,101 @@ def _as_int(p, value):
     return value
 
 
-def parse_text(p: Parameter, text: str):
-    """The value of command-line text ``text`` for parameter ``p`` (typed as its default)."""
+def _number(p: Param, kind, t: str):
+    try:
+        if kind is float:
+            return float(t)
+        try:
+            return int(t)
+        except ValueError:
+            return _as_int(p, float(t))  # 1e5 -> 100000
+    except ValueError:
+        raise _bad(p, t) from None
+
+
+def parse_text(p: Param, text: str):
+    """The value of command-line text ``text`` for parameter ``p`` (its declared type)."""
     t = text.strip()
-    if p.type is str:
+    if p.optional and t.lower() in _NONE:
+        return None
+    if p.kind is str:
         if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
             return t[1:-1]
         return text
-    if p.type is bool:
+    if p.kind is bool:
         if t.lower() in _TRUE:
             return True
         if t.lower() in _FALSE:
             return False
         raise _bad(p, text, " (use true or false)")
-    if p.type is int:
-        try:
-            return int(t)
-        except ValueError:
-            try:
-                return _as_int(p, float(t))  # 1e5 -> 100000
-            except ValueError:
-                raise _bad(p, text) from None
-    if p.type is float:
-        try:
-            return float(t)
-        except ValueError:
-            raise _bad(p, text) from None
-    if p.type is list:
+    if p.kind is list:
         try:
             value = ast.literal_eval(t if t.startswith("[") else f"[{t}]")
-        except (ValueError, SyntaxError):
+        except _PARSE_ERRORS:
             raise _bad(p, text) from None
         return coerce(p, value)
-    # None default: None or any literal; anything else is a string
-    if t.lower() in _NONE:
-        return None
-    try:
-        return ast.literal_eval(t)
-    except (ValueError, SyntaxError):
-        return text
+    return _number(p, p.kind, t)
 
 
-def coerce(p: Parameter, value):
-    """Check an already typed ``value`` (from a YAML file) against ``p``'s type."""
-    if p.type is type(None):
-        if value is None or isinstance(value, (bool, int, float, str, list)):
-            return value
+def coerce(p: Param, value):
+    """An already typed ``value`` (from a YAML file or a parsed list) in ``p``'s type where
+    that loses nothing (``1e5`` for an int, a tuple for a list); ranges are the validator's."""
+    if value is None:
+        if p.optional:
+            return None
         raise _bad(p, value)
-    if p.type is int:
-        return _as_int(p, value)
-    if p.type is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _bad(p, value)
-        return float(value)
-    if p.type is list:
+    if p.kind is list:
         if not isinstance(value, (list, tuple)):
             raise _bad(p, value)
-        return list(value)
-    if not isinstance(value, p.type):
-        raise _bad(p, value)
+        return [_as_int(p, v) if p.item is int and isinstance(v, float) else v for v in value]
+    if p.kind is int and isinstance(value, float):
+        return _as_int(p, value)
     return value
 
 
-def resolve(nb_path, overrides: dict) -> tuple[dict, dict]:
-    """Typed ``(overrides, all_parameters)`` for notebook ``nb_path``, validated.
+def declaration(nb_path) -> Declaration:
+    """The declared parameters of notebook ``nb_path`` (its chapter module's ``PARAMS``)."""
+    try:
+        return chapters.declaration(Path(nb_path).stem)
+    except ValueError as err:
+        raise ParameterError(str(err)) from None
+
+
+def resolve(nb_path, overrides: dict) -> tuple[dict, dict, Cost]:
+    """Typed ``(overrides, all_parameters, cost)`` for notebook ``nb_path``, validated.
 
     ``overrides`` maps names to command-line :class:`Text` or typed values. Raises
     :class:`ParameterError` for an unknown name (with the closest valid one), a value that does
     not parse to the parameter's type, or one the notebook's validator rejects.
     """
     nb_path = Path(nb_path)
-    declared = read_parameters(nb_path)
+    declared = declaration(nb_path)
     where = f" for notebook {nb_path.stem}"
-    if not declared and overrides:
-        raise ParameterError(f"notebook {nb_path.stem} has no cell tagged 'parameters'")
     typed = {}
     for name, value in overrides.items():
         if name not in declared:
             raise ParameterError(unknown_name_message(name, list(declared), where=where))
         p = declared[name]
         typed[name] = parse_text(p, value) if isinstance(value, Text) else coerce(p, value)
-    full = {name: p.default for name, p in declared.items()}
-    full.update(typed)
-    validate(nb_path.stem, full)
-    return typed, full
+    full = {**declared.defaults, **typed}
+    return typed, full, validate(nb_path.stem, full)
 
 
-def validate(short_name: str, full: dict):
-    """Run the notebook's validator (its chapter module's ``validate``) on all its parameters."""
+def validate(short_name: str, full: dict) -> Cost:
+    """Run the notebook's validator (its chapter module's ``validate``) on all its parameters;
+    returns the estimates it made."""
     try:
-        return chapters.validate(short_name, **full)
-    except ValueError as err:
-        raise ParameterError(f"{short_name}: {err}") from None
-    except TypeError as err:  # the validator and the parameters cell disagree: a project bug
-        raise ParameterError(f"{short_name}: its validator does not match its parameters cell "
-                             f"({err})") from None
+        with config.estimates() as seen:
+            chapters.validate(short_name, **full)
+    except (ValueError, ArithmeticError, RecursionError, MemoryError) as err:
+        raise ParameterError(f"{short_name}: {short_message(err)}") from None
+    except TypeError as err:  # the validator and the declaration disagree: a project bug
+        raise ParameterError(f"{short_name}: its validator does not match its declaration "
+                             f"({short_message(err)})") from None
+    return Cost(max(seen["bytes"], default=0.0), sum(seen["seconds"]))
+
+
+def short_message(err, limit=600) -> str:
+    """An error's message, cut to ``limit`` characters."""
+    text = str(err)
+    return text if len(text) <= limit else text[:limit - 3] + "..."

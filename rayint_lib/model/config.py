@@ -5,9 +5,12 @@ parameter, the value it got and the allowed range, before any work starts.
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
 import os
+import reprlib
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
 LEARNERS = ("on_policy", "off_policy", "mixture", "supervised")
@@ -19,10 +22,28 @@ INITS = ("simplex", "angular", "logit")
 FLATNESS_MEASURES = ("expected", "curve")
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 60
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = 6
+_SHORT.maxlevel = 3
+
+
+def short(value) -> str:
+    """``repr(value)`` cut to a short prefix (at most about 100 characters, 3 levels deep):
+    every message quotes values through it, so a huge or deeply nested value cannot make a
+    huge message."""
+    try:
+        text = _SHORT.repr(value)
+    except (RecursionError, MemoryError, ValueError):
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
 def check_int(name, value, low=None, high=None):
     """Raise ``ValueError`` unless ``value`` is an integer in ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+        raise ValueError(f"{name} must be an integer, got {short(value)} "
+                         f"({type(value).__name__})")
     _check_range(name, value, low, high, low_open=False, high_open=False)
     return int(value)
 
@@ -30,17 +51,19 @@ def check_int(name, value, low=None, high=None):
 def check_float(name, value, low=None, high=None, low_open=False, high_open=False):
     """Raise ``ValueError`` unless ``value`` is a finite real number in the range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+        raise ValueError(f"{name} must be a real number, got {short(value)} "
+                         f"({type(value).__name__})")
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{name} must be finite, got {short(value)}")
     _check_range(name, value, low, high, low_open, high_open)
     return float(value)
 
 
 def check_choice(name, value, choices):
     """Raise ``ValueError`` unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; "
+                         f"got {short(value)}")
     return value
 
 
@@ -50,7 +73,7 @@ def check_list(name, values, check, **limits):
     The one way every multi-valued parameter is checked; returns a list of checked values.
     """
     if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)) or not values:
-        raise ValueError(f"{name} must be a non-empty list, got {values!r}")
+        raise ValueError(f"{name} must be a non-empty list, got {short(values)}")
     return [check(f"{name}[{i}]", v, **limits) for i, v in enumerate(values)]
 
 
@@ -62,7 +85,7 @@ def _check_range(name, value, low, high, low_open, high_open):
         right = ")" if high_open or high is None else "]"
         lo = "-inf" if low is None else low
         hi = "inf" if high is None else high
-        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}; got {value!r}")
+        raise ValueError(f"{name} must be in {left}{lo}, {hi}{right}; got {short(value)}")
 
 
 def memory_limit() -> int:
@@ -73,9 +96,13 @@ def memory_limit() -> int:
         units = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
         scale = units.get(text[-1].lower(), 1)
         try:
-            return int(float(text[:-1] if scale > 1 else text) * scale)
+            size = float(text[:-1] if scale > 1 else text) * scale
         except ValueError:
-            raise ValueError(f"RAYINT_MAX_MEMORY must be a size such as 8G; got {text!r}") from None
+            size = math.nan
+        if not (math.isfinite(size) and 2**20 <= size <= 2**60):
+            raise ValueError("RAYINT_MAX_MEMORY must be a size from 1M to 1E such as 8G; got "
+                             f"{short(text)}")
+        return int(size)
     try:
         pages = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError):  # not on Linux: assume 8 GiB
@@ -83,7 +110,7 @@ def memory_limit() -> int:
     return pages // 2
 
 
-def _size(n_bytes: float) -> str:
+def size_text(n_bytes: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if n_bytes < 1024 or unit == "PiB":
             return f"{n_bytes:.3g} {unit}"
@@ -96,19 +123,40 @@ def check_memory(names: str, n_bytes: float, what: str):
     ``names`` are the parameters that set the size (as the user wrote them), ``what`` says
     how the estimate is made (e.g. "runs x K x n x 4 bytes, 12 arrays").
     """
+    _record("bytes", n_bytes)
     limit = memory_limit()
     if n_bytes > limit:
-        raise ValueError(f"{names} would need about {_size(n_bytes)} of memory ({what}), more "
-                         f"than the limit of {_size(limit)} (half the available memory, or "
+        raise ValueError(f"{names} would need about {size_text(n_bytes)} of memory ({what}), more "
+                         f"than the limit of {size_text(limit)} (half the available memory, or "
                          f"RAYINT_MAX_MEMORY); reduce {names.split('=')[0].split(',')[0]}")
 
 
 MAX_SECONDS = 24 * 3600
+_ESTIMATES = contextvars.ContextVar("estimates", default=None)
+
+
+def _record(what, amount):
+    estimates = _ESTIMATES.get()
+    if estimates is not None:
+        estimates[what].append(float(amount))
+
+
+@contextmanager
+def estimates():
+    """Collect the estimates that :func:`check_memory` and :func:`check_time` see while a
+    validator runs: ``{"bytes": [...], "seconds": [...]}`` (a run's parts run one after the
+    other: its memory is the largest part, its time the sum)."""
+    token = _ESTIMATES.set({"bytes": [], "seconds": []})
+    try:
+        yield _ESTIMATES.get()
+    finally:
+        _ESTIMATES.reset(token)
 
 
 def check_time(names: str, seconds: float, what: str):
     """Raise ``ValueError`` when a run would take more than a day at the measured speed,
     unless ``RAYINT_FORCE`` is set (``rayint run --force``)."""
+    _record("seconds", seconds)
     if seconds > MAX_SECONDS and not os.environ.get("RAYINT_FORCE"):
         raise ValueError(f"{names} would take about {seconds / 3600:.3g} hours ({what}), more "
                          "than a day; reduce it, or pass --force to rayint run (RAYINT_FORCE=1) "

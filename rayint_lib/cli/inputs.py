@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ..model import config
-from ..model.config import MAX_SECONDS, short
+from ..model.config import MAX_SECONDS, clip, short
 
 MAX_FILE_BYTES = 2**20          # a parameters file or sweep.json larger than this is refused
 MAX_NODES = 10_000              # values in a parameters file, lists included
@@ -36,7 +36,7 @@ class UsageError(Exception):
 def read_small_text(path, what: str) -> str:
     """The UTF-8 text of a regular file of at most :data:`MAX_FILE_BYTES` (refused otherwise:
     a device, a folder, a FIFO, a larger file, another encoding)."""
-    shown = short(str(path))
+    shown = clip(path)
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
@@ -80,12 +80,12 @@ def read_parameters_file(path) -> dict:
             return super().compose_node(parent, index)
 
     text = read_small_text(path, "parameters file")
-    shown = short(str(path))
+    shown = clip(path)
     try:
         data = yaml.load(text, Loader=NoAliases)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as err:
         raise UsageError(f"parameters file {shown} is not valid YAML: "
-                         f"{short(str(err).splitlines()[0] if str(err) else err)}") from None
+                         f"{clip(str(err).splitlines()[0] if str(err) else err)}") from None
     except (RecursionError, MemoryError):
         raise UsageError(f"parameters file {shown} is nested too deeply") from None
     if data is None:
@@ -108,7 +108,7 @@ def read_sweep_marker(marker: Path) -> str:
     except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("notebook"), str):
-        raise UsageError(f"{short(str(marker))} is not a rayint sweep marker (a JSON object "
+        raise UsageError(f"{clip(marker)} is not a rayint sweep marker (a JSON object "
                          "naming its notebook); is this folder a sweep?")
     return data["notebook"]
 
@@ -121,7 +121,7 @@ def check_output_text(text, option="--out") -> Path:
     if not str(text).strip():
         raise UsageError(f"{option} needs a folder name; got an empty one")
     out = Path(text).absolute()
-    shown = short(str(out))
+    shown = clip(out)
     parent = out.parent
     try:
         name_max = os.pathconf(parent if parent.is_dir() else "/", "PC_NAME_MAX")
@@ -133,17 +133,17 @@ def check_output_text(text, option="--out") -> Path:
     if len(str(out).encode()) + PATH_MARGIN > 4096:
         raise UsageError(f"{option} {shown}: the path is too long")
     if not parent.exists():
-        raise UsageError(f"{option} {shown}: its parent folder {short(str(parent))} does not "
+        raise UsageError(f"{option} {shown}: its parent folder {clip(parent)} does not "
                          "exist (create it first)")
     if not parent.is_dir():
-        raise UsageError(f"{option} {shown}: {short(str(parent))} is not a folder")
+        raise UsageError(f"{option} {shown}: {clip(parent)} is not a folder")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise UsageError(f"{option} {shown}: its parent folder {short(str(parent))} is not "
+        raise UsageError(f"{option} {shown}: its parent folder {clip(parent)} is not "
                          "writable")
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".rayint-probe-", dir=parent))
     except OSError as err:
-        raise UsageError(f"{option} {shown}: no folder can be made in {short(str(parent))} "
+        raise UsageError(f"{option} {shown}: no folder can be made in {clip(parent)} "
                          f"({err.strerror})") from None
     return out
 
@@ -154,7 +154,7 @@ def check_new_output(text, option="--out") -> Path:
     out = check_output_text(text, option)
     if os.path.lexists(out):
         kind = "a symbolic link" if out.is_symlink() else "something"
-        raise UsageError(f"{option} {short(str(out))}: {kind} exists there already; results "
+        raise UsageError(f"{option} {clip(out)}: {kind} exists there already; results "
                          "are never overwritten (choose another --out)")
     return out
 
@@ -164,7 +164,7 @@ def check_default_root(root: Path):
     root = root.absolute()
     if os.path.lexists(root):
         if not root.is_dir() or not os.access(root, os.W_OK | os.X_OK):
-            raise UsageError(f"default output folder {short(str(root))} is not a writable "
+            raise UsageError(f"default output folder {clip(root)} is not a writable "
                              "folder; choose one with --out")
     else:
         check_output_text(root, option="default output folder")

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..book.notebooks import chapter_names, notebook_path
-from ..model.config import short
+from ..model.config import clip, short
 from . import detect, inputs, params, runs
 
 USAGE_ERROR, RUN_FAILED = 2, 1
@@ -36,7 +36,7 @@ def _notebook(name) -> Path:
         raise UsageError(params.unknown_name_message(str(name), chapter_names(),
                                                      what="notebook")) from err
     except OSError as err:              # a name too long for the file system, ...
-        raise UsageError(f"notebook {short(str(name))}: {err.strerror}") from None
+        raise UsageError(f"notebook {clip(name)}: {err.strerror}") from None
 
 
 def _read_file(path) -> dict:
@@ -113,10 +113,18 @@ def _resolve(nb: Path, values: dict):
         raise UsageError(str(err)) from None
 
 
+def _check_notebook(nb: Path):
+    try:
+        params.check_notebook(nb)
+    except params.ParameterError as err:
+        raise UsageError(str(err)) from None
+
+
 def cmd_run(args) -> int:
     _force(args)
     nb = _notebook(args.notebook)
     inputs.check_common(args)
+    _check_notebook(nb)
     given = _read_file(args.file) if args.file else {}
     text = {k: params.Text(v) for k, v in _pairs(args.param).items()}
     overrides, full, cost = _resolve(nb, {**given, **text})
@@ -217,17 +225,18 @@ def _prepare_sweep_folder(out: Path, nb: Path):
     marker = out / "sweep.json"
     if out.exists():
         if not out.is_dir():
-            raise UsageError(f"output {short(str(out))} exists and is not a folder")
+            raise UsageError(f"output {clip(out)} exists and is not a folder")
         if marker.exists():
             earlier = inputs.read_sweep_marker(marker)
             if earlier != nb.stem:
-                raise UsageError(f"output folder {short(str(out))} holds a sweep of "
+                raise UsageError(f"output folder {clip(out)} holds a sweep of "
                                  f"{short(earlier)}, not {nb.stem}")
         elif any(out.iterdir()):
-            raise UsageError(f"output folder {short(str(out))} exists and is not a rayint sweep "
+            raise UsageError(f"output folder {clip(out)} exists and is not a rayint sweep "
                              "folder; results are never overwritten (choose another --out)")
-    else:
-        inputs.check_new_output(out)
+    elif os.path.lexists(out):
+        raise UsageError(f"--out {clip(out)}: a symbolic link to nothing exists there; results "
+                         "are never written through it (choose another --out)")
 
 
 def _connect(address, timeout):
@@ -239,7 +248,7 @@ def _connect(address, timeout):
         return Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
         raise UsageError(f"cannot reach the Dask scheduler at {short(address)} within "
-                         f"{timeout:g} s ({type(err).__name__}: {short(str(err))})") from None
+                         f"{timeout:g} s ({type(err).__name__}: {clip(err)})") from None
 
 
 def _progress(total, desc):
@@ -354,6 +363,7 @@ def cmd_sweep(args) -> int:
     _force(args)
     nb = _notebook(args.notebook)
     inputs.check_common(args)
+    _check_notebook(nb)
     file_grid = _read_file(args.file) if args.file else {}
     text_grid = _pairs(args.param)
     if not file_grid and not text_grid:
@@ -471,7 +481,7 @@ def main(argv=None) -> int:
     forced = os.environ.get("RAYINT_FORCE")
     try:
         return args.func(args)
-    except (UsageError, detect.InputError) as err:
+    except (UsageError, params.ParameterError, detect.InputError) as err:
         print(f"rayint: error: {params.short_message(err)}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt as err:

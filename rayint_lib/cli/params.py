@@ -22,7 +22,7 @@ import nbformat
 
 from .. import chapters
 from ..model import config
-from ..model.config import short
+from ..model.config import clip, short
 from ..model.params import Declaration, Param
 
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
@@ -62,14 +62,14 @@ def _read_notebook(path) -> nbformat.NotebookNode:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES or not path.is_file():
-            raise ParameterError(f"notebook {short(str(path))} is not a regular file of at "
+            raise ParameterError(f"notebook {clip(path)} is not a regular file of at "
                                  f"most {MAX_NOTEBOOK_BYTES // 2**20} MiB")
         return nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
     except OSError as err:
-        raise ParameterError(f"cannot read notebook {short(str(path))}: {err.strerror}") from None
+        raise ParameterError(f"cannot read notebook {clip(path)}: {err.strerror}") from None
     except (UnicodeDecodeError, *_PARSE_ERRORS, nbformat.reader.NotJSONError) as err:
-        raise ParameterError(f"notebook {short(str(path))} is not a Jupyter notebook (JSON, "
-                             f"UTF-8): {short(str(err))}") from None
+        raise ParameterError(f"notebook {clip(path)} is not a Jupyter notebook (JSON, "
+                             f"UTF-8): {clip(err)}") from None
 
 
 def parameters_cell(nb) -> nbformat.NotebookNode | None:
@@ -96,7 +96,7 @@ def read_parameters(nb) -> dict[str, Parameter]:
                 comments.setdefault(tok.start[0], tok.string.lstrip("#").strip())
         body = ast.parse(source).body
     except (tokenize.TokenError, *_PARSE_ERRORS) as err:
-        raise ParameterError(f"the parameters cell is not Python: {short(str(err))}") from None
+        raise ParameterError(f"the parameters cell is not Python: {clip(err)}") from None
     out = {}
     for node in body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1
@@ -107,7 +107,7 @@ def read_parameters(nb) -> dict[str, Parameter]:
             default = ast.literal_eval(node.value)
         except _PARSE_ERRORS as err:
             raise ParameterError(f"parameter {name!r}: default is not a literal "
-                                 f"({short(str(err))})") from None
+                                 f"({clip(err)})") from None
         if isinstance(default, tuple):
             default = list(default)
         # the comment of a value written over several lines may sit on any of them
@@ -169,7 +169,9 @@ def parse_text(p: Param, text: str):
         try:
             value = ast.literal_eval(t if t.startswith("[") else f"[{t}]")
         except _PARSE_ERRORS:
-            raise _bad(p, text) from None
+            if p.item is not str or "[" in t.strip("[]") or "'" in t or '"' in t:
+                raise _bad(p, text) from None
+            value = [v.strip() for v in t.strip("[]").split(",")]  # [a, b] for names
         return coerce(p, value)
     return _number(p, p.kind, t)
 
@@ -188,6 +190,15 @@ def coerce(p: Param, value):
     if p.kind is int and isinstance(value, float):
         return _as_int(p, value)
     return value
+
+
+def check_notebook(nb_path):
+    """Refuse a notebook that is not JSON, or whose parameters cell names other parameters
+    than its chapter declares (it would fail in the kernel)."""
+    cell, declared = read_parameters(nb_path), declaration(nb_path)
+    if list(cell) != list(declared):
+        raise ParameterError(f"notebook {clip(nb_path)}: its parameters cell does not "
+                             f"declare {', '.join(declared)} (the chapter's parameters)")
 
 
 def declaration(nb_path) -> Declaration:

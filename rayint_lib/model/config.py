@@ -39,6 +39,15 @@ def short(value) -> str:
     return text if len(text) <= 100 else text[:97] + "..."
 
 
+def clip(text, limit=100) -> str:
+    """``text`` (a path, a message) cut in the middle to at most ``limit`` characters."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    head = (limit - 3) * 2 // 3
+    return f"{text[:head]}...{text[len(text) - (limit - 3 - head):]}"
+
+
 def check_int(name, value, low=None, high=None):
     """Raise ``ValueError`` unless ``value`` is an integer in ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import papermill as pm
 import pytest
 
@@ -54,8 +55,38 @@ def files_under(path: Path) -> list[str]:
 def test_read_parameters_types_defaults_and_help():
     ps = params.read_parameters(TINY)
     assert list(ps) == ["a", "x", "label", "J0", "fail", "sleep"]
-    assert [ps[n].type_name for n in ps] == ["int", "float", "str", "any", "bool", "float"]
     assert ps["x"].default == 0.5 and ps["x"].help == "a number in [0, 1]"
+    decl = params.declaration(TINY)
+    assert [decl[n].type_name for n in decl] == ["int", "float", "str", "float or None", "bool",
+                                                 "float"]
+
+
+@pytest.mark.parametrize("nb", sorted(BOOK_DIR.glob("[0-9]*.ipynb")), ids=lambda p: p.stem)
+def test_parameters_cell_equals_the_declaration(nb):
+    """Names (in order), defaults (with their types) and comments (= meanings) of every book
+    notebook's parameters cell are its chapter's declaration; the defaults validate."""
+    cell, declared = params.read_parameters(nb), chapters.declaration(nb.stem)
+    assert list(cell) == list(declared)
+    for name, p in declared.items():
+        assert (cell[name].default, type(cell[name].default)) == (p.default, type(p.default)), name
+        assert cell[name].help == p.meaning, name
+        assert p.check(p.default) == p.default, name
+    assert params.validate(nb.stem, declared.defaults).seconds < 3600
+
+
+def test_a_cell_that_differs_from_its_declaration_is_caught(tmp_path):
+    """The comparison above can fail: a changed default, comment or order is seen."""
+    nb = nbformat.read(TINY, as_version=4)
+    cell = params.parameters_cell(nb)
+    declared = params.declaration(TINY)
+    for old, new in [("a = 2", "a = 3"), ("any text", "some text"),
+                     ("a = 2  # a positive integer\n", "")]:
+        cell.source = params.parameters_cell(nbformat.read(TINY, as_version=4)).source.replace(
+            old, new)
+        got = params.read_parameters(nb)
+        assert (list(got) != list(declared)
+                or any(got[n].default != p.default or got[n].help != p.meaning
+                       for n, p in declared.items())), old
 
 
 def test_every_book_notebook_documents_its_parameters():
@@ -68,15 +99,15 @@ def test_every_book_notebook_documents_its_parameters():
     ("a", "3", 3), ("a", "1e1", 10), ("x", "1", 1.0), ("label", "'two words'", "two words"),
     ("J0", "None", None), ("J0", "0.3", 0.3), ("fail", "TRUE", True), ("fail", "no", False)])
 def test_parse_text(name, text, value):
-    got = params.parse_text(params.read_parameters(TINY)[name], text)
+    got = params.parse_text(params.declaration(TINY)[name], text)
     assert got == value and type(got) is type(value)
 
 
 @pytest.mark.parametrize("name, text", [("a", "2.5"), ("a", "two"), ("x", "abc"),
-                                        ("fail", "maybe")])
+                                        ("fail", "maybe"), ("J0", "abc")])
 def test_parse_text_rejects_wrong_types(name, text):
     with pytest.raises(params.ParameterError, match=f"parameter '{name}' expects"):
-        params.parse_text(params.read_parameters(TINY)[name], text)
+        params.parse_text(params.declaration(TINY)[name], text)
 
 
 def test_split_values_respects_brackets_and_quotes():
@@ -96,6 +127,13 @@ def test_list_shows_parameters(capsys):
 
 
 # --- bad invocations: clear message, exit status 2, nothing written -----------------------
+
+ALIAS_BOMB = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+    f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
+    for p, c in zip("abcdefgh", "bcdefghi"))
+DEEP = "[" * 100_000 + "]" * 100_000
+LONG = "9" * 200_000
+ONE_TO = ",".join(str(i) for i in range(1, 1001))
 
 BAD = {
     "unknown notebook": (["run", "01_minimal_bandt"], "did you mean '01_minimal_bandit'"),
@@ -132,20 +170,114 @@ BAD = {
     "--out under a file": (["run", str(TINY), "--out", "p.yaml/r"], "is not a folder"),
     "sweep --out under a missing folder": (["sweep", str(TINY), "-p", "a", "1,2", "--out",
                                             "missing/s"], "does not exist"),
+    # issue 22: combinations a chapter cannot run
+    "03b depths without 0": (["run", "03b_deep_rl", "-p", "depths", "1,2"],
+                             "depths must contain 0"),
+    "08 mix_fractions without 1.0": (["run", "08_detect_and_remedy", "-p", "mix_fractions",
+                                      "0.1,0.3"], "mix_fractions must contain 1.0"),
+    "08 methods without the baseline": (["run", "08_detect_and_remedy", "-p", "methods",
+                                         "mixture,separate"], "must contain 'reinforce'"),
+    "08 duplicate K": (["run", "08_detect_and_remedy", "-p", "K_list", "2,2", "-p", "n_list",
+                        "2,2"], "K_list lists a value twice"),
+    "08 unknown method": (["run", "08_detect_and_remedy", "-p", "methods", "reinforce,magic"],
+                          "methods[1] must be one of"),
+    # output paths
+    "--out at a dangling symlink": (["run", str(TINY), "--out", "dangling"],
+                                    "a symbolic link exists there already"),
+    "--out under /proc": (["run", str(TINY), "--out", "/proc/rayint-run"], "/proc"),
+    "--out with a 250-character name": (["run", str(TINY), "--out", "r" * 250],
+                                        "the name has 250 bytes"),
+    "--out empty": (["run", str(TINY), "--out", ""], "--out needs a folder name"),
+    "sweep --out empty": (["sweep", str(TINY), "-p", "a", "1,2", "--out", ""],
+                          "--out needs a folder name"),
+    "sweep --out at a dangling symlink": (["sweep", str(TINY), "-p", "a", "1,2", "--out",
+                                           "dangling"], "symbolic link"),
+    "unknown --kernel": (["run", str(TINY), "--kernel", "no-such-kernel"],
+                         "--kernel 'no-such-kernel': no such Jupyter kernel"),
+    "unknown --kernel (sweep)": (["sweep", str(TINY), "-p", "a", "1,2", "--kernel", "nope"],
+                                 "no such Jupyter kernel"),
+    # input files
+    "-f /dev/zero": (["run", str(TINY), "-f", "/dev/zero"], "is not a regular file"),
+    "-f too large": (["run", str(TINY), "-f", "big.yaml"], "more than the limit"),
+    "-f not UTF-8": (["run", str(TINY), "-f", "latin1.yaml"], "is not UTF-8 text"),
+    "-f YAML alias bomb": (["run", str(TINY), "-f", "bomb.yaml"], "aliases"),
+    "-f YAML alias bomb (sweep)": (["sweep", str(TINY), "-f", "bomb.yaml"], "aliases"),
+    "-f deeply nested lists": (["sweep", str(TINY), "-f", "deep.yaml"], "nested"),
+    "-f a list not a mapping": (["run", str(TINY), "-f", "list.yaml"], "must be a mapping"),
+    "-p deeply nested list": (["run", "03b_deep_rl", "-p", "depths", DEEP],
+                              "parameter 'depths' expects list[int]"),
+    "-p list too long": (["run", "03b_deep_rl", "-p", "widths", ONE_TO],
+                         "widths may have at most 64 entries"),
+    "notebook that is not JSON": (["run", "nb/01_minimal_bandit.ipynb"],
+                                  "is not a Jupyter notebook"),
+    "malformed sweep.json when resuming": (["sweep", str(TINY), "-p", "a", "1,2", "--out",
+                                            "oldsweep"], "is not a rayint sweep marker"),
+    # options and environment
+    "RAYINT_MAX_MEMORY=inf": (["run", str(TINY)], "RAYINT_MAX_MEMORY must be a size"),
+    "--connect-timeout nan": (["sweep", str(TINY), "-p", "a", "1,2", "--scheduler",
+                               "tcp://127.0.0.1:9", "--connect-timeout", "nan"],
+                              "--connect-timeout must be in"),
+    "--jobs 0": (["sweep", str(TINY), "-p", "a", "1,2", "--jobs", "0"], "--jobs must be in"),
+    "--jobs 10000": (["sweep", str(TINY), "-p", "a", "1,2", "--jobs", "10000", "--force"],
+                     "--jobs must be in"),
+    "--jobs above the cores": (["sweep", str(TINY), "-p", "a", "1,2", "--jobs",
+                                str((os.cpu_count() or 1) + 1)], "pass --force"),
+    # the work as a whole
+    "a million combinations": (["sweep", str(TINY), "-p", "a", ONE_TO, "-p", "x", ONE_TO],
+                               "1000000 combinations"),
+    "a sweep of more than a day": (["sweep", str(TINY), "-p", "a", "80,81"],
+                                   "the 2 runs with 1 at a time would take about 44.7 hours"),
+    "memory x jobs over the limit": (["sweep", "01_minimal_bandit", "-p", "seed", "0,1",
+                                      "--jobs", "2", "--force"],
+                                     "2 run(s) at once would need about"),
+    # bounded messages
+    "a huge int": (["run", str(TINY), "-p", "a", LONG], "parameter 'a' expects int"),
+    "a huge unknown name": (["run", str(TINY), "-p", LONG, "1"], "unknown parameter '999"),
+    "a huge value in a file": (["run", str(TINY), "-f", "long.yaml"], "x must be a real number"),
 }
+
+SETUP = {
+    "big.yaml": "a: 3\n" + "# padding\n" * 200_000,
+    "bomb.yaml": ALIAS_BOMB,
+    "deep.yaml": "a: " + DEEP + "\n",
+    "list.yaml": "- a\n- b\n",
+    "long.yaml": f"x: '{'y' * 500_000}'\n",
+    "nb/01_minimal_bandit.ipynb": "this is not JSON",
+    "oldsweep/sweep.json": "{not json",
+}
+ENV = {"RAYINT_MAX_MEMORY=inf": "inf", "memory x jobs over the limit": "300M"}
+
+
+def snapshot(path: Path) -> dict:
+    """Every file and link under ``path`` with its content (or target)."""
+    return {str(p.relative_to(path)): os.readlink(p) if p.is_symlink() else
+            p.read_bytes() if p.is_file() else None for p in path.rglob("*")}
 
 
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_invocations_fail_clearly_and_write_nothing(case, tmp_path, capsys, monkeypatch):
+    """Issue 22's table: exit status 2, the culprit named, a bounded message, nothing
+    written, no existing file changed, within a few seconds (2 shared cores)."""
     argv, message = BAD[case]
     (tmp_path / "p.yaml").write_text("a: 3\n")  # a file where a folder is expected
+    (tmp_path / "latin1.yaml").write_bytes("label: caf\xe9\n".encode("latin-1"))
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    for name, text in SETUP.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(text)
     if "RAYINT_MAX_MEMORY" in case:
         monkeypatch.setenv("RAYINT_MAX_MEMORY", "1M")
-    before = files_under(tmp_path)
+    if case in ENV:
+        monkeypatch.setenv("RAYINT_MAX_MEMORY", ENV[case])
+    before = snapshot(tmp_path)
+    t0 = time.perf_counter()
     assert cli.main(argv) == cli.USAGE_ERROR
+    assert time.perf_counter() - t0 < 30
     err = capsys.readouterr().err
-    assert "rayint: error:" in err and message in err, err
-    assert files_under(tmp_path) == before
+    assert "rayint: error:" in err and message in err, err[:2000]
+    assert len(err) < 1000 and "Traceback" not in err, err[:2000]
+    assert snapshot(tmp_path) == before
+    assert "RAYINT_FORCE" not in os.environ
 
 
 def test_unwritable_output_parent_is_refused(tmp_path, capsys, monkeypatch):

@@ -23,7 +23,7 @@ from ..book.claims import Claim, Finding, registry
 from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
 from ..book.plotting import SETTING_COLORS, ecdf, new_figure
 from ..model import stats
-from ..model.config import BanditConfig, check_int, check_memory, short
+from ..model.config import BanditConfig, check_int, check_memory, check_time, short
 from ..model.params import Param, declare
 from ..model.plateaus import find_plateaus
 
@@ -156,7 +156,48 @@ def validate(**values) -> DeepConfig:
     rl = agent.memory_bytes(cfg.agent_spec(separate=True), rl_seeds)
     check_memory(f"rl_seeds={rl_seeds}, rl_width={cfg.rl_width}, episodes={episodes}", rl,
                  "seeds x (6 x parameters + rollout activations + exact-J tables) x 4 bytes")
+    d, w = REFERENCE
+    specs = [cfg.bandit_spec(d, w) for d, w in archs] + [cfg.bandit_spec(d, w, separate=True),
+                                                          cfg.bandit_spec(d, w, "supervised")]
+    check_time(f"bandit_runs={bandit_runs} x max_samples={max_samples}, depths={depths}, "
+               f"widths={widths}", sum(mlp_seconds(sp, bandit_runs) for sp in specs),
+               "runs x updates x (a + b x parameters) per architecture and control, "
+               "measured by benchmarks/deep_rates.py")
+    settings = [cfg.agent_spec(), cfg.agent_spec(separate=True), cfg.agent_spec("uniform"),
+                cfg.agent_spec("supervised"), *(cfg.agent_spec("mixture", m)
+                                                for m in cfg.mixtures)]
+    check_time(f"rl_seeds={rl_seeds} x env_steps={cfg.env_steps}, rl_width={cfg.rl_width}",
+               sum(agent_seconds(sp, rl_seeds) for sp in settings), AGENT_TIME)
     return cfg
+
+
+# Measured by ``python benchmarks/deep_rates.py`` (JAX on CPU, 2 cores shared with other
+# work; wall time of a fixed amount of work, compilation excluded), rounded up:
+# seconds per run-update of the MLP bandit and per seed-environment-step of the actor-critic
+# = a + b x parameters of the network.
+MLP_RATE = (2e-6, 2e-9)
+AGENT_RATE = (2e-6, 2e-9)
+AGENT_TIME = ("seeds x environment steps x (a + b x parameters) per setting, measured by "
+              "benchmarks/deep_rates.py")
+
+
+def mlp_seconds(spec, n_runs) -> float:
+    """Wall-time estimate of :func:`~rayint_lib.model.deep.bandit.simulate_mlp` without an
+    early stop (an upper estimate)."""
+    from ..model.deep.policies import n_parameters
+    P = n_parameters(spec.K, spec.n, spec.depth, spec.width, spec.separate, spec.K)
+    return n_runs * spec.max_updates * (MLP_RATE[0] + MLP_RATE[1] * P)
+
+
+def agent_seconds(spec, n_runs) -> float:
+    """Wall-time estimate of :func:`~rayint_lib.model.deep.agent.train` of ``n_runs`` seeds
+    (all updates, no early stop)."""
+    from ..model.deep.agent import n_outputs
+    from ..model.deep.policies import n_parameters
+    P = n_parameters(spec.env.obs_dim, n_outputs(spec), spec.depth, spec.width, spec.separate,
+                     spec.env.K)
+    return n_runs * spec.n_updates * spec.env_steps_per_update * (AGENT_RATE[0]
+                                                                  + AGENT_RATE[1] * P)
 
 
 # ---------------------------------------------------------------- Part 1: the MLP bandit

@@ -28,9 +28,16 @@ import pandas as pd
 from ..book.claims import Claim, Finding, registry
 from ..model import remedies as rm
 from ..model import stats
-from ..model.config import BanditConfig, check_float, check_int, check_memory, check_time
+from ..model.config import (
+    BanditConfig,
+    check_float,
+    check_int,
+    check_memory,
+    check_time,
+    estimates,
+)
 from ..model.params import Param, declare
-from . import deep_rl
+from . import deep_rl as drl
 
 NOTEBOOK = "08_detect_and_remedy"
 
@@ -71,7 +78,8 @@ class Settings:
         return K / 10 if self.J0 is None else self.J0
 
 
-_DRL = deep_rl.PARAMS
+_DRL = drl.PARAMS
+DEEP_RL_SETTINGS = 5    # rooms-task settings trained (deep_rl_conditions), for the estimate
 PARAMS = declare(
     Param("K_list", [2, 8], "contexts of each benchmark (as many actions: n_list)", low=2,
           high=64),
@@ -142,11 +150,15 @@ def validate(**values) -> Settings:
     adaptive_etas, tune_runs = s.adaptive_etas, s.tune_runs
     if deep_rl_runs:
         from ..model.deep import agent
+        with estimates():      # 03b's own parts are not run here: only the rooms task counts
+            rooms = deep_rl_config(s)
         check_memory(f"deep_rl_runs={deep_rl_runs}",
-                     agent.memory_bytes(deep_rl_config(s).agent_spec(separate=True),
-                                        deep_rl_runs),
+                     agent.memory_bytes(rooms.agent_spec(separate=True), deep_rl_runs),
                      "seeds x (6 x parameters + rollout activations + exact-J tables) x 4 "
                      "bytes")
+        check_time(f"deep_rl_runs={deep_rl_runs} x deep_rl_env_steps={deep_rl_env_steps}",
+                   DEEP_RL_SETTINGS * drl.agent_seconds(rooms.agent_spec(separate=True),
+                                                            deep_rl_runs), drl.AGENT_TIME)
     n_sets = len(planned_methods(s)) + 1
     n_ck = 200
     per_K = [(n_sets * n_runs + 2 * len(adaptive_etas) * tune_runs) * (n_ck * K + 4 * K + 4) * 8

@@ -108,8 +108,8 @@ def memory_limit() -> int:
             size = float(text[:-1] if scale > 1 else text) * scale
         except ValueError:
             size = math.nan
-        if not (math.isfinite(size) and 2**20 <= size <= 2**60):
-            raise ValueError("RAYINT_MAX_MEMORY must be a size from 1M to 1E such as 8G; got "
+        if not (math.isfinite(size) and 1 <= size <= 2**60):
+            raise ValueError("RAYINT_MAX_MEMORY must be a size from 1 byte to 1E such as 8G; got "
                              f"{short(text)}")
         return int(size)
     try:

@@ -143,11 +143,9 @@ def validate(**values) -> DeepConfig:
     check_int("horizon", horizon, max(10, room_size - 1), 1000)
     check_int("env_steps", v["env_steps"], 10 * episodes * horizon, 10**10)
     eta, max_samples, seed = v["eta"], v["max_samples"], v["seed"]
-    archs = sorted({(0, 0) if d == 0 else (d, w) for d in depths for w in widths} | {REFERENCE})
     RoomsParams(K=K, size=room_size, horizon=horizon)
-    cfg = DeepConfig(K, n, eta, bandit_runs, max_samples, tuple(archs), room_size, horizon,
-                     v["rl_depth"], v["rl_width"], v["optimizer"], v["lr"], rl_seeds,
-                     v["env_steps"], episodes, tuple(v["mixtures"]), seed)
+    cfg = config(v)
+    archs = cfg.architectures
     BanditConfig(K=K, n=n, eta=eta, n_runs=bandit_runs, max_samples=max_samples, seed=seed)
     biggest = max(bandit.memory_bytes(cfg.bandit_spec(d, w, separate=True), bandit_runs)
                   for d, w in archs)
@@ -171,12 +169,24 @@ def validate(**values) -> DeepConfig:
     return cfg
 
 
-# Measured by ``python benchmarks/deep_rates.py`` (JAX on CPU, 2 cores shared with other
-# work; wall time of a fixed amount of work, compilation excluded), rounded up:
-# seconds per run-update of the MLP bandit and per seed-environment-step of the actor-critic
-# = a + b x parameters of the network.
-MLP_RATE = (2e-6, 2e-9)
-AGENT_RATE = (2e-6, 2e-9)
+def config(v: dict) -> DeepConfig:
+    """The :class:`DeepConfig` of checked values (``PARAMS.check``), with no estimate made
+    (chapter 08 builds its rooms task from 03b's declaration this way)."""
+    archs = sorted({(0, 0) if d == 0 else (d, w) for d in v["depths"] for w in v["widths"]}
+                   | {REFERENCE})
+    return DeepConfig(v["K"], v["n"], v["eta"], v["bandit_runs"], v["max_samples"],
+                      tuple(archs), v["room_size"], v["horizon"], v["rl_depth"], v["rl_width"],
+                      v["optimizer"], v["lr"], v["rl_seeds"], v["env_steps"], v["episodes"],
+                      tuple(v["mixtures"]), v["seed"])
+
+
+# Seconds per run-update of the MLP bandit and per seed-environment-step of the actor-critic
+# = a + b x parameters of the network, measured by ``python benchmarks/deep_rates.py`` (JAX on
+# CPU, 2 cores shared with other work at a load of 8; a fixed amount of work, compilation
+# excluded; widths 16 and 256) and rounded up. Measured: MLP a = 0 (below the fit's
+# resolution; 1e-7 is a floor), b = 8.9e-9; actor-critic a = 2.6e-7, b = 1.5e-9.
+MLP_RATE = (1e-7, 1e-8)
+AGENT_RATE = (3e-7, 1.5e-9)
 AGENT_TIME = ("seeds x environment steps x (a + b x parameters) per setting, measured by "
               "benchmarks/deep_rates.py")
 

@@ -28,14 +28,7 @@ import pandas as pd
 from ..book.claims import Claim, Finding, registry
 from ..model import remedies as rm
 from ..model import stats
-from ..model.config import (
-    BanditConfig,
-    check_float,
-    check_int,
-    check_memory,
-    check_time,
-    estimates,
-)
+from ..model.config import BanditConfig, check_float, check_int, check_memory, check_time
 from ..model.params import Param, declare
 from . import deep_rl as drl
 
@@ -150,8 +143,7 @@ def validate(**values) -> Settings:
     adaptive_etas, tune_runs = s.adaptive_etas, s.tune_runs
     if deep_rl_runs:
         from ..model.deep import agent
-        with estimates():      # 03b's own parts are not run here: only the rooms task counts
-            rooms = deep_rl_config(s)
+        rooms = deep_rl_config(s)
         check_memory(f"deep_rl_runs={deep_rl_runs}",
                      agent.memory_bytes(rooms.agent_spec(separate=True), deep_rl_runs),
                      "seeds x (6 x parameters + rollout activations + exact-J tables) x 4 "
@@ -753,9 +745,8 @@ def deep_rl_config(s: Settings):
     """The deep-RL chapter's configuration at its defaults, with ``deep_rl_runs`` seeds,
     ``deep_rl_env_steps`` environment steps and this chapter's seed: at the defaults the
     same shapes as ``03b_deep_rl``, so its compiled trainers are reused from JAX's cache."""
-    from . import deep_rl as drl
-    return drl.validate(rl_seeds=max(2, s.deep_rl_runs), env_steps=s.deep_rl_env_steps,
-                        seed=s.seed)
+    return drl.config(_DRL.check({"rl_seeds": max(2, s.deep_rl_runs),
+                                  "env_steps": s.deep_rl_env_steps, "seed": s.seed}))
 
 
 def best_mixture(bench: Benchmark, summ: dict) -> float:

@@ -25,7 +25,7 @@ from ..book.claims import Claim, Finding, registry
 from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import algebra, dynamics, stats
 from ..model.algebra import check
-from ..model.config import BanditConfig, check_memory
+from ..model.config import BanditConfig, check_memory, check_time
 from ..model.params import Param, declare
 from ..model.simulate import simulate
 
@@ -842,6 +842,12 @@ def checks_table(group: str) -> Markdown:
 
 
 # ---------------------------------------------------------------- the chapter's parameters
+# Seconds per grid cell and flatness level of B.3 and per supervised start of B.5, measured by
+# ``benchmarks/estimate_rates.py`` (8e-5 s at n_grid 40 and 4e-3 s at sup_grid 12 on 2 loaded
+# cores), rounded up.
+GRID_SECONDS, SUP_SECONDS = 1e-4, 1e-2
+
+
 PARAMS = declare(
     Param("eps_list", [0.1, 0.05, 0.01, 0.001, 0.0001],
           "flatness levels whose B.3 polygon is checked", low=0, high=0.125, low_open=True,
@@ -884,6 +890,10 @@ def validate(**values) -> dict:
     check_memory(f"sup_grid={sup_grid}", (sup_grid**2 + 2 * sup_grid) * 2000 * 24 * 4,
                  "(sup_grid^2 + 2 sup_grid) supervised orbits, about 2000 steps each, the path "
                  "and three derived arrays of 24 bytes per step")
+    check_time(f"n_grid={n_grid}, eps_list, sup_grid={sup_grid}",
+               n_grid**2 * len(cfg["eps_list"]) * GRID_SECONDS + sup_grid**2 * SUP_SECONDS,
+               "n_grid^2 x eps levels x 0.1 ms (B.3 basins) + sup_grid^2 x 10 ms (B.5 orbits), "
+               "measured by benchmarks/estimate_rates.py")
     for i, J0 in enumerate(cfg["sampled_J0"]):
         BanditConfig(J0=J0, n_runs=n_runs, seed=seed + i, init="simplex",
                      max_samples=cfg["max_samples"], eta=cfg["eta"])

@@ -16,6 +16,7 @@ import numpy as np
 from ..book.claims import Claim, Finding, registry
 from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import deep_linear as dl
+from ..model.config import check_time
 from ..model.deep_linear import DeepLinearConfig, Task, Trajectory
 from ..model.params import Param, declare
 from ..model.stats import Estimate, fraction
@@ -50,7 +51,18 @@ PARAMS = declare(
 def validate(**values) -> DeepLinearConfig:
     """Parameters of ``04_deep_linear`` (:data:`PARAMS`) -> :class:`DeepLinearConfig`, which
     checks the ranges that depend on other parameters and estimates the memory."""
-    return DeepLinearConfig(**PARAMS.check(values))
+    cfg = DeepLinearConfig(**PARAMS.check(values))
+    check_time(f"n_runs={cfg.n_runs} x n_steps={cfg.n_steps}",
+               cfg.n_runs * cfg.n_steps * RUN_STEP_SECONDS,
+               "runs x steps x 0.3 ms (every start of the chapter), measured by "
+               "benchmarks/estimate_rates.py")
+    return cfg
+
+
+# Seconds per run and step of :func:`run_chapter` (all its starts and decompositions), measured
+# by ``benchmarks/estimate_rates.py`` (2.4e-4 s at 4 runs x 500 steps on 2 loaded cores, less
+# for more runs), rounded up.
+RUN_STEP_SECONDS = 3e-4
 
 
 # ------------------------------------------------------------------------------ claims

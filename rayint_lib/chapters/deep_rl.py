@@ -160,7 +160,7 @@ def validate(**values) -> DeepConfig:
     check_time(f"bandit_runs={bandit_runs} x max_samples={max_samples}, depths={depths}, "
                f"widths={widths}", sum(mlp_seconds(sp, bandit_runs) for sp in specs),
                "runs x updates x (a + b x parameters) per architecture and control, "
-               "measured by benchmarks/deep_rates.py")
+               "measured by benchmarks/estimate_rates.py")
     settings = [cfg.agent_spec(), cfg.agent_spec(separate=True), cfg.agent_spec("uniform"),
                 cfg.agent_spec("supervised"), *(cfg.agent_spec("mixture", m)
                                                 for m in cfg.mixtures)]
@@ -181,14 +181,14 @@ def config(v: dict) -> DeepConfig:
 
 
 # Seconds per run-update of the MLP bandit and per seed-environment-step of the actor-critic
-# = a + b x parameters of the network, measured by ``python benchmarks/deep_rates.py`` (JAX on
+# = a + b x parameters of the network, measured by ``python benchmarks/estimate_rates.py`` (JAX on
 # CPU, 2 cores shared with other work at a load of 8; a fixed amount of work, compilation
 # excluded; widths 16 and 256) and rounded up. Measured: MLP a = 0 (below the fit's
 # resolution; 1e-7 is a floor), b = 8.9e-9; actor-critic a = 2.6e-7, b = 1.5e-9.
 MLP_RATE = (1e-7, 1e-8)
 AGENT_RATE = (3e-7, 1.5e-9)
 AGENT_TIME = ("seeds x environment steps x (a + b x parameters) per setting, measured by "
-              "benchmarks/deep_rates.py")
+              "benchmarks/estimate_rates.py")
 
 
 def mlp_seconds(spec, n_runs) -> float:

@@ -19,7 +19,7 @@ from scipy.special import expit
 from ..book import plotting
 from ..book.claims import Claim, Finding, registry
 from ..model import bandit, dynamics, stats
-from ..model.config import FLATNESS_MEASURES, INITS, BanditConfig, check_memory
+from ..model.config import FLATNESS_MEASURES, INITS, BanditConfig, check_memory, check_time
 from ..model.params import Param, declare
 from ..model.simulate import BanditRuns, simulate
 from ..model.updates import (
@@ -110,7 +110,18 @@ def validate(**values) -> Settings:
                  f"n_orbits^2 starts x {ORBIT_STEPS} RK4 steps x 8 float64 (orbit paths)")
     check_memory(f"n_runs_onpolicy={n_runs_onpolicy}", n_runs_onpolicy * 8 * 16,
                  "runs x 16 float64 per-run summaries")
+    check_time(f"n_grid={n_grid}, n_orbits={n_orbits}",
+               n_grid**2 * GRID_SECONDS + n_orbits**2 * ORBIT_SECONDS,
+               "n_grid^2 x 0.3 ms (basins, Sec. 2.5) + n_orbits^2 x 50 ms (WTA exits, tabular "
+               "basins), measured by benchmarks/estimate_rates.py")
     return s
+
+
+# Seconds per grid cell (basins and the supervised grid) and per orbit start (WTA exits and
+# tabular basins), measured by ``benchmarks/estimate_rates.py`` at n_grid 40-80 and n_orbits
+# 10-20 on 2 loaded cores (1.1e-4 and 0.043 s at the smallest sizes, where fixed costs weigh
+# most), rounded up: upper estimates for larger grids.
+GRID_SECONDS, ORBIT_SECONDS = 3e-4, 0.05
 
 
 # ---------------------------------------------------------------- Sec. 2.1-2.2

@@ -44,33 +44,6 @@ EFFECT_COLORS = {"removes plateaus": "#1a9850", "fewer plateaus": "#91cf60",
                  "only shortens": "#fee08b", "no clear effect": "#bdbdbd", "worse": "#d73027"}
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The chapter's validated parameters."""
-
-    K_list: tuple
-    n_list: tuple
-    J0: float | None
-    max_samples: int
-    n_runs: int
-    seed: int
-    methods: tuple
-    mix_fractions: tuple
-    iw_fraction: float
-    entropy_tau: float
-    adaptive_etas: tuple
-    tune_runs: int
-    eta: float
-    eps: float
-    detect_runs: int
-    deep_rl_runs: int
-    deep_rl_env_steps: int
-    extra: tuple = field(default=("curriculum",))
-
-    def J0_for(self, K):
-        return K / 10 if self.J0 is None else self.J0
-
-
 _DRL = drl.PARAMS
 DEEP_RL_SETTINGS = 5    # rooms-task settings trained (deep_rl_conditions), for the estimate
 PARAMS = declare(
@@ -107,6 +80,16 @@ PARAMS = declare(
 )
 
 
+@dataclass(frozen=True)
+class Settings(PARAMS.record("Parameters")):
+    """The chapter's validated parameters (:data:`PARAMS`, lists as tuples)."""
+
+    extra: tuple = field(default=("curriculum",))
+
+    def J0_for(self, K):
+        return K / 10 if self.J0 is None else self.J0
+
+
 def validate(**values) -> Settings:
     """Parameters of ``08_detect_and_remedy`` (:data:`PARAMS`) -> :class:`Settings`;
     ``ValueError`` naming the parameter (unknown method names are rejected with the list of
@@ -139,7 +122,7 @@ def validate(**values) -> Settings:
                          "runs); got 1")
     check_int("deep_rl_env_steps", deep_rl_env_steps,
               10 * _DRL["episodes"].default * _DRL["horizon"].default, 10**9)
-    s = Settings(**{k: tuple(x) if isinstance(x, list) else x for k, x in v.items()})
+    s = Settings(**PARAMS.values_of(v, Settings))
     adaptive_etas, tune_runs = s.adaptive_etas, s.tune_runs
     if deep_rl_runs:
         from ..model.deep import agent

@@ -36,30 +36,8 @@ MC_RADIUS = 1e-3                # radius of the Monte Carlo starts of App. B.4
 ORBIT_STEPS = 4000              # path length assumed by the memory estimate of orbit paths
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The validated parameters: the base :class:`BanditConfig` and the chapter's own."""
-
-    bandit: BanditConfig
-    n_trajectories: int
-    n_runs_onpolicy: int
-    n_runs_alt: int
-    mix_fraction: float
-    n_grid: int
-    n_mc: int
-    n_orbits: int
-
-    def __getattr__(self, name):          # cfg.K, cfg.eta, ... read the base config
-        return getattr(self.__dict__["bandit"], name)
-
-    @property
-    def config_2x2(self) -> BanditConfig:
-        """Figures 1 and 2 are about the (2 x 2) bandit whatever K and n are."""
-        c = self.bandit
-        return c.replace(K=2, n=2, J0=c.J0 if c.K == 2 else 0.2, n_runs=self.n_trajectories,
-                         n_checkpoints=400)
-
-
+BANDIT_FIELDS = ("K", "n", "eta", "J0", "n_runs", "max_samples", "seed", "init",
+                 "flatness_measure")   # the parameters held by Settings.bandit
 PARAMS = declare(
     Param("K", 2, "contexts", low=1),
     Param("n", 2, "actions, at least K", low=2),
@@ -90,13 +68,32 @@ PARAMS = declare(
 )
 
 
+@dataclass(frozen=True)
+class Settings(PARAMS.record("Parameters", drop=BANDIT_FIELDS)):
+    """The validated parameters: the chapter's own (:data:`PARAMS`) and the base
+    :class:`BanditConfig` that holds the others."""
+
+    bandit: BanditConfig
+
+    def __getattr__(self, name):          # cfg.K, cfg.eta, ... read the base config
+        if name.startswith("__") or "bandit" not in self.__dict__:   # (copy, pickle)
+            raise AttributeError(name)
+        return getattr(self.__dict__["bandit"], name)
+
+    @property
+    def config_2x2(self) -> BanditConfig:
+        """Figures 1 and 2 are about the (2 x 2) bandit whatever K and n are."""
+        c = self.bandit
+        return c.replace(K=2, n=2, J0=c.J0 if c.K == 2 else 0.2, n_runs=self.n_trajectories,
+                         n_checkpoints=400)
+
+
 def validate(**values) -> Settings:
     """Parameters of ``01_minimal_bandit`` (Sec. 2; :data:`PARAMS`) -> :class:`Settings`;
     raises ``ValueError`` naming the parameter before any work, memory estimates included."""
     v = PARAMS.check(values)
-    base = BanditConfig(**{k: v.pop(k) for k in ("K", "n", "eta", "J0", "n_runs", "max_samples",
-                                                 "seed", "init", "flatness_measure")})
-    s = Settings(base, **v)
+    base = BanditConfig(**{k: v[k] for k in BANDIT_FIELDS})
+    s = Settings(bandit=base, **PARAMS.values_of(v, Settings))
     n_grid, n_mc, n_orbits, n_runs_onpolicy = s.n_grid, s.n_mc, s.n_orbits, s.n_runs_onpolicy
     # the simulations validate (and estimate) themselves when their configs are built
     base.replace(n_runs=n_runs_onpolicy)

@@ -8,7 +8,7 @@ parameters, memory and time estimates) stays in the chapter's ``validate``.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, make_dataclass
 
 from .config import check_choice, check_float, check_int, check_list, short
 
@@ -109,11 +109,19 @@ class Declaration(dict):
             raise ValueError(f"unknown parameter(s) {short(unknown)}; known: {', '.join(self)}")
         return {name: p.check(values.get(name, p.default)) for name, p in self.items()}
 
-    def extend(self, *params: Param, drop=()) -> "Declaration":
-        """A new declaration with this one's parameters (less ``drop``) and ``params``."""
-        out = Declaration((k, p) for k, p in self.items() if k not in drop)
-        out.update((p.name, p) for p in params)
-        return out
+    def record(self, name: str, drop=()) -> type:
+        """A frozen dataclass with one field per parameter (less ``drop``), in order: the
+        base of a chapter's settings object. Build it with :meth:`values_of`."""
+        types = {bool: bool, int: int, float: float, str: str, list: tuple}
+        return make_dataclass(name, [(k, types[p.kind] | None if p.optional else types[p.kind])
+                                     for k, p in self.items() if k not in drop], frozen=True)
+
+    @staticmethod
+    def values_of(checked: dict, record: type) -> dict:
+        """The fields of ``record`` from ``checked`` values, lists as tuples (hashable)."""
+        names = record.__dataclass_fields__
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in checked.items()
+                if k in names}
 
 
 def declare(*params: Param) -> Declaration:

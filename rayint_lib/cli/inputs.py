@@ -37,6 +37,8 @@ def read_small_text(path, what: str) -> str:
     """The UTF-8 text of a regular file of at most :data:`MAX_FILE_BYTES` (refused otherwise:
     a device, a folder, a FIFO, a larger file, another encoding)."""
     shown = clip(path)
+    if "\0" in str(path):
+        raise UsageError(f"{what} {shown}: a file name cannot hold a NUL character")
     try:
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):
@@ -120,6 +122,8 @@ def check_output_text(text, option="--out") -> Path:
     and a folder can be made there (tried, and removed), and the names are not too long."""
     if not str(text).strip():
         raise UsageError(f"{option} needs a folder name; got an empty one")
+    if "\0" in str(text):
+        raise UsageError(f"{option} {clip(text)}: a file name cannot hold a NUL character")
     out = Path(text).absolute()
     shown = clip(out)
     parent = out.parent

@@ -212,6 +212,17 @@ BAD = {
                                   "is not a Jupyter notebook"),
     "malformed sweep.json when resuming": (["sweep", str(TINY), "-p", "a", "1,2", "--out",
                                             "oldsweep"], "is not a rayint sweep marker"),
+    "-f a folder": (["run", str(TINY), "-f", "nb"], "is not a regular file"),
+    "-f with a NUL character": (["run", str(TINY), "-f", "a\0b"], "NUL"),
+    "-f a mapping where a number is expected": (["run", str(TINY), "-f", "nested.yaml"],
+                                                "a must be an integer, got {'b'"),
+    "--out with a NUL character": (["run", str(TINY), "--out", "a\0b"], "NUL"),
+    "--out at the root": (["run", str(TINY), "--out", "/"], "exists there already"),
+    "sweep --out at a non-sweep folder": (["sweep", str(TINY), "-p", "a", "1,2", "--out", "nb"],
+                                          "is not a rayint sweep folder"),
+    "sweep.json that is a folder": (["sweep", str(TINY), "-p", "a", "1,2", "--out",
+                                     "oddsweep"], "is not a regular file"),
+    "notebook with a NUL character": (["run", "01_minimal\0bandit"], "unknown notebook"),
     # options and environment
     "RAYINT_MAX_MEMORY=inf": (["run", str(TINY)], "RAYINT_MAX_MEMORY must be a size"),
     "--connect-timeout nan": (["sweep", str(TINY), "-p", "a", "1,2", "--scheduler",
@@ -251,6 +262,8 @@ SETUP = {
     "list.yaml": "- a\n- b\n",
     "long.yaml": f"x: '{'y' * 500_000}'\n",
     "nb/01_minimal_bandit.ipynb": "this is not JSON",
+    "nested.yaml": "a: {b: [1, 2]}\n",
+    "oddsweep/sweep.json/x": "",
     "oldsweep/sweep.json": "{not json",
 }
 ENV = {"RAYINT_MAX_MEMORY=inf": "inf", "memory x jobs over the limit": "300M"}
@@ -271,7 +284,7 @@ def test_bad_invocations_fail_clearly_and_write_nothing(case, tmp_path, capsys, 
     (tmp_path / "latin1.yaml").write_bytes("label: caf\xe9\n".encode("latin-1"))
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     for name, text in SETUP.items():
-        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     if "RAYINT_MAX_MEMORY" in case:
         monkeypatch.setenv("RAYINT_MAX_MEMORY", "1M")

@@ -214,7 +214,7 @@ def check_combinations(sizes: dict):
     total = math.prod(sizes.values())
     if total > MAX_COMBINATIONS:
         shown = " x ".join(f"{n} ({k})" for n, k in sizes.items())
-        raise UsageError(f"the grid has {total} combinations ({short(shown)}), more than "
+        raise UsageError(f"the grid has {total} combinations ({clip(shown)}), more than "
                          f"{MAX_COMBINATIONS}; split it into several sweeps")
 
 

@@ -15,6 +15,7 @@ import difflib
 import io
 import math
 import tokenize
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,10 +65,17 @@ def _read_notebook(path) -> nbformat.NotebookNode:
         if path.stat().st_size > MAX_NOTEBOOK_BYTES or not path.is_file():
             raise ParameterError(f"notebook {clip(path)} is not a regular file of at "
                                  f"most {MAX_NOTEBOOK_BYTES // 2**20} MiB")
-        return nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+        data = path.read_bytes()
     except OSError as err:
         raise ParameterError(f"cannot read notebook {clip(path)}: {err.strerror}") from None
-    except (UnicodeDecodeError, *_PARSE_ERRORS, nbformat.reader.NotJSONError) as err:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        if not all(isinstance(c, dict) and isinstance(c.get("source"), str) for c in nb.cells):
+            raise ValueError("its cells are not notebook cells")
+        return nb
+    except Exception as err:  # noqa: BLE001 - nbformat raises many kinds for a bad file
         raise ParameterError(f"notebook {clip(path)} is not a Jupyter notebook (JSON, "
                              f"UTF-8): {clip(err)}") from None
 

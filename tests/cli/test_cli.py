@@ -222,6 +222,10 @@ BAD = {
                                           "is not a rayint sweep folder"),
     "sweep.json that is a folder": (["sweep", str(TINY), "-p", "a", "1,2", "--out",
                                      "oddsweep"], "is not a regular file"),
+    "notebook that is a JSON list": (["run", "nb2/01_minimal_bandit.ipynb"],
+                                     "is not a Jupyter notebook"),
+    "notebook whose parameters cell is not Python": (["run", "nb3/01_minimal_bandit.ipynb"],
+                                                     "the parameters cell is not Python"),
     "notebook with a NUL character": (["run", "01_minimal\0bandit"], "unknown notebook"),
     # options and environment
     "RAYINT_MAX_MEMORY=inf": (["run", str(TINY)], "RAYINT_MAX_MEMORY must be a size"),
@@ -263,6 +267,11 @@ SETUP = {
     "long.yaml": f"x: '{'y' * 500_000}'\n",
     "nb/01_minimal_bandit.ipynb": "this is not JSON",
     "nested.yaml": "a: {b: [1, 2]}\n",
+    "nb2/01_minimal_bandit.ipynb": "[]",
+    "nb3/01_minimal_bandit.ipynb": json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{
+            "cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "K = (",
+            "outputs": [], "execution_count": None}]}),
     "oddsweep/sweep.json/x": "",
     "oldsweep/sweep.json": "{not json",
 }

@@ -120,6 +120,7 @@ def test_list_shows_parameters(capsys):
     assert cli.main(["list", str(TINY)]) == 0
     out = capsys.readouterr().out
     assert "a  " in out and "a positive integer" in out and "'hi'" in out
+    assert "[1, 100]" in out and "float or None" in out           # range and type declared
     assert cli.main(["list", "--json"]) == 0  # every book notebook
     listed = json.loads(capsys.readouterr().out)
     assert "01_minimal_bandit" in listed
@@ -240,6 +241,9 @@ BAD = {
     # the work as a whole
     "a million combinations": (["sweep", str(TINY), "-p", "a", ONE_TO, "-p", "x", ONE_TO],
                                "1000000 combinations"),
+    "parts of less than a day that add up to more": (
+        ["run", "01_minimal_bandit", "-p", "n_runs", "20000", "-p", "n_runs_alt", "20000",
+         "-p", "max_samples", "2.6e8"], "the run's parts would take about"),
     "a sweep of more than a day": (["sweep", str(TINY), "-p", "a", "80,81"],
                                    "the 2 runs with 1 at a time would take about 44.7 hours"),
     "memory x jobs over the limit": (["sweep", "01_minimal_bandit", "-p", "seed", "0,1",

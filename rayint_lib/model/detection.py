@@ -34,12 +34,12 @@ thresholds are set (see :func:`detect`):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .config import check_choice, check_float, check_int
-from .plateaus import find_plateaus
+from . import trend
 
 AXES = ("auto", "log", "linear")
 MIN_RUN_POINTS = 8  # the fewest points per run (and per component) the detector accepts
@@ -71,9 +71,13 @@ class Plateau:
     length: float
     n_points: int
     open: bool
+    start_ci: tuple | None = None     # 95% bootstrap intervals (None without bootstrap)
+    end_ci: tuple | None = None
+    level_ci: tuple | None = None
 
     def to_dict(self) -> dict:
-        return {k: _jsonable(v) for k, v in self.__dict__.items()}
+        return {k: (_jsonable(v) if not isinstance(v, tuple) else [_jsonable(x) for x in v])
+                for k, v in self.__dict__.items()}
 
 
 @dataclass
@@ -92,6 +96,11 @@ class RunDetection:
     learned_at: dict | None = None  # label -> step at which J_k reaches half its progress
     stalls: list = field(default_factory=list)
     pairs: int = 0                  # consecutive pairs (in learning order) that could stall
+    trend: np.ndarray | None = None  # the moving average the plateaus are found in (J units)
+    window: int = 1                 # its number of points
+    min_plateau_points: int = 0     # points in the shortest plateau looked for (median)
+    smallest_plateau_points: int = 0  # the fewest points a plateau needs at this noise
+    start_stall: dict = field(default_factory=dict)
 
     @property
     def too_noisy(self) -> bool:
@@ -110,7 +119,15 @@ class RunDetection:
                "noise": _jsonable(self.noise), "tolerance": _jsonable(self.tolerance),
                "too_noisy": self.too_noisy,
                "plateaus": [p.to_dict() for p in self.plateaus],
-               "plateau_time_fraction": _jsonable(self.plateau_time_fraction)}
+               "plateau_time_fraction": _jsonable(self.plateau_time_fraction),
+               "window": self.window,
+               "smallest_detectable_plateau": {
+                   "points": self.smallest_plateau_points,
+                   "fraction_of_points": _jsonable(self.smallest_plateau_points
+                                                   / self.steps.size),
+                   "shortest_plateau_looked_for_points": self.min_plateau_points},
+               "start_stall": {k: (list(v) if isinstance(v, tuple) else v)
+                               for k, v in self.start_stall.items()}}
         if self.components is not None:
             out["components"] = {k: {"learned_at": _jsonable(self.learned_at[k]),
                                      "start": _jsonable(v[0]), "final": _jsonable(v[-1])}
@@ -344,16 +361,6 @@ def _what(run, component):
 
 # --- the detector ---------------------------------------------------------------------------
 
-def noise_level(y) -> float:
-    """Noise of a curve from its second differences: ``1.4826 MAD(d2) / sqrt(6)`` (the
-    standard deviation for white noise; zero for smooth or piecewise-flat curves)."""
-    y = np.asarray(y, dtype=float)
-    if y.size < 3:
-        return 0.0
-    d2 = np.diff(y, 2)
-    return float(1.4826 * np.median(np.abs(d2 - np.median(d2))) / math.sqrt(6))
-
-
 def choose_axis(steps) -> str:
     """``"log"`` when the logged steps crowd the start (median positive step below a tenth
     of the last, as on a log grid), ``"linear"`` otherwise."""
@@ -364,42 +371,68 @@ def choose_axis(steps) -> str:
     return "log" if np.median(pos) < 0.1 * pos[-1] else "linear"
 
 
-def curve_plateaus(steps, values, *, low, high, tolerance, axis, min_ratio=2.0,
-                   min_fraction=0.1, min_points=3, eta=1.0):
-    """Plateaus of one curve (:func:`find_plateaus` on the normalised curve, see the module
-    doc); returns ``(plateaus, normalised curve, fraction of the time axis on plateaus)``."""
-    t = np.asarray(steps, dtype=float)
-    v = np.asarray(values, dtype=float)
-    span = high - low
-    y = (v - low) / span if span > 0 else np.zeros_like(v)
+def _time_axis(t, axis):
+    """``(tt, total)``: the time axis plateaus are measured on (log steps on a log axis;
+    on a linear one the steps as a share of the logged span, halved before subtracting so
+    that no step size can overflow) and its total length."""
     if axis == "log":
         keep = t > 0
-        tt = t
-        total = math.log(t[keep][-1] / t[keep][0]) if keep.sum() > 1 else 0.0
-    else:
-        width = t[-1] - t[0]
-        tt = 2.0 ** ((t - t[0]) / (min_fraction * width)) if width > 0 else np.ones_like(t)
-        total = width
-    found = []
-    if tolerance < 0.25 and span > 0 and total > 0:
-        found = find_plateaus(tt, y, tolerance=tolerance,
-                              min_ratio=min_ratio if axis == "log" else 2.0,
-                              min_level=2 * tolerance, max_level=1 - 2 * tolerance)
-    out, covered = [], 0.0
-    for a, b, level in found:
-        inside = (tt >= a) & (tt <= b)
-        i = np.flatnonzero(inside)
-        if i.size < min_points:
-            continue
-        ts, vs = t[i], v[i]
-        slope = np.polyfit(ts, vs, 1)[0] if ts[-1] > ts[0] else 0.0
-        length = ts[-1] / ts[0] if axis == "log" else (ts[-1] - ts[0]) / total
-        covered += math.log(length) if axis == "log" else ts[-1] - ts[0]
-        out.append(Plateau(float(ts[0]), float(ts[-1]), float(vs.mean()), float(level),
-                           abs(float(slope)) / eta, float(length), int(i.size),
-                           bool(i[-1] == t.size - 1)))
-    return out, y, (covered / total if total > 0 else 0.0)
+        tt = np.full(t.size, -np.inf)
+        tt[keep] = np.log(t[keep])
+        total = float(tt[keep][-1] - tt[keep][0]) if keep.sum() > 1 else 0.0
+        return tt, total
+    half = float(t[-1] / 2 - t[0] / 2)
+    if half <= 0:
+        return np.zeros_like(t), 0.0
+    return (t / 2 - t[0] / 2) / half, 1.0
 
+
+def _min_plateau_points(tt, min_length):
+    """Median number of logged points in a stretch of the shortest plateau's length."""
+    fin = np.isfinite(tt)
+    t = tt[fin]
+    if t.size < 2:
+        return 1
+    j = np.searchsorted(t, t + min_length, side="left")
+    ok = j < t.size
+    return int(max(1, np.median(j[ok] - np.arange(t.size)[ok]))) if ok.any() else t.size
+
+
+def _scale(values):
+    """A power of two that brings ``values`` to at most 1 in absolute value (exact)."""
+    m = float(np.max(np.abs(values))) if values.size else 0.0
+    return 2.0 ** math.frexp(m)[1] if m > 0 else 1.0
+
+
+def curve_plateaus(steps, y_trend, tt, total, *, tolerance, axis, min_ratio, min_fraction,
+                   min_points, values, eta):
+    """Plateaus of one normalised trend (see the module doc); ``values`` the raw curve (for
+    the level and the flatness). Returns ``(plateaus, index pairs, time fraction)``."""
+    found = []
+    if tolerance < trend.TOO_NOISY and total > 0:
+        min_length = math.log(min_ratio) if axis == "log" else min_fraction * total
+        found = trend.flat_stretches(tt, y_trend, tolerance, min_length, 2 * tolerance,
+                                     1 - 2 * tolerance, min_points)
+    out, covered = [], 0.0
+    for i, k in found:
+        ts, vs = steps[i:k + 1], values[i:k + 1]
+        out.append(_plateau(steps, ts, vs, y_trend[i:k + 1], axis, total, tt, i, k, eta))
+        covered += tt[k] - tt[i]
+    return out, found, (covered / total if total > 0 else 0.0)
+
+
+def _plateau(steps, ts, vs, ys, axis, total, tt, i, k, eta):
+    s = _scale(vs)
+    span_t = (ts[-1] - ts[0])
+    if span_t > 0 and math.isfinite(span_t):
+        x = (ts - ts[0]) / span_t
+        slope = np.polyfit(x, vs / s, 1)[0] * s / span_t
+    else:
+        slope = 0.0
+    length = math.exp(tt[k] - tt[i]) if axis == "log" else (tt[k] - tt[i]) / total
+    return Plateau(float(ts[0]), float(ts[-1]), float(np.mean(vs / s) * s), float(ys.mean()),
+                   abs(float(slope)) / eta, float(length), int(k - i + 1),
+                   bool(k == steps.size - 1))
 
 def _crossing(t, y, level):
     hit = np.flatnonzero(y >= level)
@@ -451,7 +484,7 @@ def mean_curve(curves):
 def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tolerance=0.02,
            noise_factor=6.0, min_ratio=2.0, min_fraction=0.1, axis="auto", min_points=3,
            min_run_points=MIN_RUN_POINTS, eta=1.0, low=None, high=None,
-           stall_fraction=0.25) -> Detection:
+           stall_fraction=0.25, n_boot=200, seed=0) -> Detection:
     """Look for the symptoms of ray interference in learning curves (Sec. 4).
 
     One entry per logged point: ``steps``, ``values`` (performance J, or J_k of a component),
@@ -478,6 +511,7 @@ def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tol
     check_int("min_run_points", min_run_points, 3)
     check_float("eta", eta, 0, None, low_open=True)
     check_float("stall_fraction", stall_fraction, 0, 1)
+    check_int("n_boot", n_boot, 0, 100_000)
     for name, v in (("low", low), ("high", high)):
         if v is not None:
             check_float(name, v)
@@ -487,65 +521,159 @@ def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tol
     groups = check_curves(steps, values, runs, components, min_run_points)
     steps = np.asarray(steps, dtype=float)
     values = np.asarray(values, dtype=float)
+    scale = _scale(values)                # every value is divided by it: no overflow below
+    v_all = values / scale
     has_comp = components is not None
     series = []                                   # (run, steps, J, {component: J_k} | None)
     for rname, parts in groups.items():
         idxs = list(parts.values())
         t = steps[idxs[0]]
-        J = np.sum([values[i] for i in idxs], axis=0)
+        J = np.sum([v_all[i] for i in idxs], axis=0) if len(idxs) > 1 else v_all[idxs[0]]
         comps = {c: values[i] for c, i in parts.items()} if has_comp else None
         series.append((rname, t, J, comps))
-    top = high if high is not None else max(float(J.max()) for _, _, J, _ in series)
     ax = axis if axis != "auto" else choose_axis(np.concatenate([t for _, t, _, _ in series]))
     comp_top = {}
     if has_comp:
         for _, _, _, comps in series:
             for c, v in comps.items():
                 comp_top[c] = max(comp_top.get(c, -np.inf), float(v.max()))
-    kw = dict(axis=ax, min_ratio=min_ratio, min_fraction=min_fraction, min_points=min_points,
-              eta=eta)
-
-    def tol_for(y):
-        if tolerance is not None:
-            return tolerance
-        return max(min_tolerance, noise_factor * noise_level(y))
-
+    settings = dict(axis=ax, min_ratio=min_ratio, min_fraction=min_fraction,
+                    min_points=min_points, noise_factor=noise_factor,
+                    min_tolerance=min_tolerance, tolerance=tolerance)
+    prepared = [_prepare(t, J, **settings) for _, t, J, _ in series]
+    top = (high / scale if high is not None else
+           max(float(smooth_w.max()) for *_, smooth_w in prepared))
+    rng = np.random.default_rng(seed)
+    kw = dict(settings, eta=eta, scale=scale, n_boot=n_boot, rng=rng, low=low, top=top)
     results = []
-    for rname, t, J, comps in series:
-        start = low if low is not None else float(J[0])
-        span = top - start
-        raw_y = (J - start) / span if span > 0 else np.zeros_like(J)
-        noise = noise_level(raw_y)
-        tol = tol_for(raw_y)
-        found, y, frac = curve_plateaus(t, J, low=start, high=top, tolerance=tol, **kw)
-        res = RunDetection(rname, t, J, y, noise, tol, found, frac, comps)
+    for (rname, t, J, comps), prep in zip(series, prepared):
+        res = _analyse(rname, t, J, prep, **kw)
+        res.components = comps
         if has_comp:
             res.learned_at, res.stalls, res.pairs = _stalls(t, comps, comp_top, stall_fraction)
         results.append(res)
 
-    mt, mv = mean_curve([(r.steps, r.values) for r in results])
-    mean_tol = float(np.median([r.tolerance for r in results]))
-    mean_found, mean_frac = [], 0.0
+    mt, mv = mean_curve([(r.steps, r.values / scale) for r in results])
+    mean_found, mean_frac, mean_tol = [], 0.0, float(np.median([r.tolerance for r in results]))
     if mt.size >= min_run_points:
-        start = low if low is not None else float(mv[0])
-        mean_found, _, mean_frac = curve_plateaus(mt, mv, low=start, high=top,
-                                                  tolerance=mean_tol, **kw)
+        mean = _analyse("mean", mt, mv, _prepare(mt, mv, **settings), **kw)
+        mean_found, mean_frac, mean_tol = mean.plateaus, mean.plateau_time_fraction, \
+            mean.tolerance
+    mv = mv * scale
     thresholds = {
         "axis": ax, "axis_rule": ("given" if axis != "auto" else
                                   "log when the median logged step is below a tenth of the last"),
         "tolerance": tolerance if tolerance is not None else "per run",
         "tolerance_rule": ("given" if tolerance is not None else
-                           f"max({min_tolerance:g}, {noise_factor:g} x noise), noise = 1.4826 "
-                           "MAD(second differences) / sqrt(6) of the normalised curve"),
+                           f"max({min_tolerance:g}, {noise_factor:g} x noise / sqrt(w)), noise = "
+                           "1.4826 MAD(second differences) / sqrt(6) of the normalised curve, "
+                           "w the moving-average window"),
         "mean_curve_tolerance": mean_tol,
+        "window_rule": ("1 (the raw curve) when noise_factor x noise <= min_tolerance, else "
+                        "the w with noise_factor x noise / sqrt(w) = min_tolerance, at most a "
+                        "quarter of the points of the shortest plateau"),
+        "n_boot": n_boot, "seed": seed,
         "min_level": "2 x tolerance", "max_level": "1 - 2 x tolerance",
         "min_ratio": min_ratio if ax == "log" else None,
         "min_fraction": min_fraction if ax == "linear" else None,
         "min_points": min_points, "min_run_points": min_run_points, "eta": eta,
         "normalisation": ("(J - low) / (high - low); low = "
-                          + (f"{low:g}" if low is not None else "each run's first value")
-                          + f", high = {top:g}"
-                          + (" (given)" if high is not None else " (the best value of any run)")),
+                          + (f"{low:g}" if low is not None else "each run's trend at its start")
+                          + f", high = {top * scale:g}"
+                          + (" (given)" if high is not None else
+                             " (the best value of any run's trend)")),
         "stall_fraction": stall_fraction if has_comp else None,
     }
     return Detection(results, mt, mv, mean_found, mean_frac, thresholds, has_comp)
+
+
+def _prepare(t, J, *, axis, min_ratio, min_fraction, min_points, noise_factor, min_tolerance,
+             tolerance):
+    """First pass over one curve (scaled values): its time axis, noise, the largest window
+    and the trend at that window (for the common top)."""
+    tt, total = _time_axis(t, axis)
+    min_length = math.log(min_ratio) if axis == "log" else min_fraction * total
+    m_min = _min_plateau_points(tt, min_length)
+    max_w = max(1, m_min // 4)
+    return tt, total, m_min, max_w, trend.noise_sd(J), trend.smooth(J, max_w)
+
+
+def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noise_factor,
+             min_tolerance, tolerance, eta, scale, n_boot, rng, low, top):
+    """Second pass over one curve: window, band, plateaus, start stall, intervals."""
+    tt, total, m_min, max_w, sd, smooth_max = prep
+    start0 = low / scale if low is not None else float(smooth_max[0])
+    span0 = top - start0
+    noise0 = sd / span0 if span0 > 0 else 0.0
+    w = trend.window(noise0, noise_factor, min_tolerance, max_w)
+    sm = trend.smooth(J, w)
+    start = low / scale if low is not None else float(sm[0])
+    span = top - start
+    if span > 0:
+        y, yt, noise = (J - start) / span, (sm - start) / span, sd / span
+    else:
+        y, yt, noise = np.zeros_like(J), np.zeros_like(J), 0.0
+    tol = tolerance if tolerance is not None else trend.band_tolerance(
+        noise, noise_factor, min_tolerance, w)
+    values = J * scale
+    found, pairs, frac = curve_plateaus(
+        t, yt, tt, total, tolerance=tol, axis=axis, min_ratio=min_ratio,
+        min_fraction=min_fraction, min_points=min_points, values=values, eta=eta)
+    if n_boot and span > 0:
+        found = [_with_intervals(p, i, k, t, y, yt, w, tol, n_boot, rng, start, span, scale)
+                 for p, (i, k) in zip(found, pairs)]
+    res = RunDetection(name, t, values, y, noise, tol, found, frac)
+    res.trend = yt * span * scale + start * scale if span > 0 else values.copy()
+    res.window = w
+    res.min_plateau_points = m_min
+    res.smallest_plateau_points = trend.smallest_plateau_points(noise, noise_factor,
+                                                               min_points)
+    res.start_stall = _start_stall(t, tt, total, y, yt, w, tol, n_boot, rng)
+    return res
+
+
+def _interval(x):
+    return (float(np.percentile(x, 2.5)), float(np.percentile(x, 97.5)))
+
+
+def _with_intervals(p, i, k, t, y, yt, w, tol, n_boot, rng, start, span, scale):
+    """``p`` with 95% bootstrap intervals of its start, end and level (see :mod:`.trend`)."""
+    n = y.size
+    m = k - i + 1
+    lo, hi = max(0, i - m), min(n, k + m + 1)
+    raw, sm = trend.bootstrap(y, yt, w, n_boot, rng, lo, hi)
+    seg = yt[i:k + 1]
+    mid = (seg.max() + seg.min()) / 2
+    first, last = trend.edges(sm, (i + k) // 2 - lo, mid - tol / 2, mid + tol / 2)
+    c = np.concatenate([np.zeros((n_boot, 1)), np.cumsum(raw, axis=1)], axis=1)
+    rows = np.arange(n_boot)
+    level = (c[rows, last + 1] - c[rows, first]) / (last - first + 1)
+    level = (level * span + start) * scale
+    return replace(p, start_ci=_interval(t[lo + first]), end_ci=_interval(t[lo + last]),
+                   level_ci=_interval(level))
+
+
+def _start_stall(t, tt, total, y, yt, w, tol, n_boot, rng) -> dict:
+    """How long the curve sits at its starting level (Sec. 3.2: with f(0) = 0 the first
+    plateau is at the start): the first logged step at which the trend is ``tolerance``
+    above its start, and the share of the time axis before it, with a bootstrap interval."""
+    n = y.size
+    e = int(trend.first_exceeding(yt - yt[0], tol)) if tol < trend.TOO_NOISY else n
+
+    def fraction(idx):
+        idx = np.minimum(idx, n - 1)
+        t0 = tt[np.isfinite(tt)][0] if np.isfinite(tt).any() else 0.0
+        return np.clip((tt[idx] - t0) / total, 0, 1) if total > 0 else np.zeros_like(idx)
+
+    out = {"left_start": bool(e < n), "end_step": float(t[min(e, n - 1)]),
+           "fraction": float(fraction(np.array([e if e < n else n - 1]))[0]
+                             if e < n else 1.0),
+           "fraction_ci": None}
+    if n_boot and e < n:
+        hi = min(n, 2 * e + 2 * w + 2)
+        _, sm = trend.bootstrap(y, yt, w, n_boot, rng, 0, hi)
+        er = trend.first_exceeding(sm - sm[:, :1], tol)
+        f = np.where(er < hi, fraction(er), 1.0)
+        out["fraction_ci"] = _interval(f)
+        out["end_step_ci"] = _interval(t[np.minimum(er, n - 1)])
+    return out

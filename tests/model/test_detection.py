@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from rayint_lib.model.config import BanditConfig
-from rayint_lib.model.detection import CurveError, check_curves, choose_axis, detect, noise_level
+from rayint_lib.model.detection import CurveError, check_curves, choose_axis, detect
+from rayint_lib.model.trend import noise_sd as noise_level
 from rayint_lib.model.simulate import simulate
 
 T_LIN = np.arange(0, 100_001, 1000.0)

@@ -1,0 +1,167 @@
+"""The trend of a noisy learning curve and the flat stretches in it (Sec. 4, "How to detect
+it?", applied to logged episode returns).
+
+Episode returns scatter around the expected return J(theta_t) that the paper's curves show.
+The detector (:mod:`rayint_lib.model.detection`) therefore looks for plateaus in a *trend*:
+the moving average of ``w`` consecutive logged points, with ``w`` chosen from the noise.
+
+- ``noise_sd``: the per-point noise from second differences (``1.4826 MAD(d2) / sqrt(6)``,
+  the standard deviation for white noise, blind to smooth trends); where more than half the
+  second differences are exactly zero (episodic sums of rare Bernoulli rewards), the root
+  mean square of the second differences without their top 1% (the jumps of a staircase).
+- the window: ``w = 1`` (the raw curve) when ``noise_factor x noise <= min_tolerance``
+  (noise below the floor of the band), else the ``w`` that brings ``noise_factor x noise /
+  sqrt(w)`` down to the floor, at most a quarter of the points of the shortest plateau the
+  detector looks for (so that such a plateau keeps three quarters of its length).
+- the band a plateau stays in: ``tolerance = max(min_tolerance, noise_factor x noise /
+  sqrt(w))``; a run is too noisy when it reaches 0.25 (no room is left between the levels
+  ``2 x tolerance`` and ``1 - 2 x tolerance`` where plateaus are looked for).
+- intervals: a moving-block bootstrap over episodes (blocks of ``max(w, 3)`` residuals around
+  the trend), each replicate smoothed again; where it leaves the plateau's band gives the
+  interval of the start and the end, the mean of its points the level's.
+
+Everything here works on curves already scaled to their progress (normalised), so that no
+intermediate can overflow whatever the scale of the logged values.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+TOO_NOISY = 0.25        # a band this wide leaves no level where a plateau could be told
+
+
+def noise_sd(y) -> float:
+    """Per-point noise of a curve (see the module doc); 0 for smooth curves."""
+    y = np.asarray(y, dtype=float)
+    if y.size < 3:
+        return 0.0
+    d2 = np.diff(y, 2)
+    mad = float(np.median(np.abs(d2 - np.median(d2))))
+    if mad > 0 or np.count_nonzero(d2) == 0:
+        return 1.4826 * mad / math.sqrt(6)
+    a = np.sort(np.abs(d2))[: max(1, int(math.ceil(0.99 * d2.size)))]
+    return float(np.sqrt(np.mean(a * a) / 6))
+
+
+def smooth(y, w: int) -> np.ndarray:
+    """Centred moving average of ``w`` points (fewer at the ends), along the last axis."""
+    y = np.asarray(y, dtype=float)
+    if w <= 1:
+        return y.copy()
+    n = y.shape[-1]
+    c = np.concatenate([np.zeros(y.shape[:-1] + (1,)), np.cumsum(y, axis=-1)], axis=-1)
+    i = np.arange(n)
+    lo = np.clip(i - w // 2, 0, n)
+    hi = np.clip(i - w // 2 + w, 0, n)
+    return (c[..., hi] - c[..., lo]) / (hi - lo)
+
+
+def window(noise: float, noise_factor: float, min_tolerance: float, max_window: int) -> int:
+    """Moving-average window for a curve with per-point ``noise`` (normalised units)."""
+    need = noise_factor * noise / min_tolerance
+    if need <= 1:
+        return 1
+    return int(max(1, min(max_window, math.ceil(need * need))))
+
+
+def band_tolerance(noise, noise_factor, min_tolerance, w) -> float:
+    return max(min_tolerance, noise_factor * noise / math.sqrt(w))
+
+
+def smallest_plateau_points(noise, noise_factor, min_points) -> int:
+    """The fewest logged points a plateau needs to be told from ``noise``: four windows of
+    the ``w`` at which the band falls below :data:`TOO_NOISY`."""
+    w = math.floor((noise_factor * noise / TOO_NOISY) ** 2) + 1
+    return max(min_points, 4 * w)
+
+
+def band_ends(y, tolerance, inside) -> np.ndarray:
+    """``end[i]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <=
+    tolerance`` (``-1`` where ``y[i]`` is not inside). Sparse tables of running maxima and
+    minima and binary lifting, all starts at once: O(n log n) in numpy."""
+    y = np.asarray(y, dtype=float)
+    n = y.size
+    hi = np.where(inside, y, np.inf)
+    lo = np.where(inside, y, -np.inf)
+    tables = [(hi, lo)]
+    while (1 << len(tables)) <= n:
+        h, l_ = tables[-1]
+        s = 1 << (len(tables) - 1)
+        tables.append((np.maximum(h[:-s], h[s:]), np.minimum(l_[:-s], l_[s:])))
+    pos = np.arange(n)
+    cur_hi, cur_lo = hi.copy(), lo.copy()
+    for j in range(len(tables) - 1, -1, -1):
+        h, l_ = tables[j]
+        nxt = pos + 1
+        ok = nxt < h.size
+        idx = np.where(ok, nxt, 0)
+        new_hi = np.maximum(cur_hi, h[idx])
+        new_lo = np.minimum(cur_lo, l_[idx])
+        ok &= (new_hi - new_lo) <= tolerance
+        pos = np.where(ok, pos + (1 << j), pos)
+        cur_hi = np.where(ok, new_hi, cur_hi)
+        cur_lo = np.where(ok, new_lo, cur_lo)
+    return np.where(inside, pos, -1)
+
+
+def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_points):
+    """Longest-first non-overlapping stretches ``(i, k)`` of ``y`` in a band of width
+    ``tolerance`` between the levels, lasting ``tt[k] - tt[i] >= min_length`` (``tt``: the
+    time axis, log steps on a log axis) with at least ``min_points`` points."""
+    inside = (y > min_level) & (y < max_level)
+    end = band_ends(y, tolerance, inside)
+    i = np.flatnonzero(end >= 0)
+    if i.size == 0:
+        return []
+    k = end[i]
+    length = tt[k] - tt[i]
+    good = (length >= min_length) & (k - i + 1 >= min_points)
+    # a start whose stretch ends where its predecessor's does is inside that one: drop it
+    prev_same = np.zeros(i.size, dtype=bool)
+    prev_same[1:] = (i[1:] == i[:-1] + 1) & (k[1:] == k[:-1])
+    good &= ~prev_same
+    i, k, length = i[good], k[good], length[good]
+    taken = np.zeros(y.size, dtype=bool)
+    out = []
+    for a in np.lexsort((i, -length)):
+        s, e = int(i[a]), int(k[a])
+        if taken[s:e + 1].any():
+            continue
+        taken[s:e + 1] = True
+        out.append((s, e))
+    return sorted(out)
+
+
+def bootstrap(y, trend, w, n_boot, rng, lo, hi):
+    """``n_boot`` replicates of ``y[lo:hi]``: the trend plus moving blocks of its residuals
+    (block length ``max(w, 3)``), smoothed with window ``w``; returns ``(raw, smoothed)``,
+    each ``[n_boot, hi - lo]``."""
+    seg_t = trend[lo:hi]
+    resid = (y - smooth(y, max(w, 3)))[lo:hi]
+    n = hi - lo
+    b = max(w, 3)
+    starts = rng.integers(0, max(1, n - b + 1), size=(n_boot, -(-n // b)))
+    idx = (starts[:, :, None] + np.arange(b)).reshape(n_boot, -1)[:, :n] % n
+    raw = seg_t + resid[idx]
+    return raw, smooth(raw, w)
+
+
+def edges(sm, core, band_lo, band_hi):
+    """Per replicate row of ``sm``: the first and last index of the run of points inside
+    ``[band_lo, band_hi]`` that holds index ``core`` (``core`` itself when it is outside)."""
+    out_b = (sm < band_lo) | (sm > band_hi)
+    left = out_b[:, :core + 1][:, ::-1]
+    right = out_b[:, core:]
+    first = np.where(left.any(axis=1), core - np.argmax(left, axis=1) + 1, 0)
+    last = np.where(right.any(axis=1), core + np.argmax(right, axis=1) - 1, sm.shape[1] - 1)
+    first = np.minimum(first, core)
+    last = np.maximum(last, core)
+    return first, last
+
+
+def first_exceeding(sm, level) -> np.ndarray:
+    """Per row of ``sm``: the first index at or above ``level`` (the row's length if none)."""
+    above = sm >= level
+    return np.where(above.any(axis=-1), np.argmax(above, axis=-1), sm.shape[-1])

@@ -192,19 +192,35 @@ class Detection:
 
     @property
     def consistent_with_ray_interference(self) -> bool:
-        return self.runs_with_plateaus > 0 or bool(self.components_one_at_a_time)
+        """Sec. 4: with components known, they are learned one at a time; without them,
+        individual runs have plateaus. Plateaus while the components learn together are not
+        the pattern of ray interference."""
+        if self.components_one_at_a_time:
+            return True
+        together = self.has_components and any(r.pairs > 0 for r in self.runs)
+        return self.runs_with_plateaus > 0 and not together
+
+    @property
+    def start_stall_fraction(self) -> float:
+        """Median share of the time axis the runs spend before leaving their start level."""
+        return float(np.median([r.start_stall.get("fraction", 0.0) for r in self.runs]))
 
     @property
     def verdict(self) -> str:
-        """A short verdict in the paper's terms (Sec. 4)."""
+        """A short verdict in the paper's terms (Sec. 4), consistent with what was found."""
         n, m = len(self.runs), self.runs_with_plateaus
         parts = []
-        noisy = sum(r.too_noisy for r in self.runs)
+        noisy = [r for r in self.runs if r.too_noisy]
         if noisy:
-            parts.append(f"{noisy} of {n} runs too noisy to detect plateaus in (noise above "
-                         "about 4% of the progress: smooth the curves or give a tolerance)")
+            need = int(np.median([r.smallest_plateau_points for r in noisy]))
+            have = int(np.median([r.min_plateau_points for r in noisy]))
+            parts.append(f"{len(noisy)} of {n} runs too noisy to tell a plateau from noise "
+                         f"(at their noise a plateau needs about {need} logged points; the "
+                         f"shortest plateau looked for spans about {have}: log more often, "
+                         "or give a tolerance)")
         if m == 0:
-            parts.append(f"no plateaus in {'the run' if n == 1 else f'any of {n} runs'}")
+            parts.append(f"no plateaus in {'the run' if n == 1 else f'any of {n} runs'} "
+                         "after the start")
         else:
             text = (f"plateaus in {m} of {n} individual runs "
                     f"({self.plateaus_per_run:.2g} per run)" if n > 1
@@ -219,6 +235,8 @@ class Detection:
             else:
                 text += " (log several runs to see whether averaging hides them)"
             parts.append(text)
+        parts.append(f"slow start: the {'median ' if n > 1 else ''}run stays at its starting "
+                     f"level for {self.start_stall_fraction:.0%} of the logged time axis")
         if self.has_components:
             eligible = sum(r.pairs > 0 for r in self.runs)
             if self.components_one_at_a_time:
@@ -236,6 +254,9 @@ class Detection:
                          "and reduce coupling (a fixed data distribution, or more off-policy "
                          "data); if the plateaus dissipate, they were likely due to ray "
                          "interference")
+        elif m and self.has_components:
+            parts.append("the plateaus are not the pattern of ray interference: its "
+                         "components are learned together, not one at a time (Sec. 4)")
         else:
             text = "no symptom of ray interference"
             if not self.has_components:
@@ -262,6 +283,7 @@ class Detection:
                 "runs_eligible": sum(r.pairs > 0 for r in self.runs),
                 "components_one_at_a_time": self.components_one_at_a_time}),
             "thresholds": self.thresholds,
+            "start_stall_fraction": _jsonable(self.start_stall_fraction),
             "consistent_with_ray_interference": self.consistent_with_ray_interference,
             "verdict": self.verdict,
         }
@@ -279,16 +301,38 @@ def _jsonable(v):
 # --- input ----------------------------------------------------------------------------------
 
 def _labels(name, labels, n):
+    """Integer codes (in order of first appearance) and names of per-point labels."""
     if labels is None:
         return np.zeros(n, dtype=np.int64), ["0"]
     labels = np.asarray(labels)
     if labels.shape != (n,):
         raise CurveError(f"{name} must have one label per point ({n}); got shape {labels.shape}")
-    uniq, first, inverse = np.unique(labels.astype(str), return_index=True, return_inverse=True)
+    key = labels if labels.dtype.kind in "iu" else labels.astype(str)
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")          # labels in order of first appearance
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     return rank[inverse], [str(u) for u in uniq[order]]
+
+
+EXACT_STEPS = 2.0 ** 53     # above it, consecutive integers can be the same float
+
+
+def _check_order(steps, idx, what):
+    d = np.diff(steps[idx])
+    bad = np.flatnonzero(d <= 0)
+    if not bad.size:
+        return
+    i = idx[bad[0] + 1]
+    before = steps[idx[bad[0]]]
+    if d[bad[0]] == 0 and abs(steps[i]) >= EXACT_STEPS:
+        raise CurveError(f"step {steps[i]:.17g} cannot be told from the step before it in "
+                         f"double precision{what} (steps above 2^53 = 9.007e15 lose whole "
+                         "numbers); subtract an offset from the steps", index=int(i),
+                         field="step")
+    how = "repeats" if d[bad[0]] == 0 else "is smaller than"
+    raise CurveError(f"step {steps[i]:g} {how} the step before it ({before:g}){what}; steps "
+                     "must increase within each run", index=int(i), field="step")
 
 
 def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_RUN_POINTS):
@@ -296,9 +340,9 @@ def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_R
     (labels as strings, in order of first appearance; component ``None`` without components).
 
     Raises :class:`CurveError` naming the first offending point: steps and values must be
-    finite numbers, steps strictly increasing within each run (and component), each curve
-    at least ``min_run_points`` points long, and every component of a run logged at the
-    same steps.
+    finite numbers, steps strictly increasing within each run (and component; steps above
+    2^53 that double precision cannot tell apart are refused as such), each curve at least
+    ``min_run_points`` points long, and every component of a run logged at the same steps.
     """
     steps = np.asarray(steps, dtype=float)
     values = np.asarray(values, dtype=float)
@@ -311,35 +355,26 @@ def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_R
         bad = np.flatnonzero(~np.isfinite(arr))
         if bad.size:
             raise CurveError(f"{name} is {float(arr[bad[0]])}; every {name} must be a finite "
-                             "number",
-                             index=int(bad[0]), field=name)
+                             "number", index=int(bad[0]), field=name)
     run_idx, run_names = _labels("runs", runs, steps.size)
     comp_idx, comp_names = _labels("components", components, steps.size)
+    key = run_idx * len(comp_names) + comp_idx
+    order = np.argsort(key, kind="stable")          # points of each curve, in input order
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
     out = {}
-    for r, rname in enumerate(run_names):
-        in_run = np.flatnonzero(run_idx == r)
-        series = {}
-        for c, cname in enumerate(comp_names):
-            idx = in_run[comp_idx[in_run] == c]
-            if idx.size == 0:
-                continue
-            what = _what(rname if runs is not None else None, cname if components is not None
-                         else None)
-            d = np.diff(steps[idx])
-            bad = np.flatnonzero(d <= 0)
-            if bad.size:
-                i = idx[bad[0] + 1]
-                how = "repeats" if d[bad[0]] == 0 else "is smaller than"
-                before = steps[idx[bad[0]]]
-                raise CurveError(f"step {steps[i]:g} {how} the step before it ({before:g})"
-                                 f"{what}; steps must increase within each run",
-                                 index=int(i), field="step")
-            if idx.size < min_run_points:
-                raise CurveError(f"{idx.size} point(s){what}; the detector needs at least "
-                                 f"{min_run_points} per curve", index=int(idx[-1]), field="step",
-                                 indices=idx)
-            series[cname if components is not None else None] = idx
-        if components is not None:
+    for idx in np.split(order, bounds):
+        r, c = divmod(int(key[idx[0]]), len(comp_names))
+        rname, cname = run_names[r], comp_names[c]
+        what = _what(rname if runs is not None else None,
+                     cname if components is not None else None)
+        _check_order(steps, idx, what)
+        if idx.size < min_run_points:
+            raise CurveError(f"{idx.size} point(s){what}; the detector needs at least "
+                             f"{min_run_points} per curve", index=int(idx[-1]), field="step",
+                             indices=idx)
+        out.setdefault(rname, {})[cname if components is not None else None] = idx
+    if components is not None:
+        for rname, series in out.items():
             ref_name, ref = next(iter(series.items()))
             for cname, idx in series.items():
                 if idx.size != ref.size or np.any(steps[idx] != steps[ref]):
@@ -349,7 +384,6 @@ def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_R
                                      f"steps than component {ref_name!r}; every component of a "
                                      "run must be logged at the same steps",
                                      index=int(idx[k]), field="step")
-        out[rname] = series
     return out
 
 
@@ -399,9 +433,10 @@ def _min_plateau_points(tt, min_length):
 
 
 def _scale(values):
-    """A power of two that brings ``values`` to at most 1 in absolute value (exact)."""
+    """A power of two that brings ``values`` to at most 4 in absolute value (exact, and
+    itself finite and non-zero for any finite values)."""
     m = float(np.max(np.abs(values))) if values.size else 0.0
-    return 2.0 ** math.frexp(m)[1] if m > 0 else 1.0
+    return 2.0 ** (min(max(math.frexp(m)[1], -1000), 1024) - 2) if m > 0 else 1.0
 
 
 def curve_plateaus(steps, y_trend, tt, total, *, tolerance, axis, min_ratio, min_fraction,
@@ -430,7 +465,9 @@ def _plateau(steps, ts, vs, ys, axis, total, tt, i, k, eta):
     else:
         slope = 0.0
     length = math.exp(tt[k] - tt[i]) if axis == "log" else (tt[k] - tt[i]) / total
-    return Plateau(float(ts[0]), float(ts[-1]), float(np.mean(vs / s) * s), float(ys.mean()),
+    q = (k - i + 1) // 4                   # the level: mean of the middle half (no edges)
+    return Plateau(float(ts[0]), float(ts[-1]), float(np.mean(vs[q:vs.size - q] / s) * s),
+                   float(ys[q:ys.size - q].mean()),
                    abs(float(slope)) / eta, float(length), int(k - i + 1),
                    bool(k == steps.size - 1))
 
@@ -614,7 +651,7 @@ def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noi
     else:
         y, yt, noise = np.zeros_like(J), np.zeros_like(J), 0.0
     tol = tolerance if tolerance is not None else trend.band_tolerance(
-        noise, noise_factor, min_tolerance, w)
+        noise, noise_factor, min_tolerance, w, m_min)
     values = J * scale
     found, pairs, frac = curve_plateaus(
         t, yt, tt, total, tolerance=tol, axis=axis, min_ratio=min_ratio,
@@ -647,7 +684,8 @@ def _with_intervals(p, i, k, t, y, yt, w, tol, n_boot, rng, start, span, scale):
     first, last = trend.edges(sm, (i + k) // 2 - lo, mid - tol / 2, mid + tol / 2)
     c = np.concatenate([np.zeros((n_boot, 1)), np.cumsum(raw, axis=1)], axis=1)
     rows = np.arange(n_boot)
-    level = (c[rows, last + 1] - c[rows, first]) / (last - first + 1)
+    q = (last - first + 1) // 4                     # the middle half, as the level itself
+    level = (c[rows, last + 1 - q] - c[rows, first + q]) / (last - first + 1 - 2 * q)
     level = (level * span + start) * scale
     return replace(p, start_ci=_interval(t[lo + first]), end_ci=_interval(t[lo + last]),
                    level_ci=_interval(level))

@@ -13,8 +13,10 @@ the moving average of ``w`` consecutive logged points, with ``w`` chosen from th
   (noise below the floor of the band), else the ``w`` that brings ``noise_factor x noise /
   sqrt(w)`` down to the floor, at most a quarter of the points of the shortest plateau the
   detector looks for (so that such a plateau keeps three quarters of its length).
-- the band a plateau stays in: ``tolerance = max(min_tolerance, noise_factor x noise /
-  sqrt(w))``; a run is too noisy when it reaches 0.25 (no room is left between the levels
+- the band a plateau stays in: ``tolerance = max(min_tolerance, f x noise / sqrt(w))``,
+  ``f = noise_factor`` for the raw curve (``w = 1``; 6 holds a few hundred Gaussian points),
+  else the range of the ``N`` independent values a shortest plateau holds after smoothing
+  (``N = points / w``, ``f = 2 sqrt(2 ln N) + 1``, at most ``noise_factor``); a run is too noisy when it reaches 0.25 (no room is left between the levels
   ``2 x tolerance`` and ``1 - 2 x tolerance`` where plateaus are looked for).
 - intervals: a moving-block bootstrap over episodes (blocks of ``max(w, 3)`` residuals around
   the trend), each replicate smoothed again; where it leaves the plateau's band gives the
@@ -66,14 +68,27 @@ def window(noise: float, noise_factor: float, min_tolerance: float, max_window: 
     return int(max(1, min(max_window, math.ceil(need * need))))
 
 
-def band_tolerance(noise, noise_factor, min_tolerance, w) -> float:
-    return max(min_tolerance, noise_factor * noise / math.sqrt(w))
+def band_factor(noise_factor, w, plateau_points) -> float:
+    """How many noise standard deviations the band holds: ``noise_factor`` for the raw
+    curve; for a trend of window ``w``, the range of ``N = plateau_points / w`` independent
+    Gaussian values (about ``2 sqrt(2 ln N)``) plus one, at most ``noise_factor``."""
+    if w <= 1:
+        return noise_factor
+    n = max(2.0, plateau_points / w)
+    return min(noise_factor, 2 * math.sqrt(2 * math.log(n)) + 1)
+
+
+def band_tolerance(noise, noise_factor, min_tolerance, w, plateau_points) -> float:
+    """The band a plateau stays in (see the module doc)."""
+    f = band_factor(noise_factor, w, plateau_points)
+    return max(min_tolerance, f * noise / math.sqrt(w))
 
 
 def smallest_plateau_points(noise, noise_factor, min_points) -> int:
     """The fewest logged points a plateau needs to be told from ``noise``: four windows of
     the ``w`` at which the band falls below :data:`TOO_NOISY`."""
-    w = math.floor((noise_factor * noise / TOO_NOISY) ** 2) + 1
+    f = band_factor(noise_factor, 2, 8)
+    w = math.floor((f * noise / TOO_NOISY) ** 2) + 1
     return max(min_points, 4 * w)
 
 

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .config import check_choice, check_float, check_int
 from . import trend
+from .config import check_choice, check_float, check_int
 
 AXES = ("auto", "log", "linear")
 MIN_RUN_POINTS = 8  # the fewest points per run (and per component) the detector accepts
@@ -300,8 +300,9 @@ def _jsonable(v):
 
 # --- input ----------------------------------------------------------------------------------
 
-def _labels(name, labels, n):
-    """Integer codes (in order of first appearance) and names of per-point labels."""
+def _labels(name, labels, n, label_names=None):
+    """Integer codes (in order of first appearance) and names of per-point labels
+    (``label_names``: the names of integer labels, else the labels as strings)."""
     if labels is None:
         return np.zeros(n, dtype=np.int64), ["0"]
     labels = np.asarray(labels)
@@ -312,6 +313,8 @@ def _labels(name, labels, n):
     order = np.argsort(first, kind="stable")          # labels in order of first appearance
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
+    if label_names is not None:
+        return rank[inverse], [str(label_names[u]) for u in uniq[order]]
     return rank[inverse], [str(u) for u in uniq[order]]
 
 
@@ -335,7 +338,8 @@ def _check_order(steps, idx, what):
                      "must increase within each run", index=int(i), field="step")
 
 
-def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_RUN_POINTS):
+def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_RUN_POINTS,
+                 run_names=None, component_names=None):
     """Validate curves given one row per logged point; returns ``{run: {component: indices}}``
     (labels as strings, in order of first appearance; component ``None`` without components).
 
@@ -343,6 +347,7 @@ def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_R
     finite numbers, steps strictly increasing within each run (and component; steps above
     2^53 that double precision cannot tell apart are refused as such), each curve at least
     ``min_run_points`` points long, and every component of a run logged at the same steps.
+    ``run_names`` / ``component_names``: names of integer ``runs`` / ``components`` codes.
     """
     steps = np.asarray(steps, dtype=float)
     values = np.asarray(values, dtype=float)
@@ -356,8 +361,8 @@ def check_curves(steps, values, runs=None, components=None, min_run_points=MIN_R
         if bad.size:
             raise CurveError(f"{name} is {float(arr[bad[0]])}; every {name} must be a finite "
                              "number", index=int(bad[0]), field=name)
-    run_idx, run_names = _labels("runs", runs, steps.size)
-    comp_idx, comp_names = _labels("components", components, steps.size)
+    run_idx, run_names = _labels("runs", runs, steps.size, run_names)
+    comp_idx, comp_names = _labels("components", components, steps.size, component_names)
     key = run_idx * len(comp_names) + comp_idx
     order = np.argsort(key, kind="stable")          # points of each curve, in input order
     bounds = np.flatnonzero(np.diff(key[order])) + 1
@@ -521,7 +526,8 @@ def mean_curve(curves):
 def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tolerance=0.02,
            noise_factor=6.0, min_ratio=2.0, min_fraction=0.1, axis="auto", min_points=3,
            min_run_points=MIN_RUN_POINTS, eta=1.0, low=None, high=None,
-           stall_fraction=0.25, n_boot=200, seed=0) -> Detection:
+           stall_fraction=0.25, n_boot=200, seed=0, run_names=None,
+           component_names=None) -> Detection:
     """Look for the symptoms of ray interference in learning curves (Sec. 4).
 
     One entry per logged point: ``steps``, ``values`` (performance J, or J_k of a component),
@@ -534,7 +540,8 @@ def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tol
     half their progress, a component *stalls* while the one before it learns (from 20% to
     80% of its progress) when it was not yet half learned and gained at most
     ``stall_fraction`` of what that one gained; a run learns *one at a time* when at least
-    half of such pairs stall. Raises :class:`CurveError` on bad input (see
+    half of such pairs stall. Integer ``runs`` / ``components`` codes may come with their
+    ``run_names`` / ``component_names``. Raises :class:`CurveError` on bad input (see
     :func:`check_curves`) and ``ValueError`` on bad thresholds.
     """
     if tolerance is not None:
@@ -555,7 +562,8 @@ def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tol
     if low is not None and high is not None and high <= low:
         raise ValueError(f"high must be > low; got low={low}, high={high}")
 
-    groups = check_curves(steps, values, runs, components, min_run_points)
+    groups = check_curves(steps, values, runs, components, min_run_points, run_names,
+                          component_names)
     steps = np.asarray(steps, dtype=float)
     values = np.asarray(values, dtype=float)
     scale = _scale(values)                # every value is divided by it: no overflow below

@@ -16,8 +16,9 @@ the moving average of ``w`` consecutive logged points, with ``w`` chosen from th
 - the band a plateau stays in: ``tolerance = max(min_tolerance, f x noise / sqrt(w))``,
   ``f = noise_factor`` for the raw curve (``w = 1``; 6 holds a few hundred Gaussian points),
   else the range of the ``N`` independent values a shortest plateau holds after smoothing
-  (``N = points / w``, ``f = 2 sqrt(2 ln N) + 1``, at most ``noise_factor``); a run is too noisy when it reaches 0.25 (no room is left between the levels
-  ``2 x tolerance`` and ``1 - 2 x tolerance`` where plateaus are looked for).
+  (``N = points / w``, ``f = 2 sqrt(2 ln N) + 1``, at most ``noise_factor``); a run is too
+  noisy when it reaches 0.25 (no room is left between the levels ``2 x tolerance`` and
+  ``1 - 2 x tolerance`` where plateaus are looked for).
 - intervals: a moving-block bootstrap over episodes (blocks of ``max(w, 3)`` residuals around
   the trend), each replicate smoothed again; where it leaves the plateau's band gives the
   interval of the start and the end, the mean of its points the level's.

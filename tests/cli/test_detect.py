@@ -121,7 +121,7 @@ BAD = {
                        "row 8, column 'step': step 2.5 is smaller", None),
     "too few points": (_rows(5), "rows 2-6, column 'step': 5 point(s)", None),
     "ragged row": ("step,value\n1,2\n2,3,4\n", "row 3: 3 fields", None),
-    "empty folder": ("folder", "a folder with no .csv files", None),
+    "empty folder": ("folder", "a folder with no logs", None),
 }
 
 

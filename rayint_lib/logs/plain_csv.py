@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .table import LogError, Table, check_file, names, quote
+from .table import LogError, Table, check_file, names, quote, read_text
 
 COLUMNS = {"step": ("step", "global_step"), "value": ("value",), "run": ("run",),
            "component": ("component",)}
@@ -94,6 +94,9 @@ def _slow(path, head, idx):
         except csv.Error as err:
             raise LogError(f"{path}, row {reader.line_num}: not a valid CSV file "
                            f"({quote(err)})") from None
+        except UnicodeDecodeError:
+            read_text(path)                   # raises, naming the byte offset
+            raise
     return out
 
 

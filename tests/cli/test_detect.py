@@ -170,3 +170,157 @@ def test_plot_into_a_missing_folder_is_refused(long_csv, tmp_path, capsys):
 def test_bad_threshold_is_a_usage_error(long_csv, capsys):
     assert cli.main(["detect", str(long_csv), "--tolerance", "0.4"]) == cli.USAGE_ERROR
     assert "tolerance must be in" in capsys.readouterr().err
+
+
+# --- every bad input of issues 18 and 22: exit 2, the culprit named, a short message, --------
+# --- nothing written and no existing file changed --------------------------------------------
+
+def _good(tmp_path):
+    return write(tmp_path / "good.csv", ["step", "value"], [(i, i % 3) for i in range(20)])
+
+
+def _monitor(path, rows, t_start=0.0):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('#{"t_start": %s, "env_id": null}\nr,l,t\n' % t_start
+                    + "".join(f"{r},{n},{t}\n" for r, n, t in rows))
+    return path
+
+
+def _events(folder, corrupt=False):
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(folder))
+    for i in range(20):
+        w.add_scalar("charts/episodic_return", float(i), global_step=i)
+        w.add_scalar("losses/value_loss", 1.0, global_step=i)
+    w.close()
+    (f,) = folder.glob("events.out.tfevents.*")
+    if corrupt:
+        data = bytearray(f.read_bytes())
+        first = int.from_bytes(data[:8], "little") + 16
+        data[first + 13] ^= 0xFF
+        f.write_bytes(bytes(data))
+    return f
+
+
+def _case_plot_existing(tmp_path):
+    (tmp_path / "old.png").write_bytes(b"precious")
+    return [str(_good(tmp_path)), "--plot", str(tmp_path / "old.png")], "the file exists", \
+        "old.png"
+
+
+def _case_plot_is_input(tmp_path):
+    g = _good(tmp_path)
+    return [str(g), "--plot", str(g), "--force"], "an input of this command", "good.csv"
+
+
+def _case_plot_device(tmp_path):
+    return [str(_good(tmp_path)), "--plot", "/dev/null", "--force"], \
+        "not a regular file", "/dev/null"
+
+
+def _case_plot_symlink(tmp_path):
+    (tmp_path / "link.png").symlink_to(tmp_path / "nowhere.png")
+    return [str(_good(tmp_path)), "--plot", str(tmp_path / "link.png")], \
+        "not a regular file", "link.png"
+
+
+def _case_monitor_no_episodes(tmp_path):
+    p = _monitor(tmp_path / "run" / "0.monitor.csv", [])
+    return [str(tmp_path / "run")], "row 3: no episodes", str(p)
+
+
+def _case_monitor_nan_return(tmp_path):
+    p = _monitor(tmp_path / "run" / "0.monitor.csv",
+                 [(("nan" if i == 4 else i), 5, i) for i in range(12)])
+    return [str(tmp_path / "run")], "row 7, column 'r': value is nan", str(p)
+
+
+def _case_runs_table(tmp_path):
+    p = tmp_path / "wandb_export.csv"
+    p.write_text("Name,State,Runtime,Created,episodic_return\nrun-1,finished,10,2024,3\n")
+    return [str(p)], "runs-table export", str(p)
+
+
+def _case_corrupt_events(tmp_path):
+    f = _events(tmp_path / "run", corrupt=True)
+    return [str(tmp_path / "run")], "corrupt record", str(f)
+
+
+def _case_missing_tag(tmp_path):
+    _events(tmp_path / "run")
+    return [str(tmp_path / "run"), "--tag", "eval/return"], \
+        "the tags present are 'charts/episodic_return', 'losses/value_loss'", "run"
+
+
+def _case_mixed_folder(tmp_path):
+    _monitor(tmp_path / "run" / "0.monitor.csv", [(1, 5, 1)] * 10)
+    write(tmp_path / "run" / "curve.csv", ["step", "value"], [(1, 2)])
+    return [str(tmp_path / "run")], "mixes formats", "run"
+
+
+def _case_backwards_steps(tmp_path):
+    rows = [(i if i != 9 else 3, 0.5) for i in range(12)]
+    p = write(tmp_path / "c.csv", ["step", "value"], rows)
+    return [str(p)], "row 11, column 'step': step 3 is smaller than the step before it", str(p)
+
+
+def _case_not_utf8(tmp_path):
+    p = tmp_path / "latin1.csv"
+    p.write_bytes(b"step,value\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(5000))
+                  + b"5000,\xe9\n")                # past the first block the header is read in
+    return [str(p)], f"byte {p.stat().st_size - 2}: not UTF-8", str(p)
+
+
+def _case_device_input(tmp_path):
+    return ["/dev/zero"], "not a regular file", "/dev/zero"
+
+
+def _case_too_big(tmp_path, monkeypatch=None):
+    p = _good(tmp_path)
+    return [str(p)], "more than the", str(p)
+
+
+def _case_long_header(tmp_path):
+    p = tmp_path / "wide.csv"
+    p.write_text("step," + "x" * 20000 + "\n1,2\n")
+    return [str(p)], "no value column", str(p)
+
+
+def _case_long_value(tmp_path):
+    p = tmp_path / "long.csv"
+    p.write_text("step,value\n1," + "9" * 5 + "z" * 20000 + "\n")
+    return [str(p)], "is not a number", str(p)
+
+
+def _case_huge_steps(tmp_path):
+    p = write(tmp_path / "huge.csv", ["step", "value"],
+              [(f"{100000000000000000 + i}", i) for i in range(12)])
+    return [str(p)], "cannot be told from the step before it in double precision", str(p)
+
+
+BAD_LOGS = {name[6:]: f for name, f in dict(globals()).items() if name.startswith("_case_")}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_LOGS))
+def test_bad_logs_refused_before_work(case, tmp_path, capsys, monkeypatch):
+    if case == "too_big":
+        monkeypatch.setattr("rayint_lib.logs.table.MAX_BYTES", 100)
+    argv, message, culprit = BAD_LOGS[case](tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    rc = cli.main(["detect", *argv, *([] if "--plot" in argv else
+                                      ["--plot", str(tmp_path / "out.png")])])
+    err = capsys.readouterr().err
+    assert rc == cli.USAGE_ERROR, err
+    assert err.count("\n") == 1 and err.startswith("rayint: error: "), err
+    assert message in err and culprit in err, err
+    assert len(err) < 700                                   # bounded: a short prefix quoted
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before                                   # nothing written or changed
+
+
+def test_plot_force_replaces_a_regular_file(long_csv, tmp_path, capsys):
+    out = tmp_path / "old.png"
+    out.write_bytes(b"old")
+    assert cli.main(["detect", str(long_csv), "--plot", str(out), "--force"]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"

@@ -664,8 +664,9 @@ def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noi
     found, pairs, frac = curve_plateaus(
         t, yt, tt, total, tolerance=tol, axis=axis, min_ratio=min_ratio,
         min_fraction=min_fraction, min_points=min_points, values=values, eta=eta)
-    if n_boot and span > 0:
-        found = [_with_intervals(p, i, k, t, y, yt, w, tol, n_boot, rng, start, span, scale)
+    boot = trend.bootstrap(y, yt, w, n_boot, rng) if n_boot and span > 0 else None
+    if boot is not None:
+        found = [_with_intervals(p, i, k, t, boot, tol, yt, span, scale)
                  for p, (i, k) in zip(found, pairs)]
     res = RunDetection(name, t, values, y, noise, tol, found, frac)
     res.trend = yt * span * scale + start * scale if span > 0 else values.copy()
@@ -673,53 +674,62 @@ def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noi
     res.min_plateau_points = m_min
     res.smallest_plateau_points = trend.smallest_plateau_points(noise, noise_factor,
                                                                min_points)
-    res.start_stall = _start_stall(t, tt, total, y, yt, w, tol, n_boot, rng)
+    res.start_stall = _start_stall(t, tt, total, yt, tol, boot)
     return res
 
 
 def _interval(x):
-    return (float(np.percentile(x, 2.5)), float(np.percentile(x, 97.5)))
+    """The 95% percentile interval of bootstrap values ``x``."""
+    lo, hi = np.percentile(x, [2.5, 97.5])
+    return (float(lo), float(hi))
 
 
-def _with_intervals(p, i, k, t, y, yt, w, tol, n_boot, rng, start, span, scale):
-    """``p`` with 95% bootstrap intervals of its start, end and level (see :mod:`.trend`)."""
-    n = y.size
-    m = k - i + 1
-    lo, hi = max(0, i - m), min(n, k + m + 1)
-    raw, sm = trend.bootstrap(y, yt, w, n_boot, rng, lo, hi)
+def _with_intervals(p, i, k, t, boot, tol, yt, span, scale):
+    """``p`` with 95% bootstrap intervals of its start, end and level: the estimate plus
+    the percentiles of the replicates' deviations from what the same rule gives on the
+    trend itself (the rule: where a replicate leaves the band of width ``tol`` around the
+    plateau's middle level, and its mean over the middle half; see :mod:`.trend`)."""
+    centres, reps = boot
+    core = int(np.clip(np.searchsorted(centres, (i + k) // 2), 0, centres.size - 1))
     seg = yt[i:k + 1]
     mid = (seg.max() + seg.min()) / 2
-    first, last = trend.edges(sm, (i + k) // 2 - lo, mid - tol / 2, mid + tol / 2)
-    c = np.concatenate([np.zeros((n_boot, 1)), np.cumsum(raw, axis=1)], axis=1)
-    rows = np.arange(n_boot)
+    both = np.vstack([yt[centres][None, :], reps])
+    first, last = trend.edges(both, core, mid - tol / 2, mid + tol / 2)
+    c = np.concatenate([np.zeros((both.shape[0], 1)), np.cumsum(both, axis=1)], axis=1)
+    rows = np.arange(both.shape[0])
     q = (last - first + 1) // 4                     # the middle half, as the level itself
     level = (c[rows, last + 1 - q] - c[rows, first + q]) / (last - first + 1 - 2 * q)
-    level = (level * span + start) * scale
-    return replace(p, start_ci=_interval(t[lo + first]), end_ci=_interval(t[lo + last]),
-                   level_ci=_interval(level))
+    level = level * span * scale
+
+    def ci(estimate, x):
+        d = x[1:] - x[0]
+        return _interval(estimate + d)
+
+    return replace(p, start_ci=ci(p.start_step, t[centres[first]]),
+                   end_ci=ci(p.end_step, t[centres[last]]), level_ci=ci(p.level, level))
 
 
-def _start_stall(t, tt, total, y, yt, w, tol, n_boot, rng) -> dict:
+def _start_stall(t, tt, total, yt, tol, boot) -> dict:
     """How long the curve sits at its starting level (Sec. 3.2: with f(0) = 0 the first
     plateau is at the start): the first logged step at which the trend is ``tolerance``
     above its start, and the share of the time axis before it, with a bootstrap interval."""
-    n = y.size
+    n = yt.size
     e = int(trend.first_exceeding(yt - yt[0], tol)) if tol < trend.TOO_NOISY else n
+    fin = np.isfinite(tt)
+    t0 = tt[fin][0] if fin.any() else 0.0
 
     def fraction(idx):
         idx = np.minimum(idx, n - 1)
-        t0 = tt[np.isfinite(tt)][0] if np.isfinite(tt).any() else 0.0
-        return np.clip((tt[idx] - t0) / total, 0, 1) if total > 0 else np.zeros_like(idx)
+        return np.clip((tt[idx] - t0) / total, 0, 1) if total > 0 else np.zeros(np.shape(idx))
 
     out = {"left_start": bool(e < n), "end_step": float(t[min(e, n - 1)]),
-           "fraction": float(fraction(np.array([e if e < n else n - 1]))[0]
-                             if e < n else 1.0),
-           "fraction_ci": None}
-    if n_boot and e < n:
-        hi = min(n, 2 * e + 2 * w + 2)
-        _, sm = trend.bootstrap(y, yt, w, n_boot, rng, 0, hi)
-        er = trend.first_exceeding(sm - sm[:, :1], tol)
-        f = np.where(er < hi, fraction(er), 1.0)
-        out["fraction_ci"] = _interval(f)
-        out["end_step_ci"] = _interval(t[np.minimum(er, n - 1)])
+           "fraction": float(fraction(e)) if e < n else 1.0, "fraction_ci": None,
+           "end_step_ci": None}
+    if boot is not None and e < n:                # estimate + bootstrap deviations
+        centres, reps = boot
+        er = trend.first_exceeding(np.vstack([yt[centres][None, :], reps]) - yt[0], tol)
+        idx = np.where(er < centres.size, centres[np.minimum(er, centres.size - 1)], n - 1)
+        f = np.where(er < centres.size, fraction(idx), 1.0)
+        out["fraction_ci"] = tuple(np.clip(_interval(out["fraction"] + f[1:] - f[0]), 0, 1))
+        out["end_step_ci"] = _interval(out["end_step"] + t[idx[1:]] - t[idx[0]])
     return out

@@ -19,9 +19,10 @@ the moving average of ``w`` consecutive logged points, with ``w`` chosen from th
   (``N = points / w``, ``f = 2 sqrt(2 ln N) + 1``, at most ``noise_factor``); a run is too
   noisy when it reaches 0.25 (no room is left between the levels ``2 x tolerance`` and
   ``1 - 2 x tolerance`` where plateaus are looked for).
-- intervals: a moving-block bootstrap over episodes (blocks of ``max(w, 3)`` residuals around
-  the trend), each replicate smoothed again; where it leaves the plateau's band gives the
-  interval of the start and the end, the mean of its points the level's.
+- intervals: a moving-block bootstrap over episodes (:func:`bootstrap`: the trend plus
+  resampled block means of the residuals, at the resolution of the window); where a
+  replicate leaves the plateau's band gives the interval of the start and the end, its mean
+  over the plateau's middle half the level's.
 
 Everything here works on curves already scaled to their progress (normalised), so that no
 intermediate can overflow whatever the scale of the logged values.
@@ -150,18 +151,20 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     return sorted(out)
 
 
-def bootstrap(y, trend, w, n_boot, rng, lo, hi):
-    """``n_boot`` replicates of ``y[lo:hi]``: the trend plus moving blocks of its residuals
-    (block length ``max(w, 3)``), smoothed with window ``w``; returns ``(raw, smoothed)``,
-    each ``[n_boot, hi - lo]``."""
-    seg_t = trend[lo:hi]
-    resid = (y - smooth(y, max(w, 3)))[lo:hi]
-    n = hi - lo
+def bootstrap(y, trend, w, n_boot, rng):
+    """``n_boot`` bootstrap replicates of the trend, on a grid of blocks: the curve is cut
+    into blocks of ``b = max(w, 3)`` consecutive points; a replicate's trend at a block's
+    centre is the trend there plus the mean residual (``y`` minus its ``b``-point moving
+    average) of a block drawn at random, with replacement (a moving-block bootstrap over
+    episodes, at the resolution of the window). Returns ``(centre indices [nb],
+    replicates [n_boot, nb])``."""
     b = max(w, 3)
-    starts = rng.integers(0, max(1, n - b + 1), size=(n_boot, -(-n // b)))
-    idx = (starts[:, :, None] + np.arange(b)).reshape(n_boot, -1)[:, :n] % n
-    raw = seg_t + resid[idx]
-    return raw, smooth(raw, w)
+    n = y.size
+    nb = max(1, n // b)
+    resid = (y - smooth(y, b))[: nb * b].reshape(nb, b).mean(axis=1)
+    centres = np.minimum(np.arange(nb) * b + b // 2, n - 1)
+    draws = resid[rng.integers(0, nb, size=(n_boot, nb))]
+    return centres, trend[centres] + draws
 
 
 def edges(sm, core, band_lo, band_hi):

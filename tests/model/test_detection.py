@@ -15,8 +15,8 @@ import pytest
 
 from rayint_lib.model.config import BanditConfig
 from rayint_lib.model.detection import CurveError, check_curves, choose_axis, detect
-from rayint_lib.model.trend import noise_sd as noise_level
 from rayint_lib.model.simulate import simulate
+from rayint_lib.model.trend import noise_sd as noise_level
 
 T_LIN = np.arange(0, 100_001, 1000.0)
 T_LOG = np.geomspace(1, 1e5, 200)

@@ -123,10 +123,29 @@ def band_ends(y, tolerance, inside) -> np.ndarray:
     return np.where(inside, pos, -1)
 
 
-def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_points):
+def rises(tt, raw, i, k):
+    """Least-squares rise of ``raw`` over ``tt`` across each stretch ``[i[j], k[j]]``
+    (slope times duration), from prefix sums: all stretches at once."""
+    fin = np.isfinite(tt)
+    x = np.where(fin, tt - (tt[fin][0] if fin.any() else 0.0), 0.0)
+    c = [np.concatenate([[0.0], np.cumsum(a)]) for a in (np.ones_like(x), x, raw, x * raw,
+                                                           x * x)]
+    n, sx, sy, sxy, sxx = (a[k + 1] - a[i] for a in c)
+    var = sxx - sx * sx / np.maximum(n, 1)
+    slope = np.where(var > 0, (sxy - sx * sy / np.maximum(n, 1)) / np.where(var > 0, var, 1),
+                     0.0)
+    return slope * (x[k] - x[i])
+
+
+def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_points, raw=None,
+                   noise=0.0):
     """Longest-first non-overlapping stretches ``(i, k)`` of ``y`` in a band of width
     ``tolerance`` between the levels, lasting ``tt[k] - tt[i] >= min_length`` (``tt``: the
-    time axis, log steps on a log axis) with at least ``min_points`` points."""
+    time axis, log steps on a log axis) with at least ``min_points`` points; with ``raw``
+    (the curve before smoothing, per-point ``noise``), only stretches whose least-squares
+    rise in ``raw`` is at most ``max(tolerance / 2, 2 se)``, ``se = noise sqrt(12 / m)`` the
+    standard error of the rise over ``m`` evenly spread points: a slowly rising curve whose
+    trend noise happens to stay inside the band is not flat."""
     inside = (y > min_level) & (y < max_level)
     end = band_ends(y, tolerance, inside)
     i = np.flatnonzero(end >= 0)
@@ -140,6 +159,10 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     prev_same[1:] = (i[1:] == i[:-1] + 1) & (k[1:] == k[:-1])
     good &= ~prev_same
     i, k, length = i[good], k[good], length[good]
+    if raw is not None and i.size:
+        se = noise * np.sqrt(12.0 / (k - i + 1))
+        flat = np.abs(rises(tt, raw, i, k)) <= np.maximum(tolerance / 2, 2 * se)
+        i, k, length = i[flat], k[flat], length[flat]
     taken = np.zeros(y.size, dtype=bool)
     out = []
     for a in np.lexsort((i, -length)):

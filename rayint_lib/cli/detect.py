@@ -17,9 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 from .. import logs
+from ..book.detect_plot import draw_runs
 from ..logs.table import quote
 from ..model import detection
 
@@ -102,23 +101,8 @@ def plot(result: detection.Detection, out: Path):
     fig, axes = plt.subplots(1, 2 if comps else 1, figsize=(11 if comps else 6.5, 4),
                              squeeze=False)
     ax = axes[0, 0]
-    colours = plt.get_cmap("tab10")
     log = result.thresholds["axis"] == "log"
-    shown = result.runs[:PLOT_RUNS]
-    for i, r in enumerate(shown):
-        c = colours(i % 10)
-        keep = r.steps > 0 if log else np.ones(r.steps.size, dtype=bool)
-        t = r.steps[keep]
-        ax.plot(t, r.values[keep], ".", ms=1.5, color=c, alpha=0.35)
-        half = _half_band(r)
-        ax.plot(t, r.trend[keep], lw=1.2, color=c, label=f"{r.run} (trend, w={r.window})"
-                if i < 5 else None)
-        ax.fill_between(t, r.trend[keep] - half, r.trend[keep] + half, color=c, alpha=0.12,
-                        lw=0)
-        for p in r.plateaus:
-            ax.axvspan(p.start_step, p.end_step, color=c, alpha=0.18, lw=0)
-        if r.start_stall.get("left_start"):
-            ax.axvline(r.start_stall["end_step"], color=c, ls=":", lw=1)
+    draw_runs(ax, result, PLOT_RUNS)
     if len(result.runs) > 1 and result.mean_steps.size:
         keep = result.mean_steps > 0 if log else slice(None)
         ax.plot(result.mean_steps[keep], result.mean_values[keep], color="black", lw=2,
@@ -127,8 +111,6 @@ def plot(result: detection.Detection, out: Path):
             ax.plot([p.start_step, p.end_step], [p.level, p.level], color="black", lw=4,
                     alpha=0.5)
     ax.legend(loc="lower right", frameon=False, fontsize=7)
-    ax.set_xscale("log" if log else "linear")
-    ax.set_xlabel("step" + (" (log scale)" if log else ""))
     ax.set_ylabel("J" + (" = sum of components" if comps else " (return)"))
     more = f" (first {PLOT_RUNS} of {len(result.runs)})" if len(result.runs) > PLOT_RUNS else ""
     ax.set_title(f"{len(result.runs)} run(s){more}: points, trend and band; "
@@ -157,15 +139,6 @@ def plot(result: detection.Detection, out: Path):
         plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def _half_band(r) -> float:
-    """Half the plateau band of run ``r`` in the units of its values."""
-    y, v = r.normalised, r.values
-    j = int(np.argmax(np.abs(y - y[0])))
-    if y[j] == y[0]:
-        return 0.0
-    return abs((v[j] - v[0]) / (y[j] - y[0])) * r.tolerance / 2
 
 
 def _fmt(x) -> str:

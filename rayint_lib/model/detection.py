@@ -734,3 +734,45 @@ def _start_stall(t, tt, total, yt, tol, boot) -> dict:
         out["fraction_ci"] = tuple(np.clip(_interval(out["fraction"] + f[1:] - f[0]), 0, 1))
         out["end_step_ci"] = _interval(out["end_step"] + t[idx[1:]] - t[idx[0]])
     return out
+
+
+def _overlaps(p, others) -> bool:
+    """``p`` shares at least half of the shorter one's span with one of ``others``."""
+    return any(min(p.end_step, q.end_step) - max(p.start_step, q.start_step)
+               >= 0.5 * min(p.end_step - p.start_step, q.end_step - q.start_step)
+               for q in others)
+
+
+def agreement(steps, exact, returns, **thresholds) -> list:
+    """What the detector says from noisy returns against what it says from the exact
+    curves of the same runs (Sec. 4, checked where J is known): ``exact`` and ``returns``
+    are ``[runs, T]`` on the same ``steps`` ``[T]``. One dict per run: plateau counts of
+    both, ``same_verdict`` (both or neither find a plateau), ``exact_found`` (exact plateaus
+    overlapping a plateau found from returns), ``spurious`` (plateaus from returns that
+    overlap no exact one), the start stall's end step from both with the interval from
+    returns and whether it covers the exact one, and ``too_noisy``."""
+    steps = np.asarray(steps, dtype=float)
+    exact = np.atleast_2d(np.asarray(exact, dtype=float))
+    returns = np.atleast_2d(np.asarray(returns, dtype=float))
+    if exact.shape != returns.shape or exact.shape[1] != steps.size:
+        raise ValueError(f"exact {exact.shape} and returns {returns.shape} must both be "
+                         f"[runs, {steps.size}]")
+    thresholds.setdefault("axis", choose_axis(steps))
+    rows = []
+    for e, r in zip(exact, returns):
+        ex = detect(steps, e, **thresholds).runs[0]
+        rt = detect(steps, r, **thresholds).runs[0]
+        se, sr = ex.start_stall, rt.start_stall
+        ci = sr.get("end_step_ci")
+        rows.append({
+            "exact_plateaus": len(ex.plateaus), "return_plateaus": len(rt.plateaus),
+            "same_verdict": bool(ex.plateaus) == bool(rt.plateaus),
+            "exact_found": sum(_overlaps(p, rt.plateaus) for p in ex.plateaus),
+            "spurious": sum(not _overlaps(q, ex.plateaus) for q in rt.plateaus),
+            "stall_exact": se["end_step"] if se["left_start"] else None,
+            "stall_returns": sr["end_step"] if sr["left_start"] else None,
+            "stall_ci": ci,
+            "stall_covered": bool(ci is not None and se["left_start"]
+                                  and ci[0] <= se["end_step"] <= ci[1]),
+            "too_noisy": rt.too_noisy})
+    return rows

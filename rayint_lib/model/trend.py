@@ -8,7 +8,8 @@ the moving average of ``w`` consecutive logged points, with ``w`` chosen from th
 - ``noise_sd``: the per-point noise from second differences (``1.4826 MAD(d2) / sqrt(6)``,
   the standard deviation for white noise, blind to smooth trends); where more than half the
   second differences are exactly zero (episodic sums of rare Bernoulli rewards), the root
-  mean square of the second differences without their top 1% (the jumps of a staircase).
+  mean square of the second differences without their top 1% (the jumps of a staircase);
+  the upper quartile over 20 blocks of the curve (noise that changes along it).
 - the window: ``w = 1`` (the raw curve) when ``noise_factor x noise <= min_tolerance``
   (noise below the floor of the band), else the ``w`` that brings ``noise_factor x noise /
   sqrt(w)`` down to the floor, at most a quarter of the points of the shortest plateau the
@@ -36,17 +37,26 @@ import numpy as np
 TOO_NOISY = 0.25        # a band this wide leaves no level where a plateau could be told
 
 
-def noise_sd(y) -> float:
-    """Per-point noise of a curve (see the module doc); 0 for smooth curves."""
-    y = np.asarray(y, dtype=float)
-    if y.size < 3:
-        return 0.0
-    d2 = np.diff(y, 2)
+def _sd_d2(d2) -> float:
     mad = float(np.median(np.abs(d2 - np.median(d2))))
     if mad > 0 or np.count_nonzero(d2) == 0:
         return 1.4826 * mad / math.sqrt(6)
     a = np.sort(np.abs(d2))[: max(1, int(math.ceil(0.99 * d2.size)))]
     return float(np.sqrt(np.mean(a * a) / 6))
+
+
+def noise_sd(y, blocks: int = 20) -> float:
+    """Per-point noise of a curve (see the module doc); 0 for smooth curves. The noise of
+    episode returns changes along the curve (a success rate near 0 or 1 barely scatters):
+    from 60 points on, the estimate is the upper quartile of the estimates in ``blocks``
+    consecutive blocks, so that the noisiest stretches set the band."""
+    y = np.asarray(y, dtype=float)
+    if y.size < 3:
+        return 0.0
+    d2 = np.diff(y, 2)
+    if d2.size < 3 * blocks:
+        return _sd_d2(d2)
+    return float(np.percentile([_sd_d2(b) for b in np.array_split(d2, blocks)], 75))
 
 
 def smooth(y, w: int) -> np.ndarray:
@@ -137,6 +147,20 @@ def rises(tt, raw, i, k):
     return slope * (x[k] - x[i])
 
 
+def left(tt, y, k, tolerance, min_length) -> np.ndarray:
+    """Whether the stretches ending at ``k`` are left by a stage of learning: the trend's
+    running maximum climbs from 1.5 to 3 bands above ``y[k]`` within one ``min_length`` (a
+    concave curve that keeps creeping up is not plateaued; a plateau whose band noise broke
+    in two is still left by the rise after its second piece). Stretches ending at the last
+    point count as left (open)."""
+    top = np.maximum.accumulate(y)
+    j1 = np.searchsorted(top, y[k] + 1.5 * tolerance, side="left")
+    j2 = np.searchsorted(top, y[k] + 3 * tolerance, side="left")
+    n = y.size
+    quick = (j2 < n) & (tt[np.minimum(j2, n - 1)] - tt[np.minimum(j1, n - 1)] <= min_length)
+    return (k == n - 1) | quick
+
+
 def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_points, raw=None,
                    noise=0.0):
     """Longest-first non-overlapping stretches ``(i, k)`` of ``y`` in a band of width
@@ -145,7 +169,8 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     (the curve before smoothing, per-point ``noise``), only stretches whose least-squares
     rise in ``raw`` is at most ``max(tolerance / 2, 2 se)``, ``se = noise sqrt(12 / m)`` the
     standard error of the rise over ``m`` evenly spread points: a slowly rising curve whose
-    trend noise happens to stay inside the band is not flat."""
+    trend noise happens to stay inside the band is not flat. A plateau is *left*
+    (:func:`left`) unless it lasts to the last point (then it is reported as open)."""
     inside = (y > min_level) & (y < max_level)
     end = band_ends(y, tolerance, inside)
     i = np.flatnonzero(end >= 0)
@@ -158,6 +183,7 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     prev_same = np.zeros(i.size, dtype=bool)
     prev_same[1:] = (i[1:] == i[:-1] + 1) & (k[1:] == k[:-1])
     good &= ~prev_same
+    good &= left(tt, y, k, tolerance, min_length)
     i, k, length = i[good], k[good], length[good]
     if raw is not None and i.size:
         se = noise * np.sqrt(12.0 / (k - i + 1))

@@ -59,7 +59,7 @@ def validate(n_curves=25, n_points=2000, noise_levels=(0.1, 0.3, 0.6), rl_seeds=
     check_int("n_curves", n_curves, 2, 100_000)
     check_int("n_points", n_points, 50, 1_000_000)
     levels = check_list("noise_levels", list(noise_levels), check_float, low=0, high=10)
-    check_int("rl_seeds", rl_seeds, 0, 4096)
+    check_int("rl_seeds", rl_seeds, 2, 4096)
     check_int("return_episodes", return_episodes, 1, 100_000)
     check_int("seed", seed, 0)
     curves = n_curves * len(levels) * len(NOISES) * (len(SMOOTH) + 1)
@@ -183,10 +183,10 @@ def rooms_runs(cfg: Settings):
     """The rooms agent at the deep-RL chapter's default shapes (its compiled trainer comes
     from JAX's persistent cache), ``rl_seeds`` seeds: ``(steps, exact J [runs, T], noisy
     returns [runs, T])``."""
-    from . import deep_rl
     from ..model.deep.agent import train
+    from . import deep_rl
 
-    deep = deep_rl.validate(rl_seeds=max(cfg.rl_seeds, 2), seed=cfg.seed)
+    deep = deep_rl.validate(rl_seeds=cfg.rl_seeds, seed=cfg.seed)
     deep_rl._enable_compilation_cache()       # the deep-RL chapter's cache folder
     spec = deep.agent_spec()
     runs = train(spec, deep.rl_seeds, deep.seed)

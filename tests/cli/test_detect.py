@@ -57,11 +57,37 @@ def test_json_keys_and_plateaus(long_csv, capsys):
     assert out["plateaus_per_run"] == 1.0
     for r, run in enumerate(out["runs"]):
         (p,) = run["plateaus"]
-        assert {"start_step", "end_step", "level", "flatness"} <= set(p)
+        assert {"start_step", "end_step", "level", "flatness", "start_ci", "end_ci",
+                "level_ci"} <= set(p)
+        st = run["start_stall"]
+        assert st["left_start"] and st["fraction_ci"][0] <= st["fraction"] + 1e-9
+        assert st["end_step"] == pytest.approx(10_000 + 5000 * r, abs=4000)
         assert p["level"] == pytest.approx(1.0, abs=0.02)
         assert abs(p["end_step"] - (40_000 + 12_000 * r - 6000)) <= 5000  # 5% of the span
     assert out["averaging_hides_plateaus"] is True
     assert out["verdict"].startswith("plateaus in 4 of 4 individual runs")
+    assert "slow start" in out["verdict"] and "start_stall_fraction" in out
+
+
+def test_every_format_from_the_command_line(tmp_path, capsys):
+    """A Monitor folder (one run of two workers) and a TensorBoard event folder, together."""
+    from tensorboardX import SummaryWriter
+
+    rng = np.random.default_rng(0)
+    mon = tmp_path / "a2c"
+    mon.mkdir()
+    for w in range(2):
+        ret = np.repeat([0.0, 1.0, 1.0, 2.0], 150) + rng.normal(0, 0.2, 600)
+        rows = "".join(f"{r:.3f},10,{w * 0.5 + i:.2f}\n" for i, r in enumerate(ret))
+        (mon / f"{w}.monitor.csv").write_text('#{"t_start": 0, "env_id": "x"}\nr,l,t\n' + rows)
+    writer = SummaryWriter(str(tmp_path / "tb" / "ppo"))
+    for i, v in enumerate(curve(0)):
+        writer.add_scalar("charts/episodic_return", float(v), global_step=int(T[i]))
+    writer.close()
+    out = run_json([str(mon), str(tmp_path / "tb")], capsys)
+    assert [r["run"] for r in out["runs"]] == ["a2c", "ppo"]
+    assert out["runs"][0]["n_points"] == 1200 and out["runs"][0]["last_step"] == 12000
+    assert len(out["runs"][1]["plateaus"]) == 1
 
 
 def test_tensorboard_export_and_folder(tb_folder, capsys):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .table import LogError, Table, check_file, names, quote, read_text
+from .table import LogError, Table, check_file, names, number, quote, read_text
 
 COLUMNS = {"step": ("step", "global_step"), "value": ("value",), "run": ("run",),
            "component": ("component",)}
@@ -58,14 +58,6 @@ def find(path, head, field, given, columns=COLUMNS):
     return hits[0] if hits else None
 
 
-def _number(path, row, column, text):
-    try:
-        return float(text)
-    except ValueError:
-        raise LogError(f"{path}, row {row}, column {quote(column)}: {quote(text.strip())} is "
-                       "not a number") from None
-
-
 def _slow(path, head, idx):
     """Row by row, naming the first bad row and column."""
     out = {k: [] for k in ("step", "value", "run", "component", "row")}
@@ -82,7 +74,7 @@ def _slow(path, head, idx):
                     raise LogError(f"{path}, row {row}: {len(rec)} fields, the header has "
                                    f"{len(head)}")
                 for k in ("step", "value"):
-                    out[k].append(_number(path, row, cols[k], rec[idx[k]]))
+                    out[k].append(number(path, row, cols[k], rec[idx[k]]))
                 for k in ("run", "component"):
                     if idx[k] is not None:
                         label = rec[idx[k]].strip()

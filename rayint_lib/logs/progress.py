@@ -9,11 +9,9 @@ its folder.
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
-from .table import LogError, Table, names, quote, read_text, single
+from .table import LogError, Table, csv_rows, names, number, quote, single
 
 SB3 = {"step": ("time/total_timesteps",), "value": ("rollout/ep_rew_mean",)}
 RLLIB = {"step": ("num_env_steps_sampled_lifetime", "timesteps_total",
@@ -44,34 +42,19 @@ def _column(path, head, fmt, field, given):
 
 def read(path: Path, fmt: str, cols: dict | None = None) -> Table:
     cols = cols or {}
-    reader = csv.reader(io.StringIO(read_text(path)))
-    head = [h.strip() for h in next(reader, [])]
+    head, rows = csv_rows(path)
     i_s = _column(path, head, fmt, "step", cols.get("step"))
     i_v = _column(path, head, fmt, "value", cols.get("value"))
-    steps, values, rows = [], [], []
-    for rec in reader:
-        row = reader.line_num
-        if not rec:
-            continue
-        if len(rec) != len(head):
-            raise LogError(f"{path}, row {row}: {len(rec)} fields, the header has {len(head)}")
-        s, v = rec[i_s].strip(), rec[i_v].strip()
-        if not s or not v:
+    steps, values, records = [], [], []
+    for row, rec in rows:
+        if not rec[i_s].strip() or not rec[i_v].strip():
             continue                          # no episode finished yet: skipped
-        for text, i in ((s, i_s), (v, i_v)):
-            try:
-                float(text)
-            except ValueError:
-                raise LogError(f"{path}, row {row}, column {quote(head[i])}: {quote(text)} "
-                               "is not a number") from None
-        steps.append(float(s))
-        values.append(float(v))
-        rows.append(row)
-    if not rows:
+        steps.append(number(path, row, head[i_s], rec[i_s]))
+        values.append(number(path, row, head[i_v], rec[i_v]))
+        records.append(row)
+    if not records:
         raise LogError(f"{path}, row 2: no row with both {quote(head[i_s])} and "
                        f"{quote(head[i_v])}")
     run = Path(path).absolute().parent.name or Path(path).stem
-    return single(path, "row", steps, values, run, rows,
+    return single(path, "row", steps, values, run, records,
                   {"step": head[i_s], "value": head[i_v]}, fmt)
-
-

@@ -8,6 +8,8 @@ bad point is named in the words of the file it came from.
 """
 from __future__ import annotations
 
+import csv
+import io
 import os
 import stat
 from dataclasses import dataclass, field
@@ -60,6 +62,33 @@ def read_text(path: Path) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise LogError(f"{quote(path, 200)}, byte {err.start}: not UTF-8 text") from None
+
+
+def number(path, row, column, text) -> float:
+    """``float(text)``, or :class:`LogError` naming the file, row and column."""
+    try:
+        return float(text)
+    except ValueError:
+        raise LogError(f"{path}, row {row}, column {quote(column)}: {quote(text.strip())} is "
+                       "not a number") from None
+
+
+def csv_rows(path: Path):
+    """``(header, rows)`` of a CSV file: ``rows`` yields ``(row number, record)``, skipping
+    blank lines and refusing a row whose number of fields differs from the header's."""
+    reader = csv.reader(io.StringIO(read_text(path)))
+    head = [h.strip() for h in next(reader, [])]
+
+    def rows():
+        for rec in reader:
+            if not rec:
+                continue
+            if len(rec) != len(head):
+                raise LogError(f"{path}, row {reader.line_num}: {len(rec)} fields, the header "
+                               f"has {len(head)}")
+            yield reader.line_num, rec
+
+    return head, rows()
 
 
 @dataclass

@@ -10,13 +10,11 @@
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
 
-from .table import LogError, Table, names, quote, read_text
+from .table import LogError, Table, csv_rows, names, number
 
 RETURN_COLUMNS = ("charts/episodic_return", "rollout/ep_rew_mean", "episode_return",
                   "episode_reward", "episode_reward_mean", "env_runners/episode_return_mean",
@@ -42,20 +40,6 @@ def refuse_runs_table(path: Path):
                    "run.history() to CSV) or a chart's data (the chart menu, Export CSV)")
 
 
-def _rows(path):
-    reader = csv.reader(io.StringIO(read_text(path)))
-    head = [h.strip() for h in next(reader, [])]
-    return head, reader
-
-
-def _cell(path, row, col, text):
-    try:
-        return float(text)
-    except ValueError:
-        raise LogError(f"{path}, row {row}, column {quote(col)}: {quote(text)} is not a "
-                       "number") from None
-
-
 def _table(path, series, head, is_step, value_col="value"):
     """``series``: {column index: (steps, values, rows)} -> one run per column."""
     steps, values, runs, rows, run_names = [], [], [], [], []
@@ -77,25 +61,24 @@ def _table(path, series, head, is_step, value_col="value"):
 
 
 def read_chart(path: Path) -> Table:
-    head, reader = _rows(path)
+    head, rows = csv_rows(path)
     cols = [j for j, h in enumerate(head) if j and not h.endswith(("__MIN", "__MAX"))]
     series = {j: ([], [], []) for j in cols}
-    for rec in reader:
-        row = reader.line_num
-        if not rec:
-            continue
-        if len(rec) != len(head):
-            raise LogError(f"{path}, row {row}: {len(rec)} fields, the header has {len(head)}")
+    for row, rec in rows:
         for j in cols:
             if rec[j].strip():
-                series[j][0].append(_cell(path, row, head[0], rec[0]))
-                series[j][1].append(_cell(path, row, head[j], rec[j]))
-                series[j][2].append(row)
+                _add(series[j], path, row, head, 0, j, rec)
     return _table(path, series, head, 0)
 
 
+def _add(s, path, row, head, i, j, rec):
+    s[0].append(number(path, row, head[i], rec[i]))
+    s[1].append(number(path, row, head[j], rec[j]))
+    s[2].append(row)
+
+
 def read_history(path: Path, value_col: str | None = None) -> Table:
-    head, reader = _rows(path)
+    head, rows = csv_rows(path)
     low = [h.lower() for h in head]
     wanted = (value_col.lower(),) if value_col else RETURN_COLUMNS
     j = next((low.index(c) for c in wanted if c in low), None)
@@ -104,14 +87,7 @@ def read_history(path: Path, value_col: str | None = None) -> Table:
                        f"header has {names(head)}); name it with --value-col")
     i = head.index("_step")
     series = {j: ([], [], [])}
-    for rec in reader:
-        row = reader.line_num
-        if not rec:
-            continue
-        if len(rec) != len(head):
-            raise LogError(f"{path}, row {row}: {len(rec)} fields, the header has {len(head)}")
+    for row, rec in rows:
         if rec[j].strip():
-            series[j][0].append(_cell(path, row, head[i], rec[i]))
-            series[j][1].append(_cell(path, row, head[j], rec[j]))
-            series[j][2].append(row)
+            _add(series[j], path, row, head, i, j, rec)
     return _table(path, series, head, i, head[j])

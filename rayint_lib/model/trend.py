@@ -37,12 +37,15 @@ import numpy as np
 TOO_NOISY = 0.25        # a band this wide leaves no level where a plateau could be told
 
 
-def _sd_d2(d2) -> float:
-    mad = float(np.median(np.abs(d2 - np.median(d2))))
-    if mad > 0 or np.count_nonzero(d2) == 0:
-        return 1.4826 * mad / math.sqrt(6)
-    a = np.sort(np.abs(d2))[: max(1, int(math.ceil(0.99 * d2.size)))]
-    return float(np.sqrt(np.mean(a * a) / 6))
+def _sd_d2(d2) -> np.ndarray:
+    """Noise from the second differences of each row of ``d2`` (see the module doc)."""
+    med = np.median(d2, axis=-1, keepdims=True)
+    mad = np.median(np.abs(d2 - med), axis=-1)
+    keep = max(1, int(math.ceil(0.99 * d2.shape[-1])))
+    a = np.sort(np.abs(d2), axis=-1)[..., :keep]
+    rms = np.sqrt(np.mean(a * a, axis=-1) / 6)
+    use_mad = (mad > 0) | (np.count_nonzero(d2, axis=-1) == 0)
+    return np.where(use_mad, 1.4826 * mad / math.sqrt(6), rms)
 
 
 def noise_sd(y, blocks: int = 20) -> float:
@@ -55,8 +58,9 @@ def noise_sd(y, blocks: int = 20) -> float:
         return 0.0
     d2 = np.diff(y, 2)
     if d2.size < 3 * blocks:
-        return _sd_d2(d2)
-    return float(np.percentile([_sd_d2(b) for b in np.array_split(d2, blocks)], 75))
+        return float(_sd_d2(d2))
+    size = d2.size // blocks
+    return float(np.percentile(_sd_d2(d2[: size * blocks].reshape(blocks, size)), 75))
 
 
 def smooth(y, w: int) -> np.ndarray:

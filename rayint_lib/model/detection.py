@@ -702,12 +702,11 @@ def _with_intervals(p, i, k, t, boot, tol, yt, span, scale):
     level = (c[rows, last + 1 - q] - c[rows, first + q]) / (last - first + 1 - 2 * q)
     level = level * span * scale
 
-    def ci(estimate, x):
-        d = x[1:] - x[0]
-        return _interval(estimate + d)
-
-    return replace(p, start_ci=ci(p.start_step, t[centres[first]]),
-                   end_ci=ci(p.end_step, t[centres[last]]), level_ci=ci(p.level, level))
+    est = np.array([p.start_step, p.end_step, p.level])
+    x = np.vstack([t[centres[first]], t[centres[last]], level])
+    lo, hi = np.percentile(est[:, None] + x[:, 1:] - x[:, :1], [2.5, 97.5], axis=1)
+    return replace(p, start_ci=(float(lo[0]), float(hi[0])),
+                   end_ci=(float(lo[1]), float(hi[1])), level_ci=(float(lo[2]), float(hi[2])))
 
 
 def _start_stall(t, tt, total, yt, tol, boot) -> dict:

@@ -167,13 +167,13 @@ def run_table(result) -> pd.DataFrame:
     rows = []
     for r in result.runs:
         st = r.start_stall
-        ci = st.get("fraction_ci")
+        f = st["fraction"] if st["fraction"] is not None else float("nan")
+        ci = st.get("fraction_ci") or (f, f)
         rows.append({"run": r.run, "episodes": r.steps.size,
                      "noise (share of progress)": round(r.noise, 3), "trend window": r.window,
                      "band": round(r.tolerance, 3), "too noisy": r.too_noisy,
                      "plateaus": len(r.plateaus),
-                     "start stall (share of steps)": stats.Estimate(
-                         st["fraction"], *(ci if ci else (st["fraction"],) * 2))})
+                     "start stall (share of steps)": stats.Estimate(f, *ci)})
     return pd.DataFrame(rows)
 
 

@@ -166,7 +166,8 @@ def report(result: detection.Detection) -> str:
             f"leaves its starting level at step {_fmt(st['end_step'])}"
             f"{_ci(st.get('end_step_ci'))}, {st['fraction']:.0%} of the time axis"
             f"{_ci(st.get('fraction_ci'))}" if st.get("left_start") else
-            "never leaves its starting level"))
+            "never leaves its starting level" if st.get("left_start") is False else
+            "cannot be told (too noisy)"))
         for p in r.plateaus:
             lines.append(f"  steps {_fmt(p.start_step)}{_ci(p.start_ci)}-{_fmt(p.end_step)}"
                          f"{_ci(p.end_ci)}: level {_fmt(p.level)}{_ci(p.level_ci)} "

@@ -202,8 +202,11 @@ class Detection:
 
     @property
     def start_stall_fraction(self) -> float:
-        """Median share of the time axis the runs spend before leaving their start level."""
-        return float(np.median([r.start_stall.get("fraction", 0.0) for r in self.runs]))
+        """Median share of the time axis the runs spend before leaving their start level
+        (runs too noisy to tell left out; NaN when all are)."""
+        known = [r.start_stall["fraction"] for r in self.runs
+                 if r.start_stall.get("fraction") is not None]
+        return float(np.median(known)) if known else float("nan")
 
     @property
     def verdict(self) -> str:
@@ -235,8 +238,10 @@ class Detection:
             else:
                 text += " (log several runs to see whether averaging hides them)"
             parts.append(text)
-        parts.append(f"slow start: the {'median ' if n > 1 else ''}run stays at its starting "
-                     f"level for {self.start_stall_fraction:.0%} of the logged time axis")
+        if math.isfinite(self.start_stall_fraction):
+            parts.append(f"slow start: the {'median ' if n > 1 else ''}run stays at its "
+                         f"starting level for {self.start_stall_fraction:.0%} of the logged "
+                         "time axis")
         if self.has_components:
             eligible = sum(r.pairs > 0 for r in self.runs)
             if self.components_one_at_a_time:
@@ -729,7 +734,10 @@ def _start_stall(t, tt, total, yt, tol, boot) -> dict:
     plateau is at the start): the first logged step at which the trend is ``tolerance``
     above its start, and the share of the time axis before it, with a bootstrap interval."""
     n = yt.size
-    e = int(trend.first_exceeding(yt - yt[0], tol)) if tol < trend.TOO_NOISY else n
+    if tol >= trend.TOO_NOISY:                     # nothing can be told: no stall either
+        return {"left_start": None, "end_step": None, "fraction": None, "fraction_ci": None,
+                "end_step_ci": None}
+    e = int(trend.first_exceeding(yt - yt[0], tol))
     fin = np.isfinite(tt)
     t0 = tt[fin][0] if fin.any() else 0.0
 

@@ -102,20 +102,25 @@ def _fast(path, head, idx):
                          keep_default_na=False, na_values=[""])
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
         return None
-    rows = np.arange(2, len(df) + 2)
     if df.shape[1] != len(head):
         return None
     cols = {k: df.iloc[:, i] for k, i in use.items()}
-    blank = np.logical_and.reduce([c.isna().to_numpy() for c in cols.values()])
-    if any(c[~blank].isna().any() for c in cols.values()):
-        return None
-    out = {"row": rows[~blank]}
+    nan = {k: c.isna().to_numpy() for k, c in cols.items()}
+    rows = np.arange(2, len(df) + 2, dtype=np.int32)
+    keep = slice(None)
+    if any(m.any() for m in nan.values()):
+        blank = np.logical_and.reduce(list(nan.values()))
+        if any((m & ~blank).any() for m in nan.values()):
+            return None
+        keep = ~blank
+        rows = rows[keep]
+    out = {"row": rows}
     for k in ("step", "value"):
-        out[k] = cols[k].to_numpy()[~blank]
+        out[k] = cols[k].to_numpy()[keep]
     for k in ("run", "component"):
         if k in cols:
             cat = cols[k].cat
-            out[k] = (cat.codes.to_numpy()[~blank].astype(np.int64),
+            out[k] = (cat.codes.to_numpy()[keep].astype(np.int32),
                       [str(c).strip() for c in cat.categories])
     return out
 
@@ -132,7 +137,7 @@ def read(path: Path, cols: dict | None = None, folder: bool = False) -> Table:
         for k in ("run", "component"):
             if data[k]:
                 uniq, inv = np.unique(np.asarray(data[k]), return_inverse=True)
-                data[k] = (inv.astype(np.int64), [str(u) for u in uniq])
+                data[k] = (inv.astype(np.int32), [str(u) for u in uniq])
     if not len(data["row"]):
         raise LogError(f"{path}, row 2: no data rows (only a header)")
     n = len(data["row"])
@@ -141,10 +146,10 @@ def read(path: Path, cols: dict | None = None, folder: bool = False) -> Table:
         runs, run_names = data["run"]
         run_names = [f"{stem}/{r}" if folder else r for r in run_names]
     else:
-        runs, run_names = np.zeros(n, dtype=np.int64), [stem]
+        runs, run_names = np.zeros(n, dtype=np.int32), [stem]
     comp = data.get("component") or (None, None)
     colnames = {k: head[i] for k, i in idx.items() if i is not None}
     return Table(np.asarray(data["step"], dtype=float), np.asarray(data["value"], dtype=float),
-                 runs, run_names, comp[0], comp[1], np.zeros(n, dtype=np.int64),
-                 np.asarray(data["row"], dtype=np.int64), [(path, "row", colnames)],
+                 runs, run_names, comp[0], comp[1], np.zeros(n, dtype=np.int32),
+                 np.asarray(data["row"], dtype=np.int32), [(path, "row", colnames)],
                  ["csv"])

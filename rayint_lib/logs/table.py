@@ -122,6 +122,8 @@ class Table:
 def concat(tables: list) -> Table:
     """One table of several (runs renumbered, names kept; a name used twice gets its
     table's number appended)."""
+    if len(tables) == 1:
+        return tables[0]
     steps, values, runs, comps, source, record, files, fmts = [], [], [], [], [], [], [], []
     warnings = [w for t in tables for w in t.warnings]
     run_names, comp_names = [], None

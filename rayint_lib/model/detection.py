@@ -87,7 +87,8 @@ class RunDetection:
     run: str
     steps: np.ndarray
     values: np.ndarray              # J (the sum of the components when there are some)
-    normalised: np.ndarray
+    low: float                      # J at normalised 0 (the trend's start, unless given)
+    unit: float                     # J per normalised unit (the progress; 0 if none)
     noise: float
     tolerance: float
     plateaus: list
@@ -101,6 +102,13 @@ class RunDetection:
     min_plateau_points: int = 0     # points in the shortest plateau looked for (median)
     smallest_plateau_points: int = 0  # the fewest points a plateau needs at this noise
     start_stall: dict = field(default_factory=dict)
+
+    @property
+    def normalised(self) -> np.ndarray:
+        """The run's J in units of its progress (0 = its start, 1 = the best of any run)."""
+        if self.unit <= 0:
+            return np.zeros_like(self.values)
+        return (self.values - self.low) / self.unit
 
     @property
     def too_noisy(self) -> bool:
@@ -592,7 +600,7 @@ def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tol
                     min_tolerance=min_tolerance, tolerance=tolerance)
     prepared = [_prepare(t, J, **settings) for _, t, J, _ in series]
     top = (high / scale if high is not None else
-           max(float(smooth_w.max()) for *_, smooth_w in prepared))
+           max(p[-1] for p in prepared))
     rng = np.random.default_rng(seed)
     kw = dict(settings, eta=eta, scale=scale, n_boot=n_boot, rng=rng, low=low, top=top)
     results = []
@@ -639,20 +647,24 @@ def detect(steps, values, runs=None, components=None, *, tolerance=None, min_tol
 
 def _prepare(t, J, *, axis, min_ratio, min_fraction, min_points, noise_factor, min_tolerance,
              tolerance):
-    """First pass over one curve (scaled values): its time axis, noise, the largest window
-    and the trend at that window (for the common top)."""
+    """First pass over one curve (scaled values), scalars only (the arrays are made again in
+    the second pass, so that one run's arrays at a time are held): the points of the
+    shortest plateau, the largest window, the noise, and the trend's start and top at that
+    window (for the common top)."""
     tt, total = _time_axis(t, axis)
     min_length = math.log(min_ratio) if axis == "log" else min_fraction * total
     m_min = _min_plateau_points(tt, min_length)
     max_w = max(1, m_min // 4)
-    return tt, total, m_min, max_w, trend.noise_sd(J), trend.smooth(J, max_w)
+    sm = trend.smooth(J, max_w)
+    return m_min, max_w, trend.noise_sd(J), float(sm[0]), float(sm.max())
 
 
 def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noise_factor,
              min_tolerance, tolerance, eta, scale, n_boot, rng, low, top):
     """Second pass over one curve: window, band, plateaus, start stall, intervals."""
-    tt, total, m_min, max_w, sd, smooth_max = prep
-    start0 = low / scale if low is not None else float(smooth_max[0])
+    m_min, max_w, sd, first, _ = prep
+    tt, total = _time_axis(t, axis)
+    start0 = low / scale if low is not None else first
     span0 = top - start0
     noise0 = sd / span0 if span0 > 0 else 0.0
     w = trend.window(noise0, noise_factor, min_tolerance, max_w)
@@ -674,8 +686,9 @@ def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noi
     if boot is not None:
         found = [_with_intervals(p, i, k, t, boot, tol, yt, span, scale)
                  for p, (i, k) in zip(found, pairs)]
-    res = RunDetection(name, t, values, y, noise, tol, found, frac)
-    res.trend = yt * span * scale + start * scale if span > 0 else values.copy()
+    res = RunDetection(name, t, values, start * scale, max(span, 0.0) * scale, noise, tol,
+                       found, frac)
+    res.trend = sm * scale
     res.window = w
     res.min_plateau_points = m_min
     res.smallest_plateau_points = trend.smallest_plateau_points(noise, noise_factor,

@@ -6,18 +6,23 @@ averaged out when curves are aggregated across many runs*; *if the components J_
 known, monitor whether progress stalls on some components while others learn, and then
 picks up later*; then run the two control experiments (reduce interference, reduce
 coupling). :func:`detect` does the first two on arrays (one row per logged point) and says
-which controls to run; ``rayint detect`` reads the arrays from CSV files.
+which controls to run; ``rayint detect`` reads the arrays from training logs
+(:mod:`rayint_lib.logs`). :func:`agreement` compares what it says from noisy returns with what
+it says from exact curves.
 
-Plateaus are found by the book's detector, :func:`rayint_lib.model.plateaus.find_plateaus`,
-on each run's curve normalised as the book normalises it (0 = the run's start, 1 = the best
-value reached; Sec. 3.2, :func:`rayint_lib.chapters.many_components.plateau_table`). How the
-thresholds are set (see :func:`detect`):
+Logged returns are noisy, so plateaus are searched in each run's *trend*, the moving average
+of ``w`` points (:mod:`rayint_lib.model.trend`: the noise, the window, the band search and the
+bootstrap), normalised as the book normalises curves (0 = the run's start, 1 = the best value
+reached; Sec. 3.2); every value is first divided by a power of two so that nothing can
+overflow, whatever the scale of the logged values. How the thresholds are set (see
+:func:`detect`):
 
-- ``tolerance`` (the band a plateau stays in, in normalised units): unless given,
-  ``max(min_tolerance, noise_factor * noise)`` per run, where ``noise`` is the run's noise
-  level estimated from its second differences (``1.4826 MAD(d2) / sqrt(6)``; zero for
-  smooth curves). The default floor 0.02 is the book's Fig. 4 setting; ``noise_factor = 6``
-  holds a band of a few hundred points of Gaussian noise (their range is ~6 sigma).
+- ``tolerance`` (the band a plateau stays in, in normalised units): unless given, from the
+  run's noise (``1.4826 MAD(d2) / sqrt(6)`` of the second differences, the upper quartile
+  over blocks of the curve; zero for smooth curves) and the window ``w``: ``max(min_tolerance,
+  f x noise / sqrt(w))`` with ``f = noise_factor`` (6) for the raw curve and the range of the
+  independent values a shortest plateau holds after smoothing otherwise. The floor 0.02 is
+  the book's Fig. 4 setting. A run is too noisy when the band reaches 0.25.
 - ``min_level = 2 * tolerance``, ``max_level = 1 - 2 * tolerance``: learning has started
   and is not done (on a log time axis every curve is flat at its start and at its end; a
   band's width of margin keeps those out, as :func:`rayint_lib.model.deep_linear.plateaus`).
@@ -26,7 +31,12 @@ thresholds are set (see :func:`detect`):
   written every N steps) ``t_b - t_a >= min_fraction`` of the logged span (0.1). ``axis =
   "auto"`` takes the log axis when the logged steps crowd the start (median step below a
   tenth of the last, as on a log grid), the linear one otherwise. At least ``min_points``
-  logged points (3) inside each plateau.
+  logged points (3) inside each plateau. The stretch's straight-line fit rises by at most
+  half the band (or two standard errors), and a stage of learning leaves it
+  (:func:`rayint_lib.model.trend.left`), unless it lasts to the last logged step (``open``).
+- intervals: start, end and level of each plateau and the start stall (how long the run
+  sits at its starting level: with f(0) = 0 the first plateau is at the start), 95%, from a
+  block bootstrap over episodes.
 - ``flatness``: the least-squares slope of the raw curve across the plateau, ``|dJ/dt| /
   eta`` (App. A: "normalised to factor out the step size"); with steps = updates and
   ``eta`` the step size it is the paper's epsilon (Fig. 3), with ``eta = 1`` it is per step.

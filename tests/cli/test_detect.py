@@ -325,6 +325,10 @@ def _case_huge_steps(tmp_path):
     return [str(p)], "cannot be told from the step before it in double precision", str(p)
 
 
+def _case_plot_empty_name(tmp_path):
+    return [str(_good(tmp_path)), "--plot", ""], "an empty file name", "--plot"
+
+
 BAD_LOGS = {name[6:]: f for name, f in dict(globals()).items() if name.startswith("_case_")}
 
 
@@ -350,3 +354,18 @@ def test_plot_force_replaces_a_regular_file(long_csv, tmp_path, capsys):
     out.write_bytes(b"old")
     assert cli.main(["detect", str(long_csv), "--plot", str(out), "--force"]) == 0
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_same_verdict_at_any_scale(tmp_path, capsys):
+    """Curves near the largest double give the same runs, plateaus and verdict."""
+    base = [(f"s{r}", int(t), v) for r in range(3) for t, v in zip(T, curve(r, 0.05, r))]
+    out = {}
+    for name, factor in (("unit", 1.0), ("huge", 8e307), ("tiny", 1e-300)):
+        rows = [(r, t, f"{v * factor:.17g}") for r, t, v in base]
+        out[name] = run_json([str(write(tmp_path / f"{name}.csv", ["run", "step", "value"],
+                                        rows))], capsys)
+    for name in ("huge", "tiny"):
+        assert out[name]["verdict"] == out["unit"]["verdict"]
+        assert out[name]["plateau_counts"] == out["unit"]["plateau_counts"]
+        assert [p["start_step"] for r in out[name]["runs"] for p in r["plateaus"]] == \
+            [p["start_step"] for r in out["unit"]["runs"] for p in r["plateaus"]]

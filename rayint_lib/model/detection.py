@@ -468,14 +468,15 @@ def _scale(values):
 
 
 def curve_plateaus(steps, y_trend, tt, total, *, tolerance, axis, min_ratio, min_fraction,
-                   min_points, values, eta, y_raw=None, noise=0.0):
+                   min_points, values, eta, y_raw=None, noise=0.0, stride=1):
     """Plateaus of one normalised trend (see the module doc); ``values`` the raw curve (for
     the level and the flatness). Returns ``(plateaus, index pairs, time fraction)``."""
     found = []
     if tolerance < trend.TOO_NOISY and total > 0:
         min_length = math.log(min_ratio) if axis == "log" else min_fraction * total
         found = trend.flat_stretches(tt, y_trend, tolerance, min_length, 2 * tolerance,
-                                     1 - 2 * tolerance, min_points, raw=y_raw, noise=noise)
+                                     1 - 2 * tolerance, min_points, raw=y_raw, noise=noise,
+                                     stride=stride)
     out, covered = [], 0.0
     for i, k in found:
         ts, vs = steps[i:k + 1], values[i:k + 1]
@@ -691,7 +692,7 @@ def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noi
     found, pairs, frac = curve_plateaus(
         t, yt, tt, total, tolerance=tol, axis=axis, min_ratio=min_ratio,
         min_fraction=min_fraction, min_points=min_points, values=values, eta=eta,
-        y_raw=y if w > 1 else None, noise=noise)
+        y_raw=y if w > 1 else None, noise=noise, stride=max(1, w // 4))
     boot = trend.bootstrap(y, yt, w, n_boot, rng) if n_boot and span > 0 else None
     if boot is not None:
         found = [_with_intervals(p, i, k, t, boot, tol, yt, span, scale)

@@ -41,11 +41,13 @@ def _sd_d2(d2) -> np.ndarray:
     """Noise from the second differences of each row of ``d2`` (see the module doc)."""
     med = np.median(d2, axis=-1, keepdims=True)
     mad = np.median(np.abs(d2 - med), axis=-1)
-    keep = max(1, int(math.ceil(0.99 * d2.shape[-1])))
-    a = np.sort(np.abs(d2), axis=-1)[..., :keep]
-    rms = np.sqrt(np.mean(a * a, axis=-1) / 6)
-    use_mad = (mad > 0) | (np.count_nonzero(d2, axis=-1) == 0)
-    return np.where(use_mad, 1.4826 * mad / math.sqrt(6), rms)
+    out = 1.4826 * mad / math.sqrt(6)
+    rms = (mad == 0) & (np.count_nonzero(d2, axis=-1) > 0)
+    if np.any(rms):                      # discrete returns: the trimmed root mean square
+        keep = max(1, int(math.ceil(0.99 * d2.shape[-1])))
+        a = np.sort(np.abs(d2), axis=-1)[..., :keep]
+        out = np.where(rms, np.sqrt(np.mean(a * a, axis=-1) / 6), out)
+    return out
 
 
 def noise_sd(y, blocks: int = 20) -> float:
@@ -108,10 +110,11 @@ def smallest_plateau_points(noise, noise_factor, min_points) -> int:
     return max(min_points, 4 * w)
 
 
-def band_ends(y, tolerance, inside) -> np.ndarray:
-    """``end[i]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <=
-    tolerance`` (``-1`` where ``y[i]`` is not inside). Sparse tables of running maxima and
-    minima and binary lifting, all starts at once: O(n log n) in numpy."""
+def band_ends(y, tolerance, inside, starts=None) -> np.ndarray:
+    """``end[j]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <=
+    tolerance`` for ``i = starts[j]`` (every index by default; ``-1`` where ``y[i]`` is not
+    inside). Sparse tables of running maxima and minima and binary lifting, all starts at
+    once: O(n log n) in numpy."""
     y = np.asarray(y, dtype=float)
     n = y.size
     hi = np.where(inside, y, np.inf)
@@ -121,8 +124,9 @@ def band_ends(y, tolerance, inside) -> np.ndarray:
         h, l_ = tables[-1]
         s = 1 << (len(tables) - 1)
         tables.append((np.maximum(h[:-s], h[s:]), np.minimum(l_[:-s], l_[s:])))
-    pos = np.arange(n)
-    cur_hi, cur_lo = hi.copy(), lo.copy()
+    pos = np.arange(n) if starts is None else np.asarray(starts)
+    first = pos
+    cur_hi, cur_lo = hi[pos], lo[pos]
     for j in range(len(tables) - 1, -1, -1):
         h, l_ = tables[j]
         nxt = pos + 1
@@ -134,7 +138,7 @@ def band_ends(y, tolerance, inside) -> np.ndarray:
         pos = np.where(ok, pos + (1 << j), pos)
         cur_hi = np.where(ok, new_hi, cur_hi)
         cur_lo = np.where(ok, new_lo, cur_lo)
-    return np.where(inside, pos, -1)
+    return np.where(inside[first], pos, -1)
 
 
 def rises(tt, raw, i, k):
@@ -166,7 +170,7 @@ def left(tt, y, k, tolerance, min_length) -> np.ndarray:
 
 
 def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_points, raw=None,
-                   noise=0.0):
+                   noise=0.0, stride=1):
     """Longest-first non-overlapping stretches ``(i, k)`` of ``y`` in a band of width
     ``tolerance`` between the levels, lasting ``tt[k] - tt[i] >= min_length`` (``tt``: the
     time axis, log steps on a log axis) with at least ``min_points`` points; with ``raw``
@@ -174,18 +178,22 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     rise in ``raw`` is at most ``max(tolerance / 2, 2 se)``, ``se = noise sqrt(12 / m)`` the
     standard error of the rise over ``m`` evenly spread points: a slowly rising curve whose
     trend noise happens to stay inside the band is not flat. A plateau is *left*
-    (:func:`left`) unless it lasts to the last point (then it is reported as open)."""
+    (:func:`left`) unless it lasts to the last point (then it is reported as open). Starts
+    are tried every ``stride`` points (a trend of window ``w`` resolves no finer than about
+    ``w / 4``)."""
     inside = (y > min_level) & (y < max_level)
-    end = band_ends(y, tolerance, inside)
-    i = np.flatnonzero(end >= 0)
+    starts = np.flatnonzero(inside)
+    if stride > 1 and starts.size:
+        starts = starts[np.r_[True, np.diff(starts // stride) > 0]]
+    end = band_ends(y, tolerance, inside, starts)
+    i, k = starts[end >= 0], end[end >= 0]
     if i.size == 0:
         return []
-    k = end[i]
     length = tt[k] - tt[i]
     good = (length >= min_length) & (k - i + 1 >= min_points)
     # a start whose stretch ends where its predecessor's does is inside that one: drop it
     prev_same = np.zeros(i.size, dtype=bool)
-    prev_same[1:] = (i[1:] == i[:-1] + 1) & (k[1:] == k[:-1])
+    prev_same[1:] = k[1:] == k[:-1]
     good &= ~prev_same
     good &= left(tt, y, k, tolerance, min_length)
     i, k, length = i[good], k[good], length[good]

@@ -693,7 +693,8 @@ def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noi
         t, yt, tt, total, tolerance=tol, axis=axis, min_ratio=min_ratio,
         min_fraction=min_fraction, min_points=min_points, values=values, eta=eta,
         y_raw=y if w > 1 else None, noise=noise, stride=max(1, w // 4))
-    boot = trend.bootstrap(y, yt, w, n_boot, rng) if n_boot and span > 0 else None
+    boot = (trend.bootstrap(y, yt, w, n_boot, rng, yt if w >= 3 else None)
+            if n_boot and span > 0 else None)
     if boot is not None:
         found = [_with_intervals(p, i, k, t, boot, tol, yt, span, scale)
                  for p, (i, k) in zip(found, pairs)]

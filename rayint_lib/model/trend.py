@@ -178,15 +178,13 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     rise in ``raw`` is at most ``max(tolerance / 2, 2 se)``, ``se = noise sqrt(12 / m)`` the
     standard error of the rise over ``m`` evenly spread points: a slowly rising curve whose
     trend noise happens to stay inside the band is not flat. A plateau is *left*
-    (:func:`left`) unless it lasts to the last point (then it is reported as open). Starts
-    are tried every ``stride`` points (a trend of window ``w`` resolves no finer than about
-    ``w / 4``)."""
+    (:func:`left`) unless it lasts to the last point (then it is reported as open). The band
+    is searched on every ``stride``-th point (a trend of window ``w`` varies little within
+    ``w / 4`` points)."""
     inside = (y > min_level) & (y < max_level)
-    starts = np.flatnonzero(inside)
-    if stride > 1 and starts.size:
-        starts = starts[np.r_[True, np.diff(starts // stride) > 0]]
-    end = band_ends(y, tolerance, inside, starts)
-    i, k = starts[end >= 0], end[end >= 0]
+    grid = np.arange(0, y.size, stride)           # the band searched on every stride-th point
+    end = band_ends(y[grid], tolerance, inside[grid])
+    i, k = grid[end >= 0], grid[end[end >= 0]]
     if i.size == 0:
         return []
     length = tt[k] - tt[i]
@@ -212,17 +210,18 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     return sorted(out)
 
 
-def bootstrap(y, trend, w, n_boot, rng):
+def bootstrap(y, trend, w, n_boot, rng, smoothed=None):
     """``n_boot`` bootstrap replicates of the trend, on a grid of blocks: the curve is cut
     into blocks of ``b = max(w, 3)`` consecutive points; a replicate's trend at a block's
     centre is the trend there plus the mean residual (``y`` minus its ``b``-point moving
     average) of a block drawn at random, with replacement (a moving-block bootstrap over
-    episodes, at the resolution of the window). Returns ``(centre indices [nb],
-    replicates [n_boot, nb])``."""
+    episodes, at the resolution of the window; ``smoothed``: that moving average, when the
+    caller has it). Returns ``(centre indices [nb], replicates [n_boot, nb])``."""
     b = max(w, 3)
     n = y.size
     nb = max(1, n // b)
-    resid = (y - smooth(y, b))[: nb * b].reshape(nb, b).mean(axis=1)
+    smoothed = smooth(y, b) if smoothed is None else smoothed
+    resid = (y - smoothed)[: nb * b].reshape(nb, b).mean(axis=1)
     centres = np.minimum(np.arange(nb) * b + b // 2, n - 1)
     draws = resid[rng.integers(0, nb, size=(n_boot, nb))]
     return centres, trend[centres] + draws

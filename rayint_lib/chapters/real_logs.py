@@ -248,6 +248,8 @@ def plot_rooms(steps, exact, returns, n_show=4):
     return fig
 
 
+CLAIMS = registry()      # no statement of the paper is scored here: the page has findings
+
 FINDINGS = registry(
     Finding("detector-specificity", "Sec. 4",
             "How often does the detector call a smooth, noisy learning curve plateaued, and "

@@ -169,3 +169,27 @@ def test_not_utf8_named_with_byte_offset(tmp_path):
     p.write_bytes(b"step,value\n1,2\n2,\xff\n")
     with pytest.raises(logs.LogError, match=r"byte 17: not UTF-8"):
         logs.read([p], fmt="monitor")
+
+
+def test_tensor_scalars_as_tensorflow_2_writes_them(tmp_path):
+    """TF2's summary API logs scalars as tensors (float_val, or raw tensor_content)."""
+    import struct
+
+    from tensorboardX.event_file_writer import EventFileWriter
+    from tensorboardX.proto.event_pb2 import Event
+    from tensorboardX.proto.summary_pb2 import Summary
+    from tensorboardX.proto.tensor_pb2 import TensorProto
+
+    w = EventFileWriter(str(tmp_path / "tf2"))
+    for i in range(12):
+        values = [Summary.Value(tag="eval/mean_reward",
+                                tensor=TensorProto(dtype=1, float_val=[i * 0.5])),
+                  Summary.Value(tag="episode_return",
+                                tensor=TensorProto(dtype=2, tensor_content=struct.pack(
+                                    "<d", i * 2.0)))]
+        w.add_event(Event(wall_time=1e9 + i, step=i * 10, summary=Summary(value=values)))
+    w.close()
+    t = logs.read([tmp_path / "tf2"])                   # the first usual tag present
+    assert list(t.values[:3]) == [0.0, 0.5, 1.0] and t.steps[-1] == 110
+    t = logs.read([tmp_path / "tf2"], tag="episode_return")
+    assert list(t.values[:3]) == [0.0, 2.0, 4.0]

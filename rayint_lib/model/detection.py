@@ -534,14 +534,22 @@ def _stalls(steps, comps, high, stall_fraction):
 
 def mean_curve(curves):
     """Mean of curves ``[(steps, values), ...]``: on the shared steps if all runs share
-    them, else interpolated onto the union of the steps inside the span all runs cover."""
+    them, else interpolated onto the union of the steps inside the span all runs cover (for
+    more than four runs' worth of steps, onto as many steps as the longest run has, evenly
+    spread on its time axis, so that many runs logged at their own steps cost one grid)."""
     first = curves[0][0]
     if all(s.size == first.size and np.array_equal(s, first) for s, _ in curves):
         return first, np.mean([v for _, v in curves], axis=0)
     lo = max(s[0] for s, _ in curves)
     hi = min(s[-1] for s, _ in curves)
-    grid = np.unique(np.concatenate([s for s, _ in curves]))
-    grid = grid[(grid >= lo) & (grid <= hi)]
+    longest = max((s for s, _ in curves), key=len)
+    if sum(s.size for s, _ in curves) > 4 * longest.size:   # many runs: one run's count
+        log = lo > 0 and choose_axis(longest) == "log"
+        grid = ((np.geomspace if log else np.linspace)(lo, hi, longest.size) if hi > lo
+                else np.array([], dtype=float))
+    else:
+        grid = np.unique(np.concatenate([s for s, _ in curves]))
+        grid = grid[(grid >= lo) & (grid <= hi)]
     if grid.size == 0:
         return grid, grid.astype(float)
     return grid, np.mean([np.interp(grid, s, v) for s, v in curves], axis=0)

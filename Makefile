@@ -39,6 +39,7 @@ test: $(STAMP) lint browser book
 bench: $(STAMP)
 	$(PY) benchmarks/simulator.py
 	$(PY) benchmarks/deep_rl.py
+	$(PY) benchmarks/detect.py
 
 clean:
 	rm -rf $(BUILD) runs

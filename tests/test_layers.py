@@ -1,4 +1,4 @@
-"""The library's layers: model <- book <- chapters <- cli, one direction of dependency.
+"""The library's layers: model <- logs <- book <- chapters <- cli, one direction of dependency.
 
 A module may import from its own layer or the layers below it, never from above (model is
 the science, usable without the book; the command line sits on top).
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "rayint_lib"
-LAYERS = ["model", "book", "chapters", "cli"]
+LAYERS = ["model", "logs", "book", "chapters", "cli"]
 
 
 def imported_layers(path: Path) -> set[str]:

@@ -1,190 +1,95 @@
 """``rayint detect``: the ray-interference detector (:mod:`rayint_lib.model.detection`) on
-learning curves from CSV files.
+training logs (:mod:`rayint_lib.logs`: plain CSV, TensorBoard CSV and event files,
+Stable-Baselines3 Monitor and progress files, RLlib progress files, W&B exports).
 
-Input: a CSV file with a header and one row per logged point, or a folder of such files
-(``*.csv``, one run each unless they have a run column; the run is named after the file).
-Columns, found case-insensitively unless given: ``step`` (or ``global_step``), ``value``,
-optionally ``run`` and ``component`` (then ``value`` is J_k of that component). TensorBoard's
-CSV export (``Wall time,Step,Value``) works as it is. Every problem with the input is one
-message naming the file, the row and the column, and exit status 2; nothing is written.
+Every problem with the input is one message naming the file, the row, record or byte
+offset and the column, and exit status 2, before anything is written; ``--plot`` never
+replaces an existing file (unless ``--force``, and never an input or anything that is not a
+regular file).
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
+import stat
+import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
+from .. import logs
+from ..book.detect_plot import draw_runs
+from ..logs.table import quote
 from ..model import detection
 
-COLUMNS = {"step": ("step", "global_step"), "value": ("value",), "run": ("run",),
-           "component": ("component",)}
+InputError = logs.LogError
+PLOT_RUNS = 12          # runs drawn by --plot (the first ones)
 
 
-class InputError(Exception):
-    """Bad input curves: ``FILE, row R, column C: what is wrong``."""
+def where(table: logs.Table, err: detection.CurveError) -> str:
+    """``FILE, row R, column C`` of a :class:`~rayint_lib.model.detection.CurveError`."""
+    if err.index is None:
+        return ", ".join(str(p) for p, _, _ in table.files[:3])
+    field = err.field or "step"
+    if err.indices is not None and len(err.indices) > 1:
+        path, unit, cols = table.files[int(table.source[err.indices[0]])]
+        first, last = int(table.record[err.indices[0]]), int(table.record[err.indices[-1]])
+        return f"{path}, {unit}s {first}-{last}, column {quote(cols.get(field, field))}"
+    return table.where(err.index, field)
 
 
-@dataclass
-class Curves:
-    """Points read from CSV files, one entry per point, with where each came from."""
-
-    steps: np.ndarray
-    values: np.ndarray
-    runs: np.ndarray | None
-    components: np.ndarray | None
-    files: list            # file of each point (index into ``sources``)
-    rows: np.ndarray       # line number of each point in its file (the header is row 1)
-    sources: list          # [(path, {field: column name})]
-
-    def where(self, err: detection.CurveError) -> str:
-        """``FILE, row R, column C`` of a :class:`~rayint_lib.model.detection.CurveError`."""
-        if err.index is None:
-            return ", ".join(str(p) for p, _ in self.sources)
-        path, cols = self.sources[self.files[err.index]]
-        column = cols.get(err.field or "step", err.field)
-        if err.indices is not None and len(err.indices) > 1:
-            first, last = int(self.rows[err.indices[0]]), int(self.rows[err.indices[-1]])
-            return f"{path}, rows {first}-{last}, column {column!r}"
-        return f"{path}, row {int(self.rows[err.index])}, column {column!r}"
-
-
-def _find(path, header, field, given):
-    names = [h.strip() for h in header]
-    if given is not None:
-        hits = [i for i, h in enumerate(names) if h.lower() == given.strip().lower()]
-        if not hits:
-            raise InputError(f"{path}, row 1, column {given!r}: no such column (the header has "
-                             f"{', '.join(map(repr, names))})")
-        return hits[0]
-    hits = [i for i, h in enumerate(names) if h.lower() in COLUMNS[field]]
-    if len(hits) > 1:
-        raise InputError(f"{path}, row 1: columns {', '.join(repr(names[i]) for i in hits)} "
-                         f"could all be the {field} column; choose one with --{field}-col")
-    if not hits and field in ("step", "value"):
-        raise InputError(f"{path}, row 1: no {field} column (looked for "
-                         f"{' or '.join(COLUMNS[field])}, any case; the header has "
-                         f"{', '.join(map(repr, names))}); name it with --{field}-col")
-    return hits[0] if hits else None
-
-
-def _number(path, row, column, text):
+def detect_paths(paths, *, fmt="auto", tag=None, step_col=None, value_col=None, run_col=None,
+                 component_col=None, **thresholds):
+    """``(table, detection)`` of the logs in ``paths``; :class:`InputError` naming the file,
+    row (record, byte) and column of bad input."""
+    table = logs.read(paths, fmt, tag, {"step": step_col, "value": value_col, "run": run_col,
+                                        "component": component_col})
     try:
-        return float(text)
-    except ValueError:
-        raise InputError(f"{path}, row {row}, column {column!r}: {text.strip()!r} is not a "
-                         "number") from None
-
-
-def read_file(path: Path, cols: dict):
-    """Rows of one CSV file: ``(steps, values, runs, components, rows, {field: column})``."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None or not any(h.strip() for h in header):
-                raise InputError(f"{path}, row 1: empty file (no header)")
-            idx = {k: _find(path, header, k, cols.get(k)) for k in COLUMNS}
-            names = {k: header[i].strip() for k, i in idx.items() if i is not None}
-            out = {k: [] for k in ("step", "value", "run", "component", "row")}
-            for rec in reader:
-                row = reader.line_num
-                if not rec or (len(rec) == 1 and not rec[0].strip()):
-                    continue                                  # a blank line
-                if len(rec) != len(header):
-                    raise InputError(f"{path}, row {row}: {len(rec)} fields, the header has "
-                                     f"{len(header)}")
-                out["step"].append(_number(path, row, names["step"], rec[idx["step"]]))
-                out["value"].append(_number(path, row, names["value"], rec[idx["value"]]))
-                for k in ("run", "component"):
-                    if idx[k] is not None:
-                        label = rec[idx[k]].strip()
-                        if not label:
-                            raise InputError(f"{path}, row {row}, column {names[k]!r}: empty "
-                                             f"{k} label")
-                        out[k].append(label)
-                out["row"].append(row)
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from None
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path}: not a UTF-8 text file ({err.reason})") from None
-    except csv.Error as err:
-        raise InputError(f"{path}, row {reader.line_num}: not a valid CSV file ({err})") from None
-    if not out["row"]:
-        raise InputError(f"{path}, row 2: no data rows (only a header)")
-    return out, names, idx
-
-
-def read_curves(path, step_col=None, value_col=None, run_col=None,
-                component_col=None) -> Curves:
-    """Curves from a CSV file or a folder of CSV files (one run per file)."""
-    path = Path(path)
-    cols = {"step": step_col, "value": value_col, "run": run_col, "component": component_col}
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv" and p.is_file())
-        if not files:
-            raise InputError(f"{path}: a folder with no .csv files")
-    elif path.exists():
-        files = [path]
-    else:
-        raise InputError(f"cannot read {path}: no such file or folder")
-    folder = path.is_dir()
-    parts, sources = [], []
-    for i, p in enumerate(files):
-        data, names, idx = read_file(p, cols)
-        n = len(data["row"])
-        if folder:
-            runs = [p.stem if idx["run"] is None else f"{p.stem}/{r}" for r in
-                    (data["run"] or [None] * n)]
-        else:                                   # one file: one run named after it
-            runs = data["run"] or [p.stem] * n
-        parts.append((data, runs, i, n))
-        sources.append((p, names))
-    has_comp = [bool(d["component"]) for d, _, _, _ in parts]
-    if any(has_comp) and not all(has_comp):
-        p = files[has_comp.index(False)]
-        raise InputError(f"{p}, row 1: no component column, but other files have one")
-    return Curves(
-        steps=np.concatenate([d["step"] for d, _, _, _ in parts]),
-        values=np.concatenate([d["value"] for d, _, _, _ in parts]),
-        runs=np.concatenate([r for _, r, _, _ in parts]),
-        components=(np.concatenate([d["component"] for d, _, _, _ in parts])
-                    if all(has_comp) else None),
-        files=[i for _, _, i, n in parts for _ in range(n)],
-        rows=np.concatenate([d["row"] for d, _, _, _ in parts]),
-        sources=sources)
-
-
-def detect_file(path, *, step_col=None, value_col=None, run_col=None, component_col=None,
-                **thresholds) -> detection.Detection:
-    """:func:`~rayint_lib.model.detection.detect` on the curves of ``path``; raises
-    :class:`InputError` naming the file, row and column of bad input."""
-    cv = read_curves(path, step_col, value_col, run_col, component_col)
-    try:
-        return detection.detect(cv.steps, cv.values, cv.runs, cv.components, **thresholds)
+        result = detection.detect(table.steps, table.values, table.runs, table.components,
+                                  run_names=table.run_names,
+                                  component_names=table.component_names, **thresholds)
     except detection.CurveError as err:
-        raise InputError(f"{cv.where(err)}: {err.message}") from None
+        raise InputError(f"{where(table, err)}: {err.message}") from None
+    return table, result
 
 
-def check_output(path) -> Path:
-    """Refuse (:class:`InputError`) an output file whose folder is missing or not writable."""
+def check_output(path, inputs=(), force=False) -> Path:
+    """Refuse (:class:`InputError`) an output file whose folder is missing or not writable,
+    an existing file (unless ``force``), anything that is not a regular file, and any of
+    the ``inputs``."""
+    given = str(path)
+    if not given.strip():
+        raise InputError("--plot: an empty file name")
     path = Path(path).absolute()
-    if path.is_dir():
-        raise InputError(f"--plot {path}: a folder, not a file name")
+    shown = quote(given, 120)
+    for p in inputs:
+        p = Path(p).absolute()
+        if path == p or (path.exists() and p.exists() and os.path.samefile(path, p)) or \
+                p in path.parents:
+            raise InputError(f"--plot {shown}: an input of this command; choose a new file")
+    if path.is_symlink() or path.exists():
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = 0
+        if not stat.S_ISREG(mode) or path.is_symlink():
+            raise InputError(f"--plot {shown}: exists and is not a regular file; never "
+                             "replaced")
+        if not force:
+            raise InputError(f"--plot {shown}: the file exists; give a new name, or --force "
+                             "to replace it")
     if not path.parent.is_dir():
-        raise InputError(f"--plot {path}: folder {path.parent} does not exist")
+        raise InputError(f"--plot {shown}: its folder does not exist")
     if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise InputError(f"--plot {path}: folder {path.parent} is not writable")
+        raise InputError(f"--plot {shown}: its folder is not writable")
+    if len(path.name.encode()) > 200:
+        raise InputError(f"--plot {shown}: a file name longer than 200 bytes")
     return path
 
 
 def plot(result: detection.Detection, out: Path):
-    """A PNG of every run (thin lines) and the mean curve (black), plateaus shaded; with
+    """A PNG of the first :data:`PLOT_RUNS` runs: raw points, the trend with its band, the
+    plateaus shaded, the start stall marked; the mean curve (black) with several runs; with
     components, a second panel with the components of the run that stalls most. Written to
     a temporary file and renamed: a failed plot leaves nothing behind."""
     import matplotlib
@@ -196,17 +101,8 @@ def plot(result: detection.Detection, out: Path):
     fig, axes = plt.subplots(1, 2 if comps else 1, figsize=(11 if comps else 6.5, 4),
                              squeeze=False)
     ax = axes[0, 0]
-    colours = plt.get_cmap("tab10")
     log = result.thresholds["axis"] == "log"
-    top = max(float(r.values.max()) for r in result.runs)
-    for i, r in enumerate(result.runs):
-        c = colours(i % 10)
-        t, v = (r.steps, r.values) if not log else (r.steps[r.steps > 0], r.values[r.steps > 0])
-        ax.plot(t, v, lw=0.8, color=c, alpha=0.7)
-        half = max(r.tolerance * (top - float(r.values[0])), 1e-12) / 2
-        for p in r.plateaus:   # the band the plateau stays in, shaded
-            ax.fill_between([p.start_step, p.end_step], p.level - 2 * half, p.level + 2 * half,
-                            color=c, alpha=0.25, lw=0)
+    draw_runs(ax, result, PLOT_RUNS)
     if len(result.runs) > 1 and result.mean_steps.size:
         keep = result.mean_steps > 0 if log else slice(None)
         ax.plot(result.mean_steps[keep], result.mean_values[keep], color="black", lw=2,
@@ -214,12 +110,12 @@ def plot(result: detection.Detection, out: Path):
         for p in result.mean_plateaus:
             ax.plot([p.start_step, p.end_step], [p.level, p.level], color="black", lw=4,
                     alpha=0.5)
-        ax.legend(loc="lower right", frameon=False)
-    ax.set_xscale("log" if log else "linear")
-    ax.set_xlabel("step" + (" (log scale)" if log else ""))
-    ax.set_ylabel("J" + (" = sum of components" if comps else ""))
-    ax.set_title(f"{len(result.runs)} run(s): {sum(len(r.plateaus) for r in result.runs)} "
-                 f"plateau(s) shaded; mean curve {len(result.mean_plateaus)}", fontsize=10)
+    ax.legend(loc="lower right", frameon=False, fontsize=7)
+    ax.set_ylabel("J" + (" = sum of components" if comps else " (return)"))
+    more = f" (first {PLOT_RUNS} of {len(result.runs)})" if len(result.runs) > PLOT_RUNS else ""
+    ax.set_title(f"{len(result.runs)} run(s){more}: points, trend and band; "
+                 f"{sum(len(r.plateaus) for r in result.runs)} plateau(s) shaded, start "
+                 "stall dotted", fontsize=9)
     if comps:
         r = max(result.runs, key=lambda r: (len(r.stalls), len(r.plateaus)))
         ax2 = axes[0, 1]
@@ -234,7 +130,7 @@ def plot(result: detection.Detection, out: Path):
                       fontsize=10)
         ax2.legend(frameon=False, fontsize=8)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    fd, tmp = tempfile.mkstemp(prefix=".rayint-plot.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=120)
@@ -249,20 +145,33 @@ def _fmt(x) -> str:
     return "-" if x is None or (isinstance(x, float) and not math.isfinite(x)) else f"{x:.4g}"
 
 
+def _ci(ci) -> str:
+    return "" if not ci else f" [{_fmt(ci[0])}, {_fmt(ci[1])}]"
+
+
 def report(result: detection.Detection) -> str:
     """The human-readable summary ``rayint detect`` prints without ``--json``."""
     d = result.to_dict()
     th = result.thresholds
     lines = [f"{len(result.runs)} run(s); time axis {th['axis']}; "
-             f"{th['normalisation']}; tolerance {th['tolerance_rule']}"]
+             f"{th['normalisation']}; tolerance {th['tolerance_rule']}; 95% bootstrap "
+             "intervals in brackets"]
     for r in result.runs:
-        head = (f"run {r.run}: {r.steps.size} points, steps {_fmt(r.steps[0])}..."
-                f"{_fmt(r.steps[-1])}, tolerance {_fmt(r.tolerance)}, "
-                f"{len(r.plateaus)} plateau(s)")
-        lines.append(head)
+        st = r.start_stall
+        lines.append(f"run {r.run}: {r.steps.size} points, steps {_fmt(r.steps[0])}..."
+                     f"{_fmt(r.steps[-1])}, noise {_fmt(r.noise)}, trend window {r.window}, "
+                     f"tolerance {_fmt(r.tolerance)}, {len(r.plateaus)} plateau(s)"
+                     + (" (too noisy)" if r.too_noisy else ""))
+        lines.append("  start stall: " + (
+            f"leaves its starting level at step {_fmt(st['end_step'])}"
+            f"{_ci(st.get('end_step_ci'))}, {st['fraction']:.0%} of the time axis"
+            f"{_ci(st.get('fraction_ci'))}" if st.get("left_start") else
+            "never leaves its starting level" if st.get("left_start") is False else
+            "cannot be told (too noisy)"))
         for p in r.plateaus:
-            lines.append(f"  steps {_fmt(p.start_step)}-{_fmt(p.end_step)}: level "
-                         f"{_fmt(p.level)} ({p.level_normalised:.0%} of the progress), flatness "
+            lines.append(f"  steps {_fmt(p.start_step)}{_ci(p.start_ci)}-{_fmt(p.end_step)}"
+                         f"{_ci(p.end_ci)}: level {_fmt(p.level)}{_ci(p.level_ci)} "
+                         f"({p.level_normalised:.0%} of the progress), flatness "
                          f"{_fmt(p.flatness)}{' (not left by the last step)' if p.open else ''}")
         for s in r.stalls:
             lines.append(f"  component {s['component']} stalls (gains {_fmt(s['progress'])}) "
@@ -276,19 +185,23 @@ def report(result: detection.Detection) -> str:
 
 
 def cmd_detect(args) -> int:
-    """``rayint detect``: exit 0 with the report, or :class:`InputError` (exit 2)."""
-    out = check_output(args.plot) if args.plot else None
+    """``rayint detect``: exit 0 with the report, or :class:`InputError` (exit 2) before
+    anything is written."""
+    out = check_output(args.plot, args.curves, args.force) if args.plot is not None else None
     thresholds = {k: getattr(args, k) for k in ("tolerance", "min_ratio", "min_fraction",
                                                 "axis", "eta")
                   if getattr(args, k) is not None}
     try:
-        result = detect_file(args.curves, step_col=args.step_col, value_col=args.value_col,
-                             run_col=args.run_col, component_col=args.component_col,
-                             **thresholds)
-    except detection.CurveError as err:      # bad thresholds come as plain ValueErrors
-        raise InputError(str(err)) from None
-    except ValueError as err:
-        raise InputError(str(err)) from None
+        table, result = detect_paths(args.curves, fmt=args.format, tag=args.tag,
+                                     step_col=args.step_col, value_col=args.value_col,
+                                     run_col=args.run_col, component_col=args.component_col,
+                                     **thresholds)
+    except InputError:
+        raise
+    except ValueError as err:                 # bad thresholds
+        raise InputError(str(err)[:300]) from None
+    for w in table.warnings:
+        print(f"rayint detect: warning: {w}", file=sys.stderr)
     if out is not None:
         plot(result, out)
     if args.json:
@@ -300,23 +213,31 @@ def cmd_detect(args) -> int:
 
 def add_parser(sub):
     """The ``detect`` subcommand's arguments."""
-    dt = sub.add_parser("detect", help="look for ray interference in your learning curves (CSV)",
+    dt = sub.add_parser("detect", help="look for ray interference in your training logs",
                         description="Look for the symptoms of ray interference (Sec. 4 of "
-                        "the paper) in learning curves: plateaus in individual runs, hidden by "
-                        "averaging; components learned one at a time. Input: a CSV file with a "
-                        "header, one row per logged point (columns step or global_step, value, "
-                        "optionally run and component; any case), a TensorBoard CSV export "
-                        "(Wall time,Step,Value), or a folder of such files (one run each). "
-                        "Exit status 2, naming the file, row and column, on bad input.")
-    dt.add_argument("curves", metavar="CURVES.csv",
-                    help="a CSV file (header; one row per logged point) or a folder of them")
+                        "the paper) in training logs: plateaus in individual runs, hidden by "
+                        "averaging; a slow start; components learned one at a time. Reads "
+                        "plain CSV (step,value[,run][,component]), TensorBoard CSV and event "
+                        "files, Stable-Baselines3 monitor and progress files, RLlib progress "
+                        "files and W&B exports (see --format). Exit status 2, naming the file, "
+                        "row (record, byte) and column, on bad input; nothing is written.")
+    dt.add_argument("curves", metavar="LOGS", nargs="+",
+                    help="log files or folders (a folder of monitor or event files is one "
+                         "run; a folder of CSV files one run per file)")
+    dt.add_argument("--format", default="auto", choices=logs.FORMATS,
+                    help="input format (default: from the file names and contents)")
+    dt.add_argument("--tag", metavar="TAG", help="TensorBoard scalar to read (default: the "
+                    "first present of " + ", ".join(logs.tfevents.TAGS[:3]) + ", ...)")
     dt.add_argument("--step-col", metavar="C", help="step column (default: step or global_step)")
     dt.add_argument("--value-col", metavar="C", help="value column (default: value)")
     dt.add_argument("--run-col", metavar="C", help="run column (default: run, if present)")
     dt.add_argument("--component-col", metavar="C",
                     help="component column (default: component, if present)")
     dt.add_argument("--json", action="store_true", help="print one JSON object")
-    dt.add_argument("--plot", metavar="OUT.png", help="write a PNG of the runs, plateaus shaded")
+    dt.add_argument("--plot", metavar="OUT.png",
+                    help="write a PNG: points, trend and band, plateaus shaded (a new file)")
+    dt.add_argument("--force", action="store_true",
+                    help="let --plot replace an existing regular file (never an input)")
     dt.add_argument("--tolerance", type=float, metavar="W",
                     help="plateau band in units of the run's progress (default: from the noise)")
     dt.add_argument("--min-ratio", type=float, metavar="R",

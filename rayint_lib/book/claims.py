@@ -47,6 +47,8 @@ class Claim:
     tolerance), ``at_most`` (ours <= paper + tolerance), ``holds`` (a qualitative statement:
     the measured value is a bool computed by the chapter), ``ambiguous`` (cannot be checked
     as printed; ``reason`` says why). ``why`` says why the tolerance is what it is.
+    ``reason`` of a scored claim states why its verdict stands against an objection (how
+    the paper's words are read); the scorecard shows it with the evidence.
     """
 
     id: str
@@ -182,6 +184,8 @@ def evidence_row(chapter: str, claim: Claim, measured, evidence: str = "",
            "low": low, "high": high, "test": claim.test(), "fails_if": claim.fails_if(),
            "verdict": claim.verdict(measured) if measured is not None or claim.rule ==
            "ambiguous" else UNDECIDED, "evidence": evidence, "readings": ""}
+    if claim.reason and claim.rule != "ambiguous":
+        row["evidence"] = f"{evidence} Reading: {claim.reason}".strip()
     if readings:
         verdicts = {name: claim.verdict(m) for name, m in readings.items()}
         passing = [n for n, v in verdicts.items() if v == REPRODUCED]

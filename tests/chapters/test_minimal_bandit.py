@@ -167,3 +167,10 @@ def test_tabular_summary_reads_the_table():
                          "share at radius 0.01": share, "share at radius 0.001": share})
     s = ch.tabular_summary(pd.DataFrame(rows))
     assert s["smaller"] and s["tab_share_origin"] == 0.0 and all(s["readings"].values())
+
+
+def test_update_norms_separate_rl_saddles_from_supervised_edge_points():
+    rl = ch.update_norms([(0, 1), (1, 0)], "on_policy")
+    sup = ch.update_norms([(0, 0.5), (0.5, 0), (1, 1)], "supervised")
+    assert (rl < ch.STATIONARY).all()                  # vanish as J_k (1 - J_k)
+    assert (sup[:2] > 1).all() and sup[2] < ch.STATIONARY

@@ -174,3 +174,13 @@ def test_update_norms_separate_rl_saddles_from_supervised_edge_points():
     sup = ch.update_norms([(0, 0.5), (0.5, 0), (1, 1)], "supervised")
     assert (rl < ch.STATIONARY).all()                  # vanish as J_k (1 - J_k)
     assert (sup[:2] > 1).all() and sup[2] < ch.STATIONARY
+
+
+def test_wrong_arm_logits_do_not_matter_with_two_arms_and_deep_tail_is_explained():
+    main = ch.simulate(BanditConfig(n_runs=200, max_samples=4000))
+    a, b = ch.wrong_arm_readings(main).values()
+    assert (a.value, a.low, a.high) == (b.value, b.low, b.high)   # n = 2: same runs
+    wide = ch.wrong_arm_readings(ch.simulate(BanditConfig(n=4, n_runs=200, max_samples=4000)))
+    assert len(set(float(v) for v in wide.values())) == 2          # n > 2: they differ
+    deep = ch.deepest_plateaus(main, level=1.0)
+    assert deep["frac_below_1e-8"].value > 0.5

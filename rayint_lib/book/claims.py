@@ -11,6 +11,7 @@ separate "Beyond the paper" table that is not counted among the paper's claims.
 """
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -271,13 +272,54 @@ VERDICT_COLORS = {REPRODUCED: "#d9f2d9", NOT_REPRODUCED: "#f9d6d5", UNDECIDED: "
                   AMBIGUOUS: "#fff2cc"}
 CLAIM_COLUMNS = ("id", "section", "quote", "paper", "ours", "test", "verdict", "readings",
                  "evidence")
+FINDING_COLUMNS = ("chapter", "id", "section", "question", "answer", "value", "evidence")
+
+# the compact view: several fields stacked in one cell (main text, then small lines), so that
+# a table fits the book's text column (about 750 px at a 1280 px window)
+_STACKS = {"claim": ("id", "section", "chapter"),
+           "the paper says": ("quote", "paper"),
+           "ours [95% interval]": ("ours", "test"),
+           "finding": ("id", "section", "chapter"),
+           "answer": ("answer", "value"),
+           "evidence": ("evidence", "readings", "also")}
+_LABELS = {"paper": "paper: ", "test": "test: ", "readings": "readings: ",
+           "also": "also: ", "value": "value: "}
+
+
+def _stack(df: pd.DataFrame, fields) -> pd.Series:
+    """One HTML cell per row: the first present field as text, the others as small lines."""
+    present = [f for f in fields if f in df.columns]
+
+    def cell(row):
+        parts = [(f, str(row[f])) for f in present if str(row[f]) not in ("", "nan", "None")]
+        if not parts:
+            return ""
+        (_, first), rest = parts[0], parts[1:]
+        return html.escape(first) + "".join(
+            f"<br><small>{_LABELS.get(f, '')}{html.escape(v)}</small>" for f, v in rest)
+
+    return df.apply(cell, axis=1) if len(df) else pd.Series(dtype=str)
+
+
+def compact(df: pd.DataFrame, columns=CLAIM_COLUMNS) -> pd.DataFrame:
+    """The columns ``columns`` of a claims (or findings) table, stacked into at most five:
+    claim, the paper says, ours with the test, verdict, evidence with the readings."""
+    keep = [c for c in columns if c in df.columns]
+    out = {}
+    findings = "question" in keep
+    order = (("finding", "question", "answer", "evidence") if findings else
+             ("claim", "the paper says", "ours [95% interval]", "verdict", "evidence"))
+    for name in order:
+        fields = _STACKS.get(name, (name,))
+        fields = [f for f in fields if f in keep]
+        if fields:
+            out[name] = _stack(df, fields) if name != "verdict" else df["verdict"]
+    return pd.DataFrame(out, index=df.index)
 
 
 def styled(df: pd.DataFrame, columns=CLAIM_COLUMNS):
-    """A compact, colour-coded view of a claims table (verdict column shaded)."""
-    keep = [c for c in columns if c in df.columns and (c not in ("readings", "also")
-                                                       or df[c].astype(bool).any())]
-    view = df[keep].rename(columns={"quote": "the paper says", "ours": "ours [95% interval]"})
+    """A compact (:func:`compact`), colour-coded view of a claims or findings table."""
+    view = compact(df, columns)
     style = view.style.hide(axis="index").set_properties(
         **{"text-align": "left", "vertical-align": "top", "font-size": "0.85em"})
     if "verdict" in view:

@@ -848,9 +848,9 @@ GROUPS = {
 
 
 def checks_table(group: str) -> Markdown:
-    """The derivation rows of one section (:data:`GROUPS`) as a Markdown table: printed,
-    derived, same."""
-    return Markdown(algebra.markdown_table(checks(), GROUPS[group]))
+    """The derivation steps of one section (:data:`GROUPS`) as Markdown blocks: the step,
+    whether it holds, the printed and the derived expression (long ones broken into lines)."""
+    return Markdown(algebra.markdown_blocks(checks(), GROUPS[group]))
 
 
 # ---------------------------------------------------------------- the chapter's parameters

@@ -49,6 +49,8 @@ REMEDIES = ("reinforce", "mixture", "importance", "separate", "pcgrad", "cosgate
 KNOWN = REMEDIES + ("tabular", "curriculum")
 BASELINE = "REINFORCE (baseline)"
 MIXTURE_LABEL = "uniform-action mixture"
+CONTROLS = (("separate heads, baseline's step", "separate", 0.1),      # the protocol's
+            ("fixed uniform data, baseline's step", "mixture", 1.0))   # controls: one change
 ETA_STEPS = (1 / 3, 1.0, 3.0)   # the tuning grid: factors around each method's start
 MAX_WIDEN = 3                   # grid points added beyond an edge, at most, per side
 TUNE_SEED_OFFSET = 1000         # tuning runs use seed + 1000, disjoint from the reported
@@ -195,18 +197,25 @@ def flat(s: Settings, r: rm.RemedyRuns) -> np.ndarray:
     return r.flat_per_sample(s.eps_per_sample(r.K))
 
 
+def failed(s: Settings, r: rm.RemedyRuns) -> np.ndarray:
+    """Per run: a flat plateau, or not solved within the budget (a step size so small that
+    runs never reach their plateau must not count as removing it)."""
+    return flat(s, r) | ~r.solved
+
+
 def criterion(s: Settings, r: rm.RemedyRuns) -> tuple:
     """The ranking's key at one K, smaller is better, also the tuning criterion: the fraction
-    of flat runs (to 3 decimals), then log10 of the median samples to solve (unsolved
-    counted as twice the budget)."""
+    of failed runs (:func:`failed`, to 3 decimals), then log10 of the median samples to solve
+    (unsolved counted as twice the budget)."""
     med = float(np.median(np.where(r.solved, r.samples_to_solve, np.inf)))
-    return (round(float(flat(s, r).mean()), 3),
+    return (round(float(failed(s, r).mean()), 3),
             float(np.log10(med if np.isfinite(med) else 2 * s.max_samples)))
 
 
 def _tune_row(s, m, K, r, what, label):
     return {"method": label, "K": K, "tuned": what, "eta": m.eta, "mix": m.mix,
-            "flat": float(flat(s, r).mean()), "median samples": float(np.median(
+            "flat": float(flat(s, r).mean()), "failed": float(failed(s, r).mean()),
+            "median samples": float(np.median(
                 np.where(r.solved, r.samples_to_solve, np.inf))),
             "solved": float(r.solved.mean()), "key": criterion(s, r)}
 
@@ -270,7 +279,8 @@ class Benchmark:
 def benchmark(s: Settings) -> Benchmark:
     """Tune every planned method at every ``(K, n)`` (:func:`tune`; the curriculum and the
     tabular capacity control run at the baseline's tuned step size: they are the baseline
-    with one thing changed), then run it on the reported seed, the same starts for all."""
+    with one thing changed), then run it on the reported seed, the same starts for all. The
+    protocol's two controls (:data:`CONTROLS`) also run at the baseline's step size."""
     t0 = time.perf_counter()
     runs, tuning, labels = {}, [], []
     for K, n in zip(s.K_list, s.n_list):
@@ -286,6 +296,10 @@ def benchmark(s: Settings) -> Benchmark:
             runs[(K, m.label)] = _run(s, m, K, n)
             if m.label not in labels:
                 labels.append(m.label)
+        for label, kind, mix in CONTROLS:
+            if (K, label.split(",")[0]) in runs:
+                runs[(K, label)] = _run(s, rm.Method(kind, eta=base_eta, mix=mix, label=label),
+                                        K, n)
     return Benchmark(s, runs, labels, pd.DataFrame(tuning), time.perf_counter() - t0)
 
 
@@ -347,9 +361,10 @@ def summaries(bench: Benchmark) -> dict:
     (``n_tests`` tests)."""
     s = bench.settings
     out = {key: summarize(s, r) for key, r in bench.runs.items()}
+    ranked = set(_ranked_labels(bench)) - {BASELINE}
     tests = {(K, label): fewer_p_value(flat(s, bench.runs[(K, BASELINE)]), flat(s, r))
              for (K, label), r in bench.runs.items()
-             if label != BASELINE and (K, BASELINE) in bench.runs}
+             if label in ranked and (K, BASELINE) in bench.runs}
     rejected = holm(tests)
     for key, row in out.items():
         row["p"] = tests.get(key, float("nan"))
@@ -374,17 +389,18 @@ def _ranked_labels(bench: Benchmark) -> list:
     return [lab for lab in bench.labels if lab not in (curriculum, tabular)]
 
 
-def mean_flat(bench: Benchmark, label) -> stats.Estimate:
-    """The fraction of flat runs averaged over K, with a bootstrap interval over runs."""
+def mean_failed(bench: Benchmark, label) -> stats.Estimate:
+    """The fraction of failed runs (:func:`failed`) averaged over K, with a bootstrap interval
+    over runs."""
     s = bench.settings
-    flags = [flat(s, bench.runs[(K, label)]).astype(float) for K in s.K_list
+    flags = [failed(s, bench.runs[(K, label)]).astype(float) for K in s.K_list
              if (K, label) in bench.runs]
     return stats.bootstrap(lambda *f: np.mean([x.mean() for x in f]), *flags)
 
 
 def ranking(bench: Benchmark, summ: dict) -> list:
-    """Method labels, best first, by :func:`criterion` averaged over K (the mean flat
-    fraction, then the mean log median samples)."""
+    """Method labels, best first, by :func:`criterion` averaged over K (the mean fraction of
+    failed runs, then the mean log median samples)."""
     s = bench.settings
 
     def key(label):
@@ -398,9 +414,9 @@ def ranking(bench: Benchmark, summ: dict) -> list:
 
 def ranks(bench: Benchmark, summ: dict) -> dict:
     """``{label: rank}`` supported by the intervals: one plus the number of methods whose
-    interval of the mean flat fraction (:func:`mean_flat`) lies entirely below this one's,
-    so that methods with overlapping intervals share a rank."""
-    est = {lab: mean_flat(bench, lab) for lab in ranking(bench, summ)}
+    interval of the mean fraction of failed runs (:func:`mean_failed`) lies entirely below
+    this one's, so that methods with overlapping intervals share a rank."""
+    est = {lab: mean_failed(bench, lab) for lab in ranking(bench, summ)}
     return {lab: 1 + sum(o.high < e.low for o in est.values()) for lab, e in est.items()}
 
 
@@ -435,7 +451,7 @@ def tuning_table(bench: Benchmark, K) -> pd.DataFrame:
         chosen = g[g["chosen"]].iloc[0]
         rows.append({"method": label, "tuned": "step size" if what == "eta" else "fraction",
                      "grid": ", ".join(f"{v:.3g}" for v in g[col]),
-                     "flat on the grid": ", ".join(f"{v:.2f}" for v in g["flat"]),
+                     "failed on the grid": ", ".join(f"{v:.2f}" for v in g["failed"]),
                      "chosen": f"{chosen[col]:.3g}",
                      "interior": "yes" if chosen["interior"] else "no (edge)"})
     return pd.DataFrame(rows)
@@ -857,7 +873,7 @@ def controls_dissipate(bench: Benchmark) -> dict:
     parts, ok = [], True
     for K in s.K_list:
         base = stats.fraction(flat(s, bench.runs[(K, BASELINE)]))
-        for label in ("separate heads", "fixed uniform data"):
+        for label, _, _ in CONTROLS:
             if (K, label) not in bench.runs:
                 return {"holds": False, "text": f"control {label!r} not run"}
             f = stats.fraction(flat(s, bench.runs[(K, label)]))

@@ -143,7 +143,7 @@ def validate(K_list=(2, 8), n_list=(2, 8), J0=None, max_samples=100_000, n_runs=
                                         deep_rl_runs),
                      "seeds x (6 x parameters + rollout activations + exact-J tables) x 4 "
                      "bytes")
-    n_sets = len(planned_methods(s)) + 1
+    n_sets = len(planned_methods(s)) + len(CONTROLS)
     n_ck = 200
     n_tune = n_sets * (len(ETA_STEPS) + 2 * MAX_WIDEN) + len(mix_fractions)  # at most
     per_K = [(n_sets * n_runs + tune_runs) * (n_ck * K + 4 * K + 4) * 8

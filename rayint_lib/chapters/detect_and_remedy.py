@@ -845,7 +845,7 @@ def claims_evidence(bench: Benchmark) -> dict:
     out = {}
     ev = (f"{s.n_runs} runs per method, same starts, every step size tuned on other seeds; "
           "paired bootstrap of the difference in the fraction of runs with a plateau flatter "
-          f"than {s.eps:g} x eta per sample")
+          f"than {s.eps:g} x {s.eta:g} / K per sample")
     if all((k, curriculum) in bench.runs for k in s.K_list):
         def amp(k):
             return paired_difference(flat(s, bench.runs[(k, curriculum)]),

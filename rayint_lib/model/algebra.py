@@ -101,6 +101,11 @@ def broken(latex: str, width=70) -> str:
     return r"\begin{aligned}&" + r" \\ &\quad ".join(lines) + r"\end{aligned}"
 
 
+def _note(text: str) -> str:
+    """A reading note as Markdown: as text, or as code when it quotes TeX."""
+    return f"`{text}`" if "\\" in text else text
+
+
 def markdown_blocks(checks, ids=None) -> str:
     """The checks as Markdown, one block per printed step: section, the step, whether it
     holds and how it is read, then the printed and the derived expressions as display math
@@ -111,7 +116,7 @@ def markdown_blocks(checks, ids=None) -> str:
     for c in chosen:
         head = (f"**{c.section}**, step ${c.step}$: "
                 + ("holds" if c.holds else "**does not hold**")
-                + (f" ({c.note})" if c.note else ""))
+                + (f" ({_note(c.note)})" if c.note else ""))
         printed, derived = tex(c.printed), tex(c.derived)
         body = [f"$$\\text{{printed: }}{broken(printed)}$$"]
         body.append("derived: the same expression" if printed == derived

@@ -548,8 +548,10 @@ def plot_ranking(bench: Benchmark, summ: dict):
         axm.set_title(f"K = n = {K}: median samples\nto reach J >= K - 0.1", fontsize=9)
         axf.set_xlabel("fraction of runs")
         axm.set_xlabel("samples (budget dashed)")
+    rank = ranks(bench, summ)
     axes[0].set_yticks(y)
-    axes[0].set_yticklabels(order, fontsize=8)
+    axes[0].set_yticklabels([f"{label} ({rank[label]})" if label in rank else label
+                             for label in order], fontsize=8)
     handles = [Patch(color=EFFECT_COLORS[e], label=e) for e in EFFECTS]
     handles.append(Patch(color="#7b3294", label="curriculum (what makes it worse)"))
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False,

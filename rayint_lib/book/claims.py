@@ -296,7 +296,8 @@ def _stack(df: pd.DataFrame, fields) -> pd.Series:
             return ""
         (_, first), rest = parts[0], parts[1:]
         return html.escape(first) + "".join(
-            f"<br><small>{_LABELS.get(f, '')}{html.escape(v)}</small>" for f, v in rest)
+            f'<br><span style="font-size: 0.9em; color: #555">{_LABELS.get(f, "")}'
+            f"{html.escape(v)}</span>" for f, v in rest)
 
     return df.apply(cell, axis=1) if len(df) else pd.Series(dtype=str)
 
@@ -317,11 +318,22 @@ def compact(df: pd.DataFrame, columns=CLAIM_COLUMNS) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
+_WIDTHS = {"claim": 14, "the paper says": 27, "ours [95% interval]": 16, "verdict": 10,
+           "evidence": 33, "finding": 16, "question": 26, "answer": 30}
+
+
 def styled(df: pd.DataFrame, columns=CLAIM_COLUMNS):
-    """A compact (:func:`compact`), colour-coded view of a claims or findings table."""
+    """A compact (:func:`compact`), colour-coded view of a claims or findings table, laid out
+    with fixed column shares of the text column's width (long words wrap inside a cell)."""
     view = compact(df, columns)
+    widths = {c: _WIDTHS.get(c, 20) for c in view.columns}
+    total = sum(widths.values())
     style = view.style.hide(axis="index").set_properties(
-        **{"text-align": "left", "vertical-align": "top", "font-size": "0.85em"})
+        **{"text-align": "left", "vertical-align": "top", "overflow-wrap": "anywhere"})
+    style = style.set_table_styles(
+        [{"selector": "", "props": "table-layout: fixed; width: 100%"}]
+        + [{"selector": f"th.col_heading.col{i}", "props": f"width: {100 * w / total:.1f}%"}
+           for i, w in enumerate(widths.values())])
     if "verdict" in view:
         style = style.map(lambda v: f"background-color: {VERDICT_COLORS.get(v, 'transparent')}",
                           subset=["verdict"])

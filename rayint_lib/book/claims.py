@@ -318,8 +318,8 @@ def compact(df: pd.DataFrame, columns=CLAIM_COLUMNS) -> pd.DataFrame:
     return pd.DataFrame(out, index=df.index)
 
 
-_WIDTHS = {"claim": 14, "the paper says": 27, "ours [95% interval]": 16, "verdict": 10,
-           "evidence": 33, "finding": 16, "question": 26, "answer": 30}
+_WIDTHS = {"claim": 14, "the paper says": 26, "ours [95% interval]": 16, "verdict": 13,
+           "evidence": 31, "finding": 16, "question": 26, "answer": 30}
 
 
 def styled(df: pd.DataFrame, columns=CLAIM_COLUMNS):

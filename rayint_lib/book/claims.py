@@ -11,6 +11,7 @@ separate "Beyond the paper" table that is not counted among the paper's claims.
 """
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -47,6 +48,8 @@ class Claim:
     tolerance), ``at_most`` (ours <= paper + tolerance), ``holds`` (a qualitative statement:
     the measured value is a bool computed by the chapter), ``ambiguous`` (cannot be checked
     as printed; ``reason`` says why). ``why`` says why the tolerance is what it is.
+    ``reason`` of a scored claim states why its verdict stands against an objection (how
+    the paper's words are read); the scorecard shows it with the evidence.
     """
 
     id: str
@@ -182,6 +185,8 @@ def evidence_row(chapter: str, claim: Claim, measured, evidence: str = "",
            "low": low, "high": high, "test": claim.test(), "fails_if": claim.fails_if(),
            "verdict": claim.verdict(measured) if measured is not None or claim.rule ==
            "ambiguous" else UNDECIDED, "evidence": evidence, "readings": ""}
+    if claim.reason and claim.rule != "ambiguous":
+        row["evidence"] = f"{evidence} Reading: {claim.reason}".strip()
     if readings:
         verdicts = {name: claim.verdict(m) for name, m in readings.items()}
         passing = [n for n, v in verdicts.items() if v == REPRODUCED]
@@ -267,15 +272,68 @@ VERDICT_COLORS = {REPRODUCED: "#d9f2d9", NOT_REPRODUCED: "#f9d6d5", UNDECIDED: "
                   AMBIGUOUS: "#fff2cc"}
 CLAIM_COLUMNS = ("id", "section", "quote", "paper", "ours", "test", "verdict", "readings",
                  "evidence")
+FINDING_COLUMNS = ("chapter", "id", "section", "question", "answer", "value", "evidence")
+
+# the compact view: several fields stacked in one cell (main text, then small lines), so that
+# a table fits the book's text column (about 750 px at a 1280 px window)
+_STACKS = {"claim": ("id", "section", "chapter"),
+           "the paper says": ("quote", "paper"),
+           "ours [95% interval]": ("ours", "test"),
+           "finding": ("id", "section", "chapter"),
+           "answer": ("answer", "value"),
+           "evidence": ("evidence", "readings", "also")}
+_LABELS = {"paper": "paper: ", "test": "test: ", "readings": "readings: ",
+           "also": "also: ", "value": "value: "}
+
+
+def _stack(df: pd.DataFrame, fields) -> pd.Series:
+    """One HTML cell per row: the first present field as text, the others as small lines."""
+    present = [f for f in fields if f in df.columns]
+
+    def cell(row):
+        parts = [(f, str(row[f])) for f in present if str(row[f]) not in ("", "nan", "None")]
+        if not parts:
+            return ""
+        (_, first), rest = parts[0], parts[1:]
+        return html.escape(first) + "".join(
+            f'<br><span style="font-size: 0.9em; color: #555">{_LABELS.get(f, "")}'
+            f"{html.escape(v)}</span>" for f, v in rest)
+
+    return df.apply(cell, axis=1) if len(df) else pd.Series(dtype=str)
+
+
+def compact(df: pd.DataFrame, columns=CLAIM_COLUMNS) -> pd.DataFrame:
+    """The columns ``columns`` of a claims (or findings) table, stacked into at most five:
+    claim, the paper says, ours with the test, verdict, evidence with the readings."""
+    keep = [c for c in columns if c in df.columns]
+    out = {}
+    findings = "question" in keep
+    order = (("finding", "question", "answer", "evidence") if findings else
+             ("claim", "the paper says", "ours [95% interval]", "verdict", "evidence"))
+    for name in order:
+        fields = _STACKS.get(name, (name,))
+        fields = [f for f in fields if f in keep]
+        if fields:
+            out[name] = _stack(df, fields) if name != "verdict" else df["verdict"]
+    return pd.DataFrame(out, index=df.index)
+
+
+_WIDTHS = {"claim": 14, "the paper says": 26, "ours [95% interval]": 16, "verdict": 13,
+           "evidence": 31, "finding": 16, "question": 26, "answer": 30}
 
 
 def styled(df: pd.DataFrame, columns=CLAIM_COLUMNS):
-    """A compact, colour-coded view of a claims table (verdict column shaded)."""
-    keep = [c for c in columns if c in df.columns and (c not in ("readings", "also")
-                                                       or df[c].astype(bool).any())]
-    view = df[keep].rename(columns={"quote": "the paper says", "ours": "ours [95% interval]"})
+    """A compact (:func:`compact`), colour-coded view of a claims or findings table, laid out
+    with fixed column shares of the text column's width (long words wrap inside a cell)."""
+    view = compact(df, columns)
+    widths = {c: _WIDTHS.get(c, 20) for c in view.columns}
+    total = sum(widths.values())
     style = view.style.hide(axis="index").set_properties(
-        **{"text-align": "left", "vertical-align": "top", "font-size": "0.85em"})
+        **{"text-align": "left", "vertical-align": "top", "overflow-wrap": "anywhere"})
+    style = style.set_table_styles(
+        [{"selector": "", "props": "table-layout: fixed; width: 100%"}]
+        + [{"selector": f"th.col_heading.col{i}", "props": f"width: {100 * w / total:.1f}%"}
+           for i, w in enumerate(widths.values())])
     if "verdict" in view:
         style = style.map(lambda v: f"background-color: {VERDICT_COLORS.get(v, 'transparent')}",
                           subset=["verdict"])

@@ -71,6 +71,5 @@ class Page:
         if self.findings:
             display(Markdown("**Beyond the paper** (the book's own findings, not counted "
                              "among the paper's claims)"))
-            display(claims.styled(pd.DataFrame(self.findings),
-                                  ("id", "section", "question", "answer", "value", "evidence")))
+            display(claims.styled(pd.DataFrame(self.findings), claims.FINDING_COLUMNS))
         display(Markdown(self.provenance.markdown()))

@@ -514,7 +514,8 @@ def plot_figure5(setup: Setup, f5: dict, eps_10x: float):
         for col, j0 in zip(colors, setup.J0_list):
             plotting.ecdf(ax, f5["eps"][(i, j0)], label=f"$J(\\theta_0)={j0:g}$", color=col)
         ax.axvline(eps_10x, ls="--", color="black", lw=1)
-        ax.set(title=f"init = {i}", xlabel="plateau flatness $\\epsilon$ (reduced units)",
+        ax.set(title=f"init = {i}", xlabel="plateau flatness $\\epsilon$\n(reduced units: "
+                                           "rate in $\\theta$, half the $(W, b)$ rate)",
                xlim=(1e-12, 1))
     axes[0, 0].set_ylabel("P(plateau with flatness $\\leq \\epsilon$)")
     axes[0, 0].legend(loc="upper left", fontsize="x-small")

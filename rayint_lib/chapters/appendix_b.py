@@ -60,9 +60,16 @@ CLAIMS = registry(
     Claim("B2-eq3-factor", "2.3 (Eq. 3), B.2",
           "Jddot = (1 - J1 - J2) P6(J1, J2), with P6 the polynomial of B.2", 1.0, "within",
           1e-9, why="exact algebra: Jddot / ((1 - J1 - J2) P6) is a constant; any other value "
-                    "than 1 fails"),
+                    "than 1 fails",
+          reason="B.2 defines P6 with ':=' as (1 - J1 - J2) P6 := 2 (1 - J1 - J2)[...], so the "
+                 "factor 2 belongs to P6 and Eq. (3) is consistent with it; P6 read as the "
+                 "bracket alone (ratio 2) is shown as the other reading, and the slip is "
+                 "scored on the anti-diagonal line (B2-antidiagonal)"),
     Claim("B2-antidiagonal", "B.2", "P6(J1, 1-J1) = -(J1-1)^2 J1^2 (30J1^2 - 30J1 + 7)",
-          rule="holds"),
+          rule="holds",
+          reason="P6 as B.2 defines it (':=', twice the bracket) is twice the printed value "
+                 "on the anti-diagonal; the printed line is the bracket's. The factor changes "
+                 "neither the sign nor the roots, so the plateau interval is unaffected"),
     Claim("B2-def2", "2.3, B.2",
           "We have a plateau if the sign-change is from negative to positive", rule="holds"),
     Claim("B3-polygon", "B.3",
@@ -78,7 +85,11 @@ CLAIMS = registry(
           "within", 1e-9, why="exact algebra: rho is a constant"),
     Claim("B5-no-plateau", "2.5",
           "nor are there any inflection points that could indicate the presence of a plateau",
-          rule="holds"),
+          rule="holds",
+          reason="the sentence follows Eq. (4) and is about J_sup = log J1 + log J2, which has "
+                 "no concave-to-convex inflection; the inflections of J = J1 + J2 (shallow, "
+                 "near the edges, from the boundary points (0, 1/2), (1/2, 0)) are the other "
+                 "reading and a finding"),
 )
 
 FINDINGS = registry(
@@ -340,7 +351,8 @@ class Acceleration:
     low: float                  # (15 - sqrt 15)/30 from our derivation, exact
     high: float
     low_numeric: float          # dynamics.plateau_intervals (numerical root)
-    eq3_factor: float           # Jddot / ((1 - J1 - J2) * printed P6)
+    eq3_factor: float           # Jddot / ((1 - J1 - J2) * printed bracket)
+    eq3_ratio: float            # Jddot / ((1 - J1 - J2) P6), P6 := line 7 / (1 - J1 - J2)
     lines_hold: bool            # lines 3-7, line 6 read with q_k
     line6_literal_holds: bool
     antidiagonal_bracket: bool  # printed P6 on the anti-diagonal = ours with P6 := bracket
@@ -357,6 +369,7 @@ def b2_acceleration() -> Acceleration:
     return Acceleration(
         low=float(lo), high=float(hi), low_numeric=float(dynamics.plateau_intervals()),
         eq3_factor=float(sp.cancel(R["Jddot"] / ((1 - J1 - J2) * PRINTED["B2_bracket"]))),
+        eq3_ratio=float(sp.cancel(R["Jddot"] / PRINTED["B2_line7"])),
         lines_hold=algebra.all_hold(c, ["B2_line3", "B2_line4", "B2_line5", "B2_line6_read",
                                         "B2_line7"]),
         line6_literal_holds=algebra.find(c, "B2_line6_literal").holds,
@@ -836,9 +849,9 @@ GROUPS = {
 
 
 def checks_table(group: str) -> Markdown:
-    """The derivation rows of one section (:data:`GROUPS`) as a Markdown table: printed,
-    derived, same."""
-    return Markdown(algebra.markdown_table(checks(), GROUPS[group]))
+    """The derivation steps of one section (:data:`GROUPS`) as Markdown blocks: the step,
+    whether it holds, the printed and the derived expression (long ones broken into lines)."""
+    return Markdown(algebra.markdown_blocks(checks(), GROUPS[group]))
 
 
 # ---------------------------------------------------------------- the chapter's parameters

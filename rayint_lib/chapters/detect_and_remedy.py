@@ -24,20 +24,32 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 from ..book.claims import Claim, Finding, registry
+from ..model import deep_linear as dl
 from ..model import remedies as rm
 from ..model import stats
 from ..model.config import BanditConfig, check_float, check_int, check_memory, check_time
+from ..model.deep_linear import DeepLinearConfig
+from ..model.detection import detect
 from ..model.params import Param, declare
 from . import deep_rl as drl
 
 NOTEBOOK = "08_detect_and_remedy"
 
-REMEDIES = ("reinforce", "mixture", "importance", "separate", "pcgrad", "gradnorm", "natural",
-            "escort", "entropy", "adam", "rmsprop", "rebalanced")
+REMEDIES = ("reinforce", "mixture", "importance", "separate", "pcgrad", "cosgate", "gradnorm",
+            "natural", "escort", "entropy", "adam", "rmsprop", "rebalanced")
 KNOWN = REMEDIES + ("tabular", "curriculum")
 BASELINE = "REINFORCE (baseline)"
+MIXTURE_LABEL = "uniform-action mixture"
+CONTROLS = (("separate heads, baseline's step", "separate", 0.1),      # the protocol's
+            ("fixed uniform data, baseline's step", "mixture", 1.0))   # controls: one change
+ETA_STEPS = (1 / 3, 1.0, 3.0)   # the tuning grid: factors around each method's start
+MAX_WIDEN = 3                   # grid points added beyond an edge, at most, per side
+TUNE_SEED_OFFSET = 1000         # tuning runs use seed + 1000, disjoint from the reported
+REMOVED = 0.05                  # "removes plateaus": flat fraction's upper 95% end at most
+DISSIPATE = 0.5                 # "dissipate": a control keeps at most this share of plateaus
 
 EFFECTS = ("removes plateaus", "fewer plateaus", "only shortens", "no clear effect", "worse")
 EFFECT_COLORS = {"removes plateaus": "#1a9850", "fewer plateaus": "#91cf60",
@@ -57,19 +69,22 @@ PARAMS = declare(
     Param("n_runs", 100, "runs per method and K (same starts and sampler seeds for every "
           "method)", low=2, high=100_000),
     Param("seed", 0, "seed of the starts and of the sampler", low=0),
-    Param("methods", list(REMEDIES), "remedies (and baseline)", choices=KNOWN),
+    Param("methods", list(REMEDIES), "remedies, baseline", choices=KNOWN),
     Param("mix_fractions", [0.01, 0.1, 0.3, 1.0],
-          "uniform-action fractions of the mixture sweep", low=0, high=1, low_open=True),
+          "mixture's fraction grid (tuned); 1.0: fixed uniform data", low=0, high=1, low_open=True),
     Param("iw_fraction", 0.1, "uniform fraction of the behaviour of importance-weighted "
           "learning", low=0, high=1, low_open=True),
     Param("entropy_tau", 0.01, "entropy weight (Mnih et al. 2016's 0.01)", low=0,
           low_open=True),
-    Param("adaptive_etas", [0.01, 0.03, 0.1], "step-size grid of Adam and RMSProp", low=0,
+    Param("adaptive_etas", [0.01, 0.03, 0.1],
+          "first step-size grid of Adam and RMSProp (widened at an edge)", low=0,
           low_open=True),
-    Param("tune_runs", 30, "runs per grid point when tuning Adam and RMSProp (seed + 1)", low=2,
+    Param("tune_runs", 20, "runs per grid point when tuning every method (seed + 1000)", low=2,
           high=100_000),
-    Param("eta", 0.1, "step size of every other method (App. A)", low=0, low_open=True),
-    Param("eps", 1e-5, "a plateau is flat when its flatness is at most eps (Fig. 3)", low=0,
+    Param("eta", 0.1, "step size of the baseline (App. A); every method's grid starts at "
+          "eta/3, eta, 3 eta", low=0, low_open=True),
+    Param("eps", 1e-5,
+          "flat plateau: flatness <= eps at step size eta (per sample: eps eta / K)", low=0,
           low_open=True),
     Param("detect_runs", 40, "runs per condition given to the detector", low=2),
     # the rooms task is chapter 03b's: its declarations, renamed, with this chapter's defaults
@@ -84,10 +99,16 @@ PARAMS = declare(
 class Settings(PARAMS.record("Parameters")):
     """The chapter's validated parameters (:data:`PARAMS`, lists as tuples)."""
 
-    extra: tuple = field(default=("curriculum",))
+    extra: tuple = field(default=("curriculum", "tabular"))
 
     def J0_for(self, K):
         return K / 10 if self.J0 is None else self.J0
+
+    def eps_per_sample(self, K) -> float:
+        """The flatness threshold on the benchmark's one scale (|J-dot| per sample, J units):
+        ``eps`` of the paper's rate per unit step, at step size ``eta``, over ``K`` samples
+        per update (the baseline at ``eta`` classifies its runs as before)."""
+        return self.eps * self.eta / K
 
 
 def validate(**values) -> Settings:
@@ -123,7 +144,7 @@ def validate(**values) -> Settings:
     check_int("deep_rl_env_steps", deep_rl_env_steps,
               10 * _DRL["episodes"].default * _DRL["horizon"].default, 10**9)
     s = Settings(**PARAMS.values_of(v, Settings))
-    adaptive_etas, tune_runs = s.adaptive_etas, s.tune_runs
+    mix_fractions, tune_runs = s.mix_fractions, s.tune_runs
     if deep_rl_runs:
         from ..model.deep import agent
         rooms = deep_rl_config(s)
@@ -134,14 +155,15 @@ def validate(**values) -> Settings:
         check_time(f"deep_rl_runs={deep_rl_runs} x deep_rl_env_steps={deep_rl_env_steps}",
                    DEEP_RL_SETTINGS * drl.agent_seconds(rooms.agent_spec(separate=True),
                                                             deep_rl_runs), drl.AGENT_TIME)
-    n_sets = len(planned_methods(s)) + 1
+    n_sets = len(planned_methods(s)) + len(CONTROLS)
     n_ck = 200
-    per_K = [(n_sets * n_runs + 2 * len(adaptive_etas) * tune_runs) * (n_ck * K + 4 * K + 4) * 8
+    n_tune = n_sets * (len(ETA_STEPS) + 2 * MAX_WIDEN) + len(mix_fractions)  # at most
+    per_K = [(n_sets * n_runs + tune_runs) * (n_ck * K + 4 * K + 4) * 8
              + n_runs * K * n * 8 for K, n in zip(K_list, n_list)]
     check_memory(f"n_runs={n_runs}, K_list={list(K_list)}, methods", sum(per_K),
                  "runs x methods x (200 checkpoints x K + 4 K + 4) x 8 bytes, kept for the "
                  "figures and the detector")
-    work = sum((n_sets * n_runs + 2 * len(adaptive_etas) * tune_runs) * (max_samples // K) * K
+    work = sum((n_sets * n_runs + n_tune * tune_runs) * (max_samples // K) * K
                * n for K, n in zip(K_list, n_list))
     check_time(f"n_runs={n_runs} x max_samples={max_samples}", work * 3e-8,
                "runs x updates x K x n x 30 ns, the remedies kernel on 2 loaded cores")
@@ -149,18 +171,27 @@ def validate(**values) -> Settings:
 
 
 def planned_methods(s: Settings) -> list:
-    """The :class:`~rayint_lib.model.remedies.Method` objects of the benchmark (Adam and
-    RMSProp at their first grid step size until :func:`tune` chooses)."""
+    """The :class:`~rayint_lib.model.remedies.Method` objects of the benchmark, at the start
+    of their tuning (step size ``eta``; Adam and RMSProp at the middle of ``adaptive_etas``;
+    the mixture's fraction is tuned over ``mix_fractions`` below 1, fraction 1 is the fixed
+    uniform data control)."""
     out = []
     for name in s.methods + tuple(x for x in s.extra if x not in s.methods):
         if name == "mixture":
-            out += [rm.Method("mixture", eta=s.eta, mix=f) for f in s.mix_fractions]
+            fractions = [f for f in s.mix_fractions if f < 1]
+            if fractions:
+                out.append(rm.Method("mixture", eta=s.eta, mix=fractions[0],
+                                     label=MIXTURE_LABEL))
+            if 1.0 in s.mix_fractions:
+                out.append(rm.Method("mixture", eta=s.eta, mix=1.0))
         elif name == "importance":
             out.append(rm.Method("importance", eta=s.eta, mix=s.iw_fraction))
         elif name == "entropy":
             out.append(rm.Method("entropy", eta=s.eta, tau=s.entropy_tau))
         elif name in ("adam", "rmsprop"):
-            out.append(rm.Method(name, eta=s.adaptive_etas[0]))
+            etas = s.adaptive_etas
+            out.append(rm.Method(name, eta=etas[len(etas) // 2],
+                                 label="Adam (tuned)" if name == "adam" else "RMSProp (tuned)"))
         else:
             out.append(rm.Method(name, eta=s.eta))
     return out
@@ -171,19 +202,79 @@ def _run(s: Settings, method, K, n, n_runs=None, seed=None):
                          max_samples=s.max_samples, seed=s.seed if seed is None else seed)
 
 
-def tune(s: Settings, kind, K, n):
-    """Step size of Adam or RMSProp from the grid ``adaptive_etas``: ``tune_runs`` runs on a
-    separate seed (``seed + 1``), best median samples to solve (unsolved = inf), ties broken
-    by the fraction solved. Returns ``(eta, table)``."""
+def flat(s: Settings, r: rm.RemedyRuns) -> np.ndarray:
+    """Per run: a plateau flatter than ``eps`` on the one scale of every method, ``|J-dot|``
+    per sample in J units (:meth:`~rayint_lib.model.remedies.RemedyRuns.flat_per_sample`),
+    the threshold being ``eps`` at the paper's step size ``eta``, per sample."""
+    return r.flat_per_sample(s.eps_per_sample(r.K))
+
+
+def failed(s: Settings, r: rm.RemedyRuns) -> np.ndarray:
+    """Per run: a flat plateau, or not solved within the budget (a step size so small that
+    runs never reach their plateau must not count as removing it)."""
+    return flat(s, r) | ~r.solved
+
+
+def criterion(s: Settings, r: rm.RemedyRuns) -> tuple:
+    """The ranking's key at one K, smaller is better, also the tuning criterion: the fraction
+    of failed runs (:func:`failed`, to 3 decimals), then log10 of the median samples to solve
+    (unsolved counted as twice the budget)."""
+    med = float(np.median(np.where(r.solved, r.samples_to_solve, np.inf)))
+    return (round(float(failed(s, r).mean()), 3),
+            float(np.log10(med if np.isfinite(med) else 2 * s.max_samples)))
+
+
+def _tune_row(s, m, K, r, what, label):
+    return {"method": label, "K": K, "tuned": what, "eta": m.eta, "mix": m.mix,
+            "flat": float(flat(s, r).mean()), "failed": float(failed(s, r).mean()),
+            "median samples": float(np.median(
+                np.where(r.solved, r.samples_to_solve, np.inf))),
+            "solved": float(r.solved.mean()), "key": criterion(s, r)}
+
+
+def tune(s: Settings, method: rm.Method, K, n) -> tuple[rm.Method, list]:
+    """Tune ``method`` at ``K`` on ``tune_runs`` runs of the tuning seed (``seed +``
+    :data:`TUNE_SEED_OFFSET`, disjoint from the reported runs) by :func:`criterion`.
+
+    The mixture's fraction first, over ``mix_fractions`` below 1 at the start step size;
+    then the step size, on a grid of factors :data:`ETA_STEPS` around the start, widened by
+    a factor 3 beyond an edge while the best value sits on it (at most :data:`MAX_WIDEN`
+    points per side). Returns the tuned method and one row per evaluated setting (the
+    chosen one marked; ``interior`` says whether it has a grid point on each side)."""
     rows = []
-    for eta in s.adaptive_etas:
-        r = _run(s, rm.Method(kind, eta=eta), K, n, n_runs=s.tune_runs, seed=s.seed + 1)
-        med = float(np.median(np.where(r.solved, r.samples_to_solve, np.inf)))
-        rows.append({"optimizer": kind, "K": K, "eta": eta, "median samples": med,
-                     "solved": float(r.solved.mean()), "flat": float(r.flat(s.eps).mean())})
-    table = pd.DataFrame(rows)
-    best = table.sort_values(["median samples", "solved"], ascending=[True, False]).iloc[0]
-    return float(best["eta"]), table
+    seed = s.seed + TUNE_SEED_OFFSET
+
+    def evaluate(m, what):
+        r = _run(s, m, K, n, n_runs=s.tune_runs, seed=seed)
+        rows.append(_tune_row(s, m, K, r, what, method.label))
+        return criterion(s, r)
+
+    if method.kind == "mixture" and method.mix < 1:
+        fractions = [f for f in s.mix_fractions if f < 1]
+        scores = {f: evaluate(method.with_(mix=f), "mix") for f in fractions}
+        method = replace(method, mix=min(fractions, key=lambda f: scores[f]))
+    grid = sorted(method.eta * f for f in ETA_STEPS)
+    if method.kind in ("adam", "rmsprop"):
+        grid = sorted(s.adaptive_etas)
+    scores = {eta: evaluate(method.with_(eta=eta), "eta") for eta in grid}
+    for _ in range(2 * MAX_WIDEN):
+        best = min(scores, key=lambda e: (scores[e], e))
+        if best == min(scores) and sum(e < grid[0] for e in scores) < MAX_WIDEN:
+            new = best / 3
+        elif best == max(scores) and sum(e > grid[-1] for e in scores) < MAX_WIDEN:
+            new = best * 3
+        else:
+            break
+        scores[new] = evaluate(method.with_(eta=new), "eta")
+    best = min(scores, key=lambda e: (scores[e], e))
+    for row in rows:
+        if row["tuned"] == "eta":
+            row["chosen"] = row["eta"] == best
+            row["interior"] = min(scores) < best < max(scores)
+        else:
+            row["chosen"] = row["mix"] == method.mix
+            row["interior"] = True
+    return replace(method, eta=best), rows
 
 
 @dataclass
@@ -198,27 +289,35 @@ class Benchmark:
 
 
 def benchmark(s: Settings) -> Benchmark:
-    """Run every planned method at every ``(K, n)`` with the same seeds and budget."""
+    """Tune every planned method at every ``(K, n)`` (:func:`tune`; the curriculum and the
+    tabular capacity control run at the baseline's tuned step size: they are the baseline
+    with one thing changed), then run it on the reported seed, the same starts for all. The
+    protocol's two controls (:data:`CONTROLS`) also run at the baseline's step size."""
     t0 = time.perf_counter()
     runs, tuning, labels = {}, [], []
     for K, n in zip(s.K_list, s.n_list):
+        base_eta = s.eta
         for m in planned_methods(s):
-            if m.kind in ("adam", "rmsprop"):
-                eta, table = tune(s, m.kind, K, n)
-                tuning.append(table)
-                m = m.with_(eta=eta)
-                label = "Adam (tuned)" if m.kind == "adam" else "RMSProp (tuned)"
-                m = rm.Method(**{**m.__dict__, "label": label})
+            if m.kind in ("curriculum", "tabular"):
+                m = replace(m, eta=base_eta)
+            else:
+                m, rows = tune(s, m, K, n)
+                tuning += rows
+                if m.label == BASELINE:
+                    base_eta = m.eta
             runs[(K, m.label)] = _run(s, m, K, n)
             if m.label not in labels:
                 labels.append(m.label)
-    tuning = pd.concat(tuning, ignore_index=True) if tuning else pd.DataFrame()
-    return Benchmark(s, runs, labels, tuning, time.perf_counter() - t0)
+        for label, kind, mix in CONTROLS:
+            if (K, label.split(",")[0]) in runs:
+                runs[(K, label)] = _run(s, rm.Method(kind, eta=base_eta, mix=mix, label=label),
+                                        K, n)
+    return Benchmark(s, runs, labels, pd.DataFrame(tuning), time.perf_counter() - t0)
 
 
-def summarize(r: rm.RemedyRuns, eps=1e-5) -> dict:
+def summarize(s: Settings, r: rm.RemedyRuns) -> dict:
     """One method at one K: each number with its 95% interval."""
-    return {"flat": stats.fraction(r.flat(eps)),
+    return {"flat": stats.fraction(flat(s, r)),
             "median_samples": stats.median(r.samples_to_solve),
             "solved": stats.fraction(r.solved),
             "final_J": stats.bootstrap(np.mean, r.final.sum(1))}
@@ -229,15 +328,37 @@ def _disjoint_below(a: stats.Estimate, b: stats.Estimate) -> bool:
     return a.high < b.low
 
 
+def fewer_p_value(base_flags, flags) -> float:
+    """One-sided exact McNemar test, paired by start: p-value of "the method has no fewer
+    flat runs than the baseline" (binomial tail of the discordant pairs)."""
+    base_flags = np.asarray(base_flags, bool)
+    flags = np.asarray(flags, bool)
+    b = int(np.sum(base_flags & ~flags))
+    c = int(np.sum(~base_flags & flags))
+    return float(binom.sf(b - 1, b + c, 0.5)) if b + c else 1.0
+
+
+def holm(p_values: dict, alpha=0.05) -> dict:
+    """Holm's step-down correction: ``{key: rejected}`` at family-wise level ``alpha``."""
+    order = sorted(p_values, key=p_values.get)
+    out, m = {}, len(order)
+    going = True
+    for i, key in enumerate(order):
+        going = going and p_values[key] <= alpha / (m - i)
+        out[key] = going
+    return out
+
+
 def effect(row: dict, base: dict) -> str:
-    """How a method compares with the baseline at one K (intervals, not point values):
-    *removes plateaus* (flat fraction at most 2%, its interval below the baseline's),
-    *fewer plateaus* (flat interval below the baseline's), *only shortens* (flat fraction
-    not lower, median samples lower), *worse* (flat fraction or median samples higher),
-    *no clear effect* otherwise."""
+    """How a method compares with the baseline at one K. *removes plateaus*: fewer flat
+    runs (``fewer``, the Holm-corrected paired test of :func:`summaries`) and the upper end
+    of the flat fraction's interval at most :data:`REMOVED` (the 5% that "eliminate" means in
+    chapter 01); *fewer plateaus*: fewer, not removed; *only shortens*: not fewer, median
+    samples lower (intervals disjoint); *worse*: flat fraction or median samples higher
+    (intervals disjoint); *no clear effect* otherwise."""
     f, b = row["flat"], base["flat"]
-    if _disjoint_below(f, b):
-        return "removes plateaus" if f.value <= 0.02 else "fewer plateaus"
+    if row.get("fewer", False):
+        return "removes plateaus" if f.high <= REMOVED else "fewer plateaus"
     m, bm = row["median_samples"], base["median_samples"]
     if _disjoint_below(m, bm):
         return "only shortens"
@@ -247,8 +368,20 @@ def effect(row: dict, base: dict) -> str:
 
 
 def summaries(bench: Benchmark) -> dict:
-    """``{(K, label): summary dict}`` with the effect against the baseline."""
-    out = {key: summarize(r, bench.settings.eps) for key, r in bench.runs.items()}
+    """``{(K, label): summary dict}`` with the effect against the baseline; ``p`` and
+    ``fewer``: the paired test of fewer flat runs, Holm-corrected across every method and K
+    (``n_tests`` tests)."""
+    s = bench.settings
+    out = {key: summarize(s, r) for key, r in bench.runs.items()}
+    ranked = set(_ranked_labels(bench)) - {BASELINE}
+    tests = {(K, label): fewer_p_value(flat(s, bench.runs[(K, BASELINE)]), flat(s, r))
+             for (K, label), r in bench.runs.items()
+             if label in ranked and (K, BASELINE) in bench.runs}
+    rejected = holm(tests)
+    for key, row in out.items():
+        row["p"] = tests.get(key, float("nan"))
+        row["fewer"] = rejected.get(key, False)
+        row["n_tests"] = len(tests)
     for (K, label), row in out.items():
         base = out.get((K, BASELINE))
         row["effect"] = "baseline" if label == BASELINE or base is None else effect(row, base)
@@ -262,68 +395,103 @@ def _fmt(e: stats.Estimate, spec=".2f") -> str:
     return f"{e.value:{spec}} [{e.low:{spec}}, {hi}]"
 
 
+def _ranked_labels(bench: Benchmark) -> list:
+    curriculum = rm.default_label(rm.Method("curriculum"))
+    tabular = rm.default_label(rm.Method("tabular"))
+    return [lab for lab in bench.labels if lab not in (curriculum, tabular)]
+
+
+def mean_failed(bench: Benchmark, label) -> stats.Estimate:
+    """The fraction of failed runs (:func:`failed`) averaged over K, with a bootstrap interval
+    over runs."""
+    s = bench.settings
+    flags = [failed(s, bench.runs[(K, label)]).astype(float) for K in s.K_list
+             if (K, label) in bench.runs]
+    return stats.bootstrap(lambda *f: np.mean([x.mean() for x in f]), *flags)
+
+
 def ranking(bench: Benchmark, summ: dict) -> list:
-    """Method labels, best first: by the mean over K of the flat fraction, then of the
-    log median samples to solve (unsolved counts as twice the budget)."""
+    """Method labels, best first, by :func:`criterion` averaged over K (the mean fraction of
+    failed runs, then the mean log median samples)."""
     s = bench.settings
 
     def key(label):
-        flats, meds = [], []
-        for K in s.K_list:
-            row = summ.get((K, label))
-            if row is None:
-                continue
-            flats.append(row["flat"].value)
-            m = row["median_samples"].value
-            meds.append(np.log10(m if np.isfinite(m) else 2 * s.max_samples))
-        return (round(float(np.mean(flats)), 3), float(np.mean(meds)))
+        keys = [criterion(s, bench.runs[(K, label)]) for K in s.K_list
+                if (K, label) in bench.runs]
+        return (round(float(np.mean([k[0] for k in keys])), 3),
+                float(np.mean([k[1] for k in keys])))
 
-    return sorted([lab for lab in bench.labels if lab != rm.default_label(
-        rm.Method("curriculum"))], key=key)
+    return sorted(_ranked_labels(bench), key=key)
 
 
-def remedy_table(bench: Benchmark, summ: dict) -> pd.DataFrame:
-    """The ranked table (glued as ``remedy_table``): per K, the fraction of runs with a
-    plateau flatter than eps, the median samples to solve, the fraction solved, the mean
-    final J (each with its 95% interval), and the effect against the baseline."""
-    s = bench.settings
+def ranks(bench: Benchmark, summ: dict) -> dict:
+    """``{label: rank}`` supported by the intervals: one plus the number of methods whose
+    interval of the mean fraction of failed runs (:func:`mean_failed`) lies entirely below
+    this one's, so that methods with overlapping intervals share a rank."""
+    est = {lab: mean_failed(bench, lab) for lab in ranking(bench, summ)}
+    return {lab: 1 + sum(o.high < e.low for o in est.values()) for lab, e in est.items()}
+
+
+def remedy_table(bench: Benchmark, summ: dict, K) -> pd.DataFrame:
+    """The ranked table at one K (glued as ``remedy_table_K{K}``): the shared rank, the tuned
+    step size, the fraction of runs with a plateau flatter than eps, the median samples to
+    solve and the fraction solved (each with its 95% interval), and the effect."""
+    rank = ranks(bench, summ)
     rows = []
-    for rank, label in enumerate(ranking(bench, summ), start=1):
-        row = {"rank": rank, "method": label}
-        for K, n in zip(s.K_list, s.n_list):
-            r = summ.get((K, label))
-            if r is None:
-                continue
-            tag = f"K=n={K}" if K == n else f"K={K}, n={n}"
-            row[f"{tag}: flat <= {s.eps:g}"] = _fmt(r["flat"])
-            row[f"{tag}: median samples"] = _fmt(r["median_samples"], ".3g")
-            row[f"{tag}: solved"] = _fmt(r["solved"])
-            row[f"{tag}: final J"] = _fmt(r["final_J"], ".3g")
-            row[f"{tag}: effect"] = r["effect"]
-        rows.append(row)
+    for label in ranking(bench, summ):
+        r = summ.get((K, label))
+        if r is None:
+            continue
+        m = bench.runs[(K, label)].method
+        step = f"{m.eta:.3g}" + (f", mix {m.mix:g}" if m.kind == "mixture" else "")
+        rows.append({"rank": rank[label], "method": label, "step size": step,
+                     "flat": _fmt(r["flat"]), "median samples": _fmt(r["median_samples"], ".3g"),
+                     "solved": _fmt(r["solved"]), "effect": r["effect"]})
     return pd.DataFrame(rows)
 
 
-def tuning_table(bench: Benchmark) -> pd.DataFrame:
-    t = bench.tuning.copy()
+def tuning_table(bench: Benchmark, K) -> pd.DataFrame:
+    """The tuning at one K: per method, the grid evaluated, the chosen value and whether it
+    is interior (a grid point on each side)."""
+    t = bench.tuning
     if t.empty:
         return t
-    t["median samples"] = t["median samples"].map(lambda x: "not reached" if not np.isfinite(x)
-                                                  else f"{x:.3g}")
-    return t
+    rows = []
+    for (label, what), g in t[t["K"] == K].groupby(["method", "tuned"], sort=False):
+        col = "eta" if what == "eta" else "mix"
+        g = g.sort_values(col)
+        chosen = g[g["chosen"]].iloc[0]
+        rows.append({"method": label, "tuned": "step size" if what == "eta" else "fraction",
+                     "grid": ", ".join(f"{v:.3g}" for v in g[col]),
+                     "failed on the grid": ", ".join(f"{v:.2f}" for v in g["failed"]),
+                     "chosen": f"{chosen[col]:.3g}",
+                     "interior": "yes" if chosen["interior"] else "no (edge)"})
+    return pd.DataFrame(rows)
+
+
+def tuning_summary(bench: Benchmark) -> dict:
+    """Glued numbers of the tuning: settings tuned, how many ended inside their grid."""
+    t = bench.tuning
+    if t.empty:
+        return {"remedy_n_tuned": 0, "remedy_n_interior": 0, "remedy_tune_evals": 0}
+    chosen = t[t["chosen"] & (t["tuned"] == "eta")]
+    return {"remedy_n_tuned": len(chosen), "remedy_n_interior": int(chosen["interior"].sum()),
+            "remedy_tune_evals": len(t)}
 
 
 def library_check(bench: Benchmark, K, n):
-    """The baseline against the library's on-policy simulator (same config, same starts,
-    different sampler): both flat fractions with Wilson intervals and the two-proportion z."""
+    """The baseline against the library's on-policy simulator (same config and step size,
+    same starts, different sampler): both flat fractions with Wilson intervals and the
+    two-proportion z."""
     s = bench.settings
+    base = bench.runs[(K, BASELINE)]
     cfg = BanditConfig(K=K, n=n, J0=s.J0_for(K), n_runs=s.n_runs, max_samples=s.max_samples,
-                       seed=s.seed, eta=s.eta)
+                       seed=s.seed, eta=base.method.eta)
     from ..model.simulate import simulate
 
     lib = simulate(cfg)
-    ours = bench.runs[(K, BASELINE)].flat(s.eps)
-    theirs = np.nan_to_num(lib.flatness, nan=np.inf) <= s.eps
+    ours = flat(s, base)
+    theirs = np.nan_to_num(lib.flatness * cfg.eta / K, nan=np.inf) <= s.eps_per_sample(K)
     p1, p2 = ours.mean(), theirs.mean()
     p = (ours.sum() + theirs.sum()) / (ours.size + theirs.size)
     se = np.sqrt(p * (1 - p) * (1 / ours.size + 1 / theirs.size))
@@ -341,8 +509,8 @@ def paired_difference(a_flags, b_flags) -> stats.Estimate:
 
 def reduction(bench: Benchmark, label, K) -> stats.Estimate:
     """Baseline flat fraction minus the method's (paired by start): > 0 means fewer plateaus."""
-    eps = bench.settings.eps
-    return paired_difference(bench.runs[(K, BASELINE)].flat(eps), bench.runs[(K, label)].flat(eps))
+    s = bench.settings
+    return paired_difference(flat(s, bench.runs[(K, BASELINE)]), flat(s, bench.runs[(K, label)]))
 
 
 # ---------------------------------------------------------------------------------------
@@ -387,12 +555,15 @@ def plot_ranking(bench: Benchmark, summ: dict):
         axf.set_xlim(0, 1)
         axm.set_xscale("log")
         axm.set_xlim(10, 2 * s.max_samples)
-        axf.set_title(f"K = n = {K}: runs with a plateau\nflatter than {s.eps:g}", fontsize=9)
+        axf.set_title(f"K = n = {K}: runs with a plateau flatter\nthan {s.eps_per_sample(K):.2g} "
+                      "per sample", fontsize=9)
         axm.set_title(f"K = n = {K}: median samples\nto reach J >= K - 0.1", fontsize=9)
         axf.set_xlabel("fraction of runs")
         axm.set_xlabel("samples (budget dashed)")
+    rank = ranks(bench, summ)
     axes[0].set_yticks(y)
-    axes[0].set_yticklabels(order, fontsize=8)
+    axes[0].set_yticklabels([f"{label} ({rank[label]})" if label in rank else label
+                             for label in order], fontsize=8)
     handles = [Patch(color=EFFECT_COLORS[e], label=e) for e in EFFECTS]
     handles.append(Patch(color="#7b3294", label="curriculum (what makes it worse)"))
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=8, frameon=False,
@@ -426,50 +597,93 @@ def long_format(r: rm.RemedyRuns, n_runs, components=True):
 
 def detect_runs(bench: Benchmark, label, K, components=True):
     """H7's detector on the first ``detect_runs`` runs of ``label`` at ``K``."""
-    from ..model.detection import detect
-
     st, values, runs, comps = long_format(bench.runs[(K, label)], bench.settings.detect_runs,
                                           components)
     return detect(st, values, runs=runs, components=comps, eta=bench.settings.eta)
 
 
-def detection_table(bench: Benchmark, conditions: dict, K) -> tuple[pd.DataFrame, dict]:
-    """The protocol of Sec. 4 on the bandit: the detector on the baseline and on the two
-    controls. ``conditions``: ``{row name: method label}``. Returns the table and
+def saxe_detection(n_runs, seed):
+    """Negative control: the detector on stage-wise plateaus that are not ray interference,
+    the deep linear network of chapter 04 (Saxe et al. 2014; its default configuration,
+    ``n_runs`` small random starts), the per-mode performances as components."""
+    cfg = DeepLinearConfig(n_runs=n_runs, seed=seed)
+    rng = np.random.default_rng(seed)
+    task = dl.make_task(cfg.s, rng)
+    N = task.s.size
+    traj = dl.train(*dl.init_random(rng, n_runs, cfg.hidden, N, N, cfg.init_scale), task,
+                    cfg.eta, cfg.n_steps)
+    p = np.clip(traj.performance[:, 1:], 0, 1)                  # [R, T, N], step >= 1
+    R, T, _ = p.shape
+    steps = np.arange(1, T + 1)
+    st = np.broadcast_to(steps[None, :, None], p.shape).ravel()
+    runs = np.broadcast_to(np.arange(R)[:, None, None], p.shape).ravel()
+    comps = np.broadcast_to(np.arange(N)[None, None, :], p.shape).ravel()
+    return detect(st, p.ravel(), runs=runs, components=comps, eta=cfg.eta)
+
+
+def flagged(det) -> np.ndarray:
+    """Per run: the detector sees a symptom (a plateau, or components learned in turn)."""
+    return np.array([bool(r.plateaus) or bool(r.sequential) for r in det.runs])
+
+
+def detection_table(bench: Benchmark, conditions: dict, K,
+                    negative: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """The protocol of Sec. 4 on the bandit: the detector on the baseline, on the two
+    controls and on the negative controls (``negative``: ``{row name: Detection}``, plateaus
+    that are not ray interference). ``conditions``: ``{row name: method label}``, the
+    baseline first. Columns: runs with plateaus and runs flagged (a plateau or components
+    in turn) with 95% intervals, plateaus per run, the mean curve's plateaus, and whether the
+    plateaus dissipate against the baseline (:func:`dissipates`). Returns the table and
     ``{row name: Detection}``."""
-    rows, found = [], {}
-    for name, label in conditions.items():
-        d = detect_runs(bench, label, K)
-        found[name] = d
-        with_plateaus = np.array([bool(r.plateaus) for r in d.runs])
+    found = {name: detect_runs(bench, label, K) for name, label in conditions.items()}
+    base = with_plateaus(next(iter(found.values())))
+    found.update(negative or {})
+    rows = []
+    for i, (name, d) in enumerate(found.items()):
         counts = np.array([len(r.plateaus) for r in d.runs], float)
-        rows.append({"condition": name, "method": label,
-                     "runs with plateaus": _fmt(stats.fraction(with_plateaus)),
+        control = 0 < i < len(conditions)
+        rows.append({"condition": name, "runs with plateaus": _fmt(with_plateaus(d)),
+                     "runs flagged": _fmt(stats.fraction(flagged(d))),
                      "plateaus per run": _fmt(stats.bootstrap(np.mean, counts)),
                      "mean curve plateaus": len(d.mean_plateaus),
-                     "averaging hides them": "yes" if d.averaging_hides_plateaus else "no",
-                     "runs learning one component at a time":
-                         f"{d.sequential_runs} of {sum(r.pairs > 0 for r in d.runs)}",
-                     "verdict": d.verdict})
+                     "dissipate vs baseline": ("yes" if dissipates(with_plateaus(d), base)
+                                               else "no") if control else ""})
     return pd.DataFrame(rows), found
 
 
-def plot_detection(det, title, n_show=6):
-    """A few runs of one condition with their detected plateaus shaded (log time axis)."""
+def with_plateaus(det) -> stats.Estimate:
+    """The fraction of a detection's runs with at least one plateau (Wilson interval)."""
+    return stats.fraction([bool(r.plateaus) for r in det.runs])
+
+
+def specificity(found: dict, negative_names) -> stats.Estimate:
+    """The detector's specificity on the negative controls: the fraction of their runs it
+    does not flag (:func:`flagged`), pooled, with a Wilson interval."""
+    return stats.fraction(np.concatenate([~flagged(found[n]) for n in negative_names]))
+
+
+def plot_detection(det, title, n_show=3):
+    """Figure 08.2: a few runs of one condition as the detector sees them, one column per
+    run: J with the detected plateaus shaded (top) and the components J_k on their own axis
+    (bottom), on a log axis of updates."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, n_show, figsize=(2.3 * n_show, 2.4), sharey=True)
-    for ax, run in zip(np.atleast_1d(axes), det.runs[:n_show]):
+    fig, axes = plt.subplots(2, n_show, figsize=(3.3 * n_show, 4.6), sharex="col",
+                             sharey="row", squeeze=False)
+    for col, run in enumerate(det.runs[:n_show]):
+        top, bottom = axes[0, col], axes[1, col]
+        top.plot(run.steps, run.values, color="k", lw=1.5)
+        for ax in (top, bottom):
+            for p in run.plateaus:
+                ax.axvspan(p.start_step, p.end_step, color="#fdae61", alpha=0.4, lw=0)
         if run.components is not None:
             for comp in run.components.values():
-                ax.plot(run.steps, comp, lw=0.8, alpha=0.8)
-        ax.plot(run.steps, run.values, color="k", lw=1.5)
-        for p in run.plateaus:
-            ax.axvspan(p.start_step, p.end_step, color="#fdae61", alpha=0.4)
-        ax.set_xscale("log")
-        ax.set_title(f"run {run.run}: {len(run.plateaus)} plateau(s)", fontsize=8)
-        ax.set_xlabel("updates")
-    np.atleast_1d(axes)[0].set_ylabel(f"J and J_k ({title})")
+                bottom.plot(run.steps, comp, lw=1)
+        top.set_xscale("log")
+        top.set_title(f"run {run.run}: {len(run.plateaus)} plateau(s) detected", fontsize=9)
+        bottom.set_xlabel("updates (log scale)")
+    axes[0, 0].set_ylabel(f"J ({title})")
+    axes[1, 0].set_ylabel(r"components $J_k$")
     fig.tight_layout()
     return fig
 
@@ -502,8 +716,14 @@ CLAIMS = registry(
           0.0, "at_least", 0.0, why=_WHY_SIGN),
     Claim("sec4-gradient-level", "Sec. 4, What makes it better?",
           "methods that prevent the interference directly at the gradient level (measured: "
-          "baseline minus PCGrad, flat fraction, K = n = 2)",
-          0.0, "at_least", 0.0, why=_WHY_SIGN),
+          "baseline minus cosine-gated gradients, the paper's reference [5], flat fraction, "
+          "K = n = 2)",
+          0.0, "at_least", 0.0, why=_WHY_SIGN,
+          reason="the paper cites Du et al. 2018 [5] (cosine-gated auxiliary gradients) and "
+                 "Yin et al. 2017 [47] (gradient diversity, a distributed-training analysis, "
+                 "not a method); [5] is the faithful test, PCGrad (2020) a reading. 'Helps' "
+                 "is read as fewer flat runs, so an interval at or below 0 does not reproduce "
+                 "it"),
     Claim("sec4-normalise-loss-scales", "Sec. 4, What makes it better?",
           "[methods that] normalize the scales of the losses (measured: baseline minus "
           "GradNorm-style equal norms, flat fraction, K = n = 2)",
@@ -518,17 +738,26 @@ CLAIMS = registry(
           "space that already have accurate and consistent bootstrap targets (measured: "
           "TD(0) critic minus Monte Carlo returns, fraction of rooms-task runs with a "
           "plateau, paired by seed)",
-          0.0, "at_least", 0.0, why=_WHY_SIGN),
+          0.0, "at_least", 0.0, why=_WHY_SIGN,
+          reason="the paper says TD 'may introduce' a coupling and predicts more plateaus; "
+                 "the measurement tests that prediction only. It cannot separate a coupling "
+                 "from TD passing reward back more slowly, and the TD variant also changes "
+                 "the actor's advantage: any slower learner would pass, so a reproduced "
+                 "verdict supports the prediction, not the mechanism"),
     Claim("sec4-averaging-hides-plateaus", "Sec. 4, How to detect it?",
           "plateaus tend to be averaged out when curves [are] aggregated across many runs",
           rule="holds"),
     Claim("sec4-components-stall", "Sec. 4, How to detect it?",
           "progress stalls on some components while others learn, and then picks up later "
-          "(K = n = 8 baseline runs, the detector's stall test)", rule="holds"),
+          "(K = n = 8 baseline runs, the detector's stall test)", rule="holds",
+          reason="'monitor whether progress stalls' is a recipe, not a frequency: the "
+                 "statement holds when the pattern is there to be seen, i.e. the fraction of "
+                 "baseline runs in which the detector finds it has a 95% interval above 0; the "
+                 "detector's own rule (at least half the runs) is a reading"),
     Claim("sec4-controls-dissipate", "Sec. 4, How to detect it?",
           "if the plateaus dissipate under these control experiments [reduce interference; "
           "reduce coupling], they were likely due to ray interference (measured: both "
-          "controls have fewer flat runs than the baseline, intervals disjoint)",
+          "controls keep at most half the baseline's flat runs, with 95% confidence)",
           rule="holds"),
 )
 
@@ -575,7 +804,11 @@ def glue_values(bench: Benchmark, summ: dict) -> dict:
     out = {"remedy_n_runs": s.n_runs, "remedy_max_samples": s.max_samples,
            "remedy_eps": s.eps, "remedy_eta": s.eta, "remedy_seconds": bench.seconds,
            "remedy_n_methods": len(bench.labels) - 1, "remedy_tau": s.entropy_tau,
-           "remedy_iw_fraction": s.iw_fraction}
+           "remedy_iw_fraction": s.iw_fraction, "remedy_tune_runs": s.tune_runs,
+           "remedy_tune_seed": s.seed + TUNE_SEED_OFFSET, "remedy_n_tests": next(
+               (row["n_tests"] for row in summ.values()), 0), "remedy_removed": REMOVED,
+           "remedy_dissipate": DISSIPATE, **tuning_summary(bench),
+           **{f"remedy_eps_sample_K{K}": s.eps_per_sample(K) for K in s.K_list}}
     for (K, label), row in summ.items():
         tag = f"K{K}_{slug(label)}"
         out[f"remedy_flat_{tag}"] = row["flat"]
@@ -617,47 +850,55 @@ def claims_evidence(bench: Benchmark) -> dict:
     s = bench.settings
     K = s.K_list[0]
     curriculum = rm.default_label(rm.Method("curriculum"))
-    pairs = {"sec4-offpolicy-reduces-coupling": "mixture 0.1",
+    pairs = {"sec4-offpolicy-reduces-coupling": MIXTURE_LABEL,
              "sec4-rebalancing-reduces-coupling": "rebalanced contexts",
              "sec4-multihead-reduces-interference": "separate heads",
-             "sec4-gradient-level": "PCGrad",
+             "sec4-gradient-level": "cosine-gated (Du et al.)",
              "sec4-normalise-loss-scales": "GradNorm-style equal norms",
              "sec4-natural-gradient": "natural gradient"}
     out = {}
-    ev = (f"{s.n_runs} runs per method, same starts; paired bootstrap of the difference in "
-          f"the fraction of runs with a plateau flatter than {s.eps:g}")
+    ev = (f"{s.n_runs} runs per method, same starts, every step size tuned on other seeds; "
+          "paired bootstrap of the difference in the fraction of runs with a plateau flatter "
+          f"than {s.eps:g} x {s.eta:g} / K per sample")
     if all((k, curriculum) in bench.runs for k in s.K_list):
         def amp(k):
-            return paired_difference(bench.runs[(k, curriculum)].flat(s.eps),
-                                     bench.runs[(k, BASELINE)].flat(s.eps))
+            return paired_difference(flat(s, bench.runs[(k, curriculum)]),
+                                     flat(s, bench.runs[(k, BASELINE)]))
         out["sec4-curriculum-amplifies-wta"] = (
             amp(K), ev, {f"K = n = {k}": amp(k) for k in s.K_list})
     for cid, label in pairs.items():
         if not all((k, label) in bench.runs for k in s.K_list):
             continue
         readings = {f"K = n = {k}": reduction(bench, label, k) for k in s.K_list}
-        if cid == "sec4-offpolicy-reduces-coupling":
-            readings.update({f"mixture {f:g}, K = n = {K}":
-                             reduction(bench, f"mixture {f:g}", K) for f in s.mix_fractions
-                             if f < 1 and (K, f"mixture {f:g}") in bench.runs})
+        if cid == "sec4-gradient-level":
+            readings.update({f"PCGrad, K = n = {k}": reduction(bench, "PCGrad", k)
+                             for k in s.K_list if (k, "PCGrad") in bench.runs})
         out[cid] = (reduction(bench, label, K), ev, readings)
     return out
 
 
+def dissipates(control: stats.Estimate, base: stats.Estimate) -> bool:
+    """Plateaus *dissipate* under a control when its fraction of runs with plateaus is at
+    most :data:`DISSIPATE` times the baseline's, with 95% confidence: the upper end of the
+    control's interval at most that share of the lower end of the baseline's."""
+    return bool(control.high <= DISSIPATE * base.low)
+
+
 def controls_dissipate(bench: Benchmark) -> dict:
-    """Both controls (separate heads; fixed uniform data) have fewer flat runs than the
-    baseline at every K (95% intervals of the paired differences above zero)."""
+    """Both controls (separate heads; fixed uniform data) make the flat plateaus dissipate
+    (:func:`dissipates`) at every K."""
     s = bench.settings
     parts, ok = [], True
     for K in s.K_list:
-        for label in ("separate heads", "fixed uniform data"):
+        base = stats.fraction(flat(s, bench.runs[(K, BASELINE)]))
+        for label, _, _ in CONTROLS:
             if (K, label) not in bench.runs:
                 return {"holds": False, "text": f"control {label!r} not run"}
-            d = reduction(bench, label, K)
-            ok &= d.low > 0
-            parts.append(f"K={K} {label}: {d:.2f}")
-    return {"holds": bool(ok), "text": "baseline minus control, flat fraction: "
-            + "; ".join(parts)}
+            f = stats.fraction(flat(s, bench.runs[(K, label)]))
+            ok &= dissipates(f, base)
+            parts.append(f"K={K} {label}: {f:.2f}")
+    return {"holds": bool(ok), "text": f"flat fraction, baseline vs control (dissipate: "
+            f"control's upper end <= {DISSIPATE:g} x baseline's lower end): " + "; ".join(parts)}
 
 
 def ranking_answer(bench: Benchmark, summ: dict) -> str:
@@ -678,9 +919,12 @@ def findings(bench: Benchmark, summ: dict, lib: dict) -> dict:
         out["natural-gradient-reparameterisation"] = (
             "It is the tabular natural gradient: the shared-bias model is a linear, onto "
             "reparameterisation of the tabular logits, so the (W, b) natural gradient (Fisher "
-            "pseudo-inverse) moves the logits exactly as the tabular one (tested). The "
-            "interference through b disappears, and for the softmax the step is e_k in "
-            "expectation whatever J_k: the coupling disappears too. Flat fraction at K = n = "
+            "pseudo-inverse) moves the logits exactly as the tabular one (tested); it is exact "
+            "here only because the model is tabular in disguise. The interference through b "
+            "vanishes. The coupling does not: the logit step is e_k in expectation, but "
+            "J_k-dot = J_k (1 - J_k) still vanishes at J_k = 0 (escape in log(1/delta), not "
+            "1/delta as on-policy), and the sampled step e_k / pi_k has variance ~ eta / pi_k, "
+            "large when J_k is small. Flat fraction at K = n = "
             f"{K}: {nat['flat']:.3f}; median samples {nat['median_samples']:.3g}.",
             nat["flat"], f"{s.n_runs} runs at K = n = {K}")
     iw = [lab for (k, lab) in summ if k == K and lab.startswith("importance")]
@@ -689,7 +933,8 @@ def findings(bench: Benchmark, summ: dict, lib: dict) -> dict:
         out["importance-weighting-restores-coupling"] = (
             "Importance weighting makes the off-policy update on-policy in expectation, with "
             "the same coupling f(J) = J: the expected dynamics and their plateaus are "
-            f"unchanged. Flat fraction at K = n = {K}: {r['flat']:.3f} against "
+            "unchanged; what differs is the noise, and the step size it tolerates (tuned "
+            f"separately). Flat fraction at K = n = {K}: {r['flat']:.3f} against "
             f"{b['flat']:.3f} for the baseline ({r['effect']}).",
             r["flat"], f"{s.n_runs} runs at K = n = {K}")
     ad = [(k, lab) for (k, lab) in summ if lab in ("Adam (tuned)", "RMSProp (tuned)")]
@@ -702,7 +947,8 @@ def findings(bench: Benchmark, summ: dict, lib: dict) -> dict:
         out["adaptive-optimizers"] = (f"{'Yes' if removes else 'No'}: {txt} (tuned step sizes: "
                                       f"{etas}).",
                                       summ[ad[-1]]["flat"],
-                                      f"grid {list(s.adaptive_etas)}, {s.tune_runs} tuning runs")
+                                      f"grid from {list(s.adaptive_etas)}, widened at an edge; "
+                                      f"{s.tune_runs} tuning runs")
     agree = all(c["agree"] for c in lib.values())
     out["baseline-matches-library"] = (
         ("Yes" if agree else "No") + ": " + "; ".join(

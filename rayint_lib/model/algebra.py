@@ -80,17 +80,46 @@ def tex(expr) -> str:
     return sp.latex(sp.factor(expr)).replace("\n", " ")
 
 
-def _cell(text: str) -> str:
-    """LaTeX safe inside a Markdown table cell: a bare ``|`` would end the cell."""
-    return text.replace(r"\|", r"\Vert ").replace("|", r"\vert ")
+def broken(latex: str, width=70) -> str:
+    """LaTeX of a long expression broken into lines of about ``width`` characters of source
+    at its top-level signs (``aligned``), so that it fits a text column; ``\\left(`` and
+    ``\\right)`` become ``\\bigl(`` / ``\\bigr)``, which need no partner on the same line.
+    Matrices and short expressions are returned as they are."""
+    if len(latex) <= width or "matrix" in latex:
+        return latex
+    text = (latex.replace(r"\left(", r"\bigl(").replace(r"\right)", r"\bigr)")
+            .replace(r"\left[", r"\bigl[").replace(r"\right]", r"\bigr]"))
+    lines, start, depth, i = [], 0, 0, 0
+    while i < len(text):
+        c = text[i]
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if c in "+-" and depth == 0 and i - start >= width and text[i - 1] == " ":
+            lines.append(text[start:i].rstrip())
+            start = i
+        i += 1
+    lines.append(text[start:])
+    return r"\begin{aligned}&" + r" \\ &\quad ".join(lines) + r"\end{aligned}"
 
 
-def markdown_table(checks, ids=None) -> str:
-    """The checks as a Markdown table (section | step | printed | derived | same), LaTeX in
-    the cells; ``ids``: the checks to show, in their order (default all)."""
+def _note(text: str) -> str:
+    """A reading note as Markdown: as text, or as code when it quotes TeX."""
+    return f"`{text}`" if "\\" in text else text
+
+
+def markdown_blocks(checks, ids=None) -> str:
+    """The checks as Markdown, one block per printed step: section, the step, whether it
+    holds and how it is read, then the printed and the derived expressions as display math
+    broken into lines (:func:`broken`), so that no table is wider than the text column.
+    ``ids``: the checks to show, in their order (default all)."""
     chosen = list(checks) if ids is None else [find(checks, i) for i in ids]
-    rows = ["| | step | printed | derived | same |", "|---|---|---|---|---|"]
+    out = []
     for c in chosen:
-        rows.append(f"| {c.section} | ${_cell(c.step)}$ | ${_cell(tex(c.printed))}$ | "
-                    f"${_cell(tex(c.derived))}$ | {'yes' if c.holds else '**no**'} |")
-    return "\n".join(rows)
+        head = (f"**{c.section}**, step ${c.step}$: "
+                + ("holds" if c.holds else "**does not hold**")
+                + (f" ({_note(c.note)})" if c.note else ""))
+        printed, derived = tex(c.printed), tex(c.derived)
+        body = [f"$$\\text{{printed: }}{broken(printed)}$$"]
+        body.append("derived: the same expression" if printed == derived
+                    else f"$$\\text{{derived: }}{broken(derived)}$$")
+        out.append("\n\n".join([head, *body]))
+    return "\n\n---\n\n".join(out)

@@ -54,7 +54,8 @@ from .config import check_choice, check_float, check_int
 
 # method kinds, in the order of the kernel's lax.switch
 KINDS = ("reinforce", "mixture", "importance", "separate", "tabular", "pcgrad", "gradnorm",
-         "natural", "escort", "entropy", "adam", "rmsprop", "rebalanced", "curriculum")
+         "natural", "escort", "entropy", "adam", "rmsprop", "rebalanced", "curriculum",
+         "cosgate")
 
 DESCRIPTIONS = {
     "reinforce": "on-policy REINFORCE, shared bias (the baseline)",
@@ -71,6 +72,8 @@ DESCRIPTIONS = {
     "rmsprop": "RMSProp on (W, b), tuned step size",
     "rebalanced": "contexts sampled more where performance is low, p_k ~ 1 - J_k",
     "curriculum": "contexts sampled by recent learning progress |dJ_k| (makes it worse?)",
+    "cosgate": "cosine-gated gradients (Du et al. 2018): with each context as the main task "
+               "in turn, another's gradient is added weighted by max(0, cosine)",
 }
 
 # hyper-parameter vector layout (one float vector per method, traced)
@@ -142,7 +145,8 @@ def default_label(m: Method) -> str:
             "tabular": "tabular (no shared bias)", "pcgrad": "PCGrad",
             "gradnorm": "GradNorm-style equal norms", "natural": "natural gradient",
             "rebalanced": "rebalanced contexts",
-            "curriculum": "learning-progress curriculum"}[m.kind]
+            "curriculum": "learning-progress curriculum",
+            "cosgate": "cosine-gated (Du et al.)"}[m.kind]
 
 
 # --------------------------------------------------------------------------------------
@@ -151,7 +155,7 @@ def default_label(m: Method) -> str:
 
 CODES = {k: i for i, k in enumerate(KINDS)}
 (REINFORCE, MIXTURE, IMPORTANCE, SEPARATE, TABULAR, PCGRAD, GRADNORM, NATURAL, ESCORT, ENTROPY,
- ADAM, RMSPROP, REBALANCED, CURRICULUM) = range(len(KINDS))
+ ADAM, RMSPROP, REBALANCED, CURRICULUM, COSGATE) = range(len(KINDS))
 RECENTER = 256          # updates between logit re-centrings (softmax unchanged)
 
 
@@ -314,6 +318,28 @@ def direction(kind, h, L, pi, J, s, t, order, a_norm, mW, vW, mb, vb, commit, d,
             wk = K * (1.0 / (a_norm[k] + 1e-12)) / tot
             for a in range(n):
                 d[k, a] *= wk
+    if kind == COSGATE:
+        # per-context gradients g_k = (d_k in W[:, k], d_k in b): <g_i, g_k> = <d_i, d_k>
+        # (only b is shared), |g_k|^2 = 2 |d_k|^2. Main task i keeps g_i and adds
+        # max(0, cos(g_i, g_k)) g_k; averaged over the K main tasks, context k's gradient
+        # gets the weight (1 + sum_{i != k} max(0, cos_ik)) / K.
+        for k in range(K):
+            nk = 0.0
+            for a in range(n):
+                nk += d[k, a] * d[k, a]
+            Gb[0, k] = math.sqrt(2.0 * nk)            # scratch: |g_k|; GW[0, 0, k]: weights
+        for k in range(K):
+            GW[0, 0, k] = 1.0
+            for i in range(K):
+                if i == k or Gb[0, i] == 0.0 or Gb[0, k] == 0.0:
+                    continue
+                dot = 0.0
+                for a in range(n):
+                    dot += d[i, a] * d[k, a]
+                GW[0, 0, k] += max(0.0, dot / (Gb[0, i] * Gb[0, k]))
+        for k in range(K):
+            for a in range(n):
+                d[k, a] *= GW[0, 0, k] / K
     if kind == PCGRAD:
         for i in range(K):
             for k in range(K):
@@ -379,7 +405,7 @@ def direction(kind, h, L, pi, J, s, t, order, a_norm, mW, vW, mb, vb, commit, d,
                 out[k, a] += dw
         return out
     # shared bias: reinforce, mixture, importance, escort, entropy, gradnorm, rebalanced,
-    # curriculum
+    # curriculum, cosgate
     for a in range(n):
         g = 0.0
         for k in range(K):
@@ -554,6 +580,17 @@ class RemedyRuns:
     def flat(self, eps=1e-5):
         """Per run: its flattest plateau has flatness ``<= eps``."""
         return np.nan_to_num(self.flatness, nan=np.inf) <= eps
+
+    @property
+    def flatness_per_sample(self):
+        """The flatness on one scale for every method: the expected ``|J-dot|`` per sample in
+        J units (``flatness`` is per unit of the method's own step size: times ``eta``, per
+        update, over ``K`` samples per update)."""
+        return self.flatness * self.method.eta / self.K
+
+    def flat_per_sample(self, eps):
+        """Per run: its flattest plateau has ``flatness_per_sample <= eps``."""
+        return np.nan_to_num(self.flatness_per_sample, nan=np.inf) <= eps
 
 
 def initial_logits_for(method: Method, K, n, J0, n_runs, seed, init="angular"):

@@ -80,3 +80,16 @@ def median(values, seed=0) -> Estimate:
     values = np.asarray(values, dtype=float)
     values = np.where(np.isnan(values), np.inf, values)
     return bootstrap(np.median, values, seed=seed)
+
+
+def hull(estimates, value=None) -> Estimate:
+    """One estimate for a quantity measured under several readings of an open choice: the
+    smallest interval holding every reading's 95% interval (``value``: the first reading's
+    unless given), so that a verdict flipping between readings comes out undecided."""
+    estimates = list(estimates)
+    if not estimates:
+        raise ValueError("hull: needs at least one estimate")
+    value = float(estimates[0].value) if value is None else float(value)
+    return Estimate(value, min(float(e.low) for e in estimates),
+                    max(float(e.high) for e in estimates), sum(e.n for e in estimates),
+                    "hull of readings")

@@ -1,5 +1,5 @@
 """Browser check of the built book: every page loads, images decode, math is typeset, no
-request fails.
+request fails, and every table fits the text column at a 1280-pixel-wide window.
 
 Needs the HTML book (``make book``; ``make test`` builds it first and sets RAYINT_REQUIRE_BOOK=1,
 so that a missing book fails instead of skipping).
@@ -79,6 +79,19 @@ CHECK_JS = (
 )
 
 
+WINDOW = {"width": 1280, "height": 800}     # a laptop window: the text column is ~752 px
+TABLE_WIDTHS_JS = """() => {
+  const column = document.querySelector('article.bd-article') || document.body;
+  const width = column.clientWidth;
+  const wide = [...column.querySelectorAll('table')]
+    .filter(t => t.scrollWidth > width + 1)
+    .map(t => ({width: t.scrollWidth,
+                section: (t.closest('section') || {}).id || '',
+                head: t.innerText.slice(0, 60).replace(/\\s+/g, ' ')}));
+  return {width, wide};
+}"""
+
+
 def test_book_has_every_chapter_page():
     names = {Path(p).stem for p in pages()}
     assert {"intro", "claims", "01_minimal_bandit"} <= names or not names
@@ -86,7 +99,7 @@ def test_book_has_every_chapter_page():
 
 @pytest.mark.parametrize("page", pages())
 def test_page_renders_offline(server, browser, page):
-    ctx = browser.new_context()
+    ctx = browser.new_context(viewport=WINDOW)
     pg = ctx.new_page()
     failed = []
     pg.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
@@ -97,6 +110,7 @@ def test_page_renders_offline(server, browser, page):
     )
     pg.wait_for_timeout(300)
     result = pg.evaluate(CHECK_JS)
+    tables = pg.evaluate(TABLE_WIDTHS_JS)
     ctx.close()
     assert not failed, f"failed requests: {failed}"
     bad = [i["src"] for i in result["imgs"] if not i["ok"]]
@@ -104,3 +118,5 @@ def test_page_renders_offline(server, browser, page):
     assert result["rawTex"] is None, f"raw TeX left on the page: ...{result['rawTex']}..."
     if result["mathNodes"]:
         assert result["typeset"] > 0, "math present but MathJax typeset nothing"
+    assert not tables["wide"], (f"tables wider than the {tables['width']}-px text column at a "
+                                f"{WINDOW['width']}-px window: {tables['wide']}")

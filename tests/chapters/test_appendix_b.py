@@ -73,7 +73,7 @@ def test_b2_line_by_line(R, C):
         assert not find(C, wrong).holds, wrong
     assert sp.cancel(R["Jddot"] / ((1 - J1 - J2) * ch.PRINTED["B2_bracket"])) == 2
     acc = ch.b2_acceleration()
-    assert acc.eq3_factor == 2 and acc.flatness_error < 1e-12
+    assert acc.eq3_factor == 2 and acc.eq3_ratio == 1 and acc.flatness_error < 1e-12
     assert acc.low == pytest.approx((15 - 15**0.5) / 30, abs=1e-12)
 
 
@@ -193,7 +193,7 @@ def test_notebook_small(run_notebook):
                      n_runs=20, max_samples=20000, mc_samples=5000, sup_grid=6)
     assert g["06_n_fixed_points"] == 4
     assert g["06_det_coefficient"] == pytest.approx(0.75)
-    assert g["06_eq3_factor"] == pytest.approx(2.0)
+    assert g["06_eq3_factor"] == pytest.approx(2.0) and g["06_eq3_ratio"] == pytest.approx(1.0)
     assert g["06_plateau_low"] == pytest.approx((15 - 15**0.5) / 30, abs=1e-9)
     assert g["06_polygon_inside_min"] == 1.0
     assert g["06_notch_threshold"] == pytest.approx(49 / 512)

@@ -30,11 +30,13 @@ def test_bad_parameters_are_rejected_naming_them(bad, match, monkeypatch):
         ch.validate(**bad)
 
 
-def test_planned_methods_expand_the_sweeps():
-    s = ch.validate(mix_fractions=[0.1, 1.0])
+def test_planned_methods_one_tuned_mixture_and_the_controls():
+    s = ch.validate(mix_fractions=[0.1, 0.3, 1.0])
     labels = [m.label for m in ch.planned_methods(s)]
-    assert "mixture 0.1" in labels and "fixed uniform data" in labels
-    assert labels[0] == ch.BASELINE and labels[-1] == "learning-progress curriculum"
+    assert labels.count(ch.MIXTURE_LABEL) == 1 and "fixed uniform data" in labels
+    assert "cosine-gated (Du et al.)" in labels
+    assert labels[0] == ch.BASELINE and labels[-2:] == ["learning-progress curriculum",
+                                                        "tabular (no shared bias)"]
 
 
 def test_effect_classification_uses_intervals():
@@ -45,8 +47,12 @@ def test_effect_classification_uses_intervals():
                                                                                         6e2)}
     worse = {"flat": stats.Estimate(0.7, 0.6, 0.8), "median_samples": base["median_samples"]}
     same = {"flat": stats.Estimate(0.28, 0.18, 0.38), "median_samples": base["median_samples"]}
-    assert ch.effect(rm_, base) == "removes plateaus"
-    assert ch.effect(fewer, base) == "fewer plateaus"
+    assert ch.effect({**rm_, "fewer": True}, base) == "removes plateaus"
+    assert ch.effect({**fewer, "fewer": True}, base) == "fewer plateaus"
+    assert ch.effect({**rm_, "fewer": False}, base) == "only shortens"      # not significant
+    loose = {"flat": stats.Estimate(0.02, 0.01, 0.07), "median_samples": base["median_samples"],
+             "fewer": True}
+    assert ch.effect(loose, base) == "fewer plateaus"          # upper end above 5%
     assert ch.effect(short, base) == "only shortens"
     assert ch.effect(worse, base) == "worse"
     assert ch.effect(same, base) == "no clear effect"
@@ -60,10 +66,20 @@ def test_small_benchmark_and_detection_run():
     bench = ch.benchmark(s)
     summ = ch.summaries(bench)
     assert (2, ch.BASELINE) in summ and (2, "Adam (tuned)") in summ
-    table = ch.remedy_table(bench, summ)
-    assert list(table["rank"]) == list(range(1, len(table) + 1))
-    det, found = ch.detection_table(bench, {"baseline": ch.BASELINE}, 2)
-    assert len(found["baseline"].runs) == 6
+    table = ch.remedy_table(bench, summ, 2)
+    assert table["rank"].min() == 1 and (table["rank"].diff().dropna() >= 0).all()
+    tuning = bench.tuning
+    assert set(tuning["method"]) >= {ch.BASELINE, "separate heads", "Adam (tuned)"}
+    for label, g in tuning[tuning["tuned"] == "eta"].groupby("method"):
+        chosen = g[g["chosen"]]
+        assert len(chosen) == 1                                  # one value chosen per method
+        assert chosen["interior"].iloc[0] or len(g) >= 3 + ch.MAX_WIDEN \
+            or chosen["eta"].iloc[0] not in (g["eta"].min(), g["eta"].max())
+    assert not ch.tuning_table(bench, 2).empty
+    det, found = ch.detection_table(bench, {"baseline": ch.BASELINE}, 2,
+                                    {"deep linear": ch.saxe_detection(4, 0)})
+    assert len(found["baseline"].runs) == 6 and len(found["deep linear"].runs) == 4
+    assert 0 <= ch.specificity(found, ["deep linear"]).value <= 1
     assert np.isfinite(ch.reduction(bench, "separate heads", 2).value)
 
 
@@ -76,7 +92,7 @@ def test_deep_rl_conditions_follow_the_ranking_and_include_td():
     cond = ch.deep_rl_conditions(bench, summ)
     assert list(cond)[0] == "onpolicy" and list(cond)[-1] == "td"
     assert set(cond) == set(ch.RL_SETTINGS)
-    assert cond["mixture"] == ("mixture", 0.1, False, "mc")
+    assert cond["mixture"][0] == "mixture" and cond["mixture"][1] == 0.1   # the only fraction
     assert cond["td"] == ("on_policy", 0.0, False, "td")
     assert ch.deep_rl(bench, summ) is None and "Not run" in ch.deep_rl_text(bench, summ, None)
 
@@ -84,6 +100,16 @@ def test_deep_rl_conditions_follow_the_ranking_and_include_td():
 def test_deep_rl_spec_has_the_deep_rl_chapters_default_shapes():
     from rayint_lib.chapters import deep_rl
     assert ch.deep_rl_config(ch.validate()).agent_spec() == deep_rl.validate().agent_spec()
+
+
+def test_holm_and_the_paired_test():
+    assert ch.holm({"a": 0.001, "b": 0.02, "c": 0.06}) == {"a": True, "b": True, "c": False}
+    assert ch.holm({"a": 0.03, "b": 0.04}) == {"a": False, "b": False}
+    base = np.array([True] * 10 + [False] * 10)
+    assert ch.fewer_p_value(base, np.zeros(20, bool)) < 0.01      # 10 discordant, all fewer
+    assert ch.fewer_p_value(base, base) == 1.0
+    assert ch.dissipates(stats.Estimate(0.1, 0.05, 0.15), stats.Estimate(0.5, 0.4, 0.6))
+    assert not ch.dissipates(stats.Estimate(0.23, 0.12, 0.3), stats.Estimate(0.5, 0.4, 0.6))
 
 
 def test_claims_can_fail():
@@ -97,7 +123,7 @@ def test_notebook_runs_with_small_parameters(run_notebook):
     g = run_notebook("08_detect_and_remedy", n_runs=16, max_samples=3000, tune_runs=3,
                      detect_runs=8, K_list=[2, 3], n_list=[2, 3], adaptive_etas=[0.03, 0.1],
                      deep_rl_runs=4, deep_rl_env_steps=8000)
-    for name in ("remedy_table", "remedy_flat_K2_reinforce_baseline",
+    for name in ("remedy_table_K2", "remedy_flat_K2_reinforce_baseline",
                  "remedy_flat_K2_reinforce_baseline_ci_low", "remedy_median_K3_natural_gradient",
                  "remedy_lib_ours_K2", "remedy_det_verdict", "remedy_removes",
                  "remedy_deep_text", "remedy_rl_table", "remedy_rl_effect_td"):

@@ -7,7 +7,7 @@ import pytest
 
 from rayint_lib.chapters import many_components as stages
 from rayint_lib.model.bandit import parameter_gradients
-from rayint_lib.model.plateaus import find_plateaus
+from rayint_lib.model.plateaus import find_plateaus, log_rate_plateaus
 
 
 def staircase(t, centres, step=0.2, sharpness=8.0):
@@ -29,6 +29,22 @@ def test_find_plateaus_none_on_smooth_curves():
     t = np.geomspace(1, 1e6, 400)
     assert find_plateaus(t, 1 / (1 + np.exp(-(t - 1e4) / 2e3)), 0.02, 2.0) == []
     assert find_plateaus(t, np.log10(t) / 6, 0.02, 2.0) == []
+
+
+def test_log_rate_plateaus_sees_creeping_steps_and_not_smooth_curves():
+    t = np.geomspace(1, 1e6, 300)
+    y = staircase(t, [1e2, 1e3, 1e4, 1e5]) + 0.05 * np.log10(t) / 6   # steps creep upwards
+    for norm in ("sample", "log_time"):
+        found = log_rate_plateaus(t, y, normalise=norm)
+        assert len(found) == 3, norm                                  # between the 4 rises
+        for (tm, _, depth), lo, hi in zip(found, [1e2, 1e3, 1e4], [1e3, 1e4, 1e5]):
+            assert lo < tm < hi and depth >= 1
+    assert log_rate_plateaus(t, np.log10(t) / 6) == []
+    assert log_rate_plateaus(t, 1 / (1 + np.exp(-(np.log(t) - np.log(1e3))))) == []
+    with pytest.raises(ValueError, match="normalise"):
+        log_rate_plateaus(t, y, normalise="time")
+    with pytest.raises(ValueError, match="prominence"):
+        log_rate_plateaus(t, y, prominence=0)
 
 
 def test_find_plateaus_matches_brute_force():
@@ -153,6 +169,12 @@ def test_figure4_stages_come_from_the_plotted_runs():
         again = stages.stage_table(r.steps, r.curves, r.logits, k, 0.5)
         pd.testing.assert_frame_equal(fig4.stages[k], again)
     assert "null_fraction" in fig4.stages[4]
+    counts = stages.detector_counts(fig4)
+    assert set(counts) == {stages.BAND, stages.LOG_RATE.format("sample"),
+                           stages.LOG_RATE.format("log time")}
+    table, chosen = stages.detector_comparison(fig4, counts)
+    assert chosen in counts and len(table) == 3
+    assert all(len(c[k]) == 12 for c in counts.values() for k in (2, 4))
 
 
 def test_within_stage_correlation_matches_pandas_ranks():

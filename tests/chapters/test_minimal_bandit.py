@@ -167,3 +167,20 @@ def test_tabular_summary_reads_the_table():
                          "share at radius 0.01": share, "share at radius 0.001": share})
     s = ch.tabular_summary(pd.DataFrame(rows))
     assert s["smaller"] and s["tab_share_origin"] == 0.0 and all(s["readings"].values())
+
+
+def test_update_norms_separate_rl_saddles_from_supervised_edge_points():
+    rl = ch.update_norms([(0, 1), (1, 0)], "on_policy")
+    sup = ch.update_norms([(0, 0.5), (0.5, 0), (1, 1)], "supervised")
+    assert (rl < ch.STATIONARY).all()                  # vanish as J_k (1 - J_k)
+    assert (sup[:2] > 1).all() and sup[2] < ch.STATIONARY
+
+
+def test_wrong_arm_logits_do_not_matter_with_two_arms_and_deep_tail_is_explained():
+    main = ch.simulate(BanditConfig(n_runs=200, max_samples=4000))
+    a, b = ch.wrong_arm_readings(main).values()
+    assert (a.value, a.low, a.high) == (b.value, b.low, b.high)   # n = 2: same runs
+    wide = ch.wrong_arm_readings(ch.simulate(BanditConfig(n=4, n_runs=200, max_samples=4000)))
+    assert len(set(float(v) for v in wide.values())) == 2          # n > 2: they differ
+    deep = ch.deepest_plateaus(main, level=1.0)
+    assert deep["frac_below_1e-8"].value > 0.5

@@ -39,8 +39,15 @@ def test_one_check_type_for_both_appendices():
         algebra.find([ok], "nope")
 
 
-def test_markdown_table_escapes_bars():
-    row = algebra.check("n", "C.1", r"\|v\|", sp.Symbol("a"), sp.Symbol("a"))
-    table = algebra.markdown_table([row])
-    assert r"\Vert" in table and "| yes |" in table
-    assert table.count("\n") == 2
+def test_markdown_blocks_show_each_step_and_break_long_expressions():
+    x = sp.Symbol("x")
+    ok = algebra.check("n", "C.1", r"\|v\|", sp.Symbol("a"), sp.Symbol("a"))
+    long = sum(sp.Integer(k + 1) * x**k for k in range(40))
+    bad = algebra.check("m", "B.2", "P_6", long, long + 1, "a slip")
+    text = algebra.markdown_blocks([ok, bad])
+    assert "holds" in text and "derived: the same expression" in text
+    assert "**does not hold** (a slip)" in text and text.count("---") == 1
+    lines = algebra.broken(algebra.tex(long))
+    assert lines.startswith(r"\begin{aligned}") and lines.count(r"\\") >= 3
+    assert max(len(p) for p in lines.split(r"\\")) < 120
+    assert algebra.broken("x + 1") == "x + 1"

@@ -250,3 +250,25 @@ def test_baseline_reproduces_the_library_fraction():
     p = (p1 + p2) / 2
     z = (p1 - p2) / np.sqrt(2 * p * (1 - p) / R)
     assert abs(z) < 3.5, (p1, p2)
+
+
+def test_cosine_gated_weights_each_context_by_its_agreeing_partners():
+    out, pi, _ = direction("cosgate", [1.0, 1.0])
+    d = residual(pi)
+    G = param_vectors(d)
+    cos = G[0] @ G[1] / np.linalg.norm(G[0]) / np.linalg.norm(G[1])
+    w = (1 + max(0.0, cos)) / K
+    # main task 0: g0 + max(0, cos) g1; main task 1: g1 + max(0, cos) g0; averaged
+    np.testing.assert_allclose(out, to_logits(w * G[0] + w * G[1]), atol=1e-12)
+    # a conflicting partner is dropped: the plain gradient divided by K
+    Lc = np.array([[2.0, -1.0, 0.0], [-1.0, 2.0, 0.0]])
+    m, h, pic, Jc = state("cosgate")
+    rm.policy(rm.CODES["cosgate"], Lc, h[3], pic, Jc)
+    dc = np.eye(K, N) - pic
+    Gc = param_vectors(dc)
+    assert Gc[0] @ Gc[1] < 0
+    outc = np.empty((K, N))
+    rm.direction(rm.CODES["cosgate"], h, Lc, pic, Jc, np.ones(K), 1.0, np.arange(K), np.ones(K),
+                 np.zeros((K, N)), np.zeros((K, N)), np.zeros(N), np.zeros(N), True,
+                 np.empty((K, N)), np.empty((K, K, N)), np.empty((K, N)), outc)
+    np.testing.assert_allclose(outc, shared(dc) / K, atol=1e-12)

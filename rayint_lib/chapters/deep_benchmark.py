@@ -1,0 +1,279 @@
+"""Chapter 03c_deep_benchmark: ray interference on a benchmark nobody here wrote (issue 20
+items 3 and 7; Sec. 3.3 of the paper, "the multi-room task").
+
+``K`` instances of bsuite's DeepSea from gymnax, each with its own action mapping, form one
+multi-task problem (:mod:`rayint_lib.model.deep.multitask`); PPO configured as PureJaxRL
+configures it (:mod:`rayint_lib.model.deep.ppo`) learns them with one shared network that
+sees the task, against one network per task (the paper's control for interference), with the
+same budget. Measured: per-task curves of the exact success probability ``J_k`` with
+intervals over seeds, the fraction of runs that learn every task, the fraction that learn
+them one at a time, the final return, and the cosine between the tasks' gradients.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..book.claims import Finding, registry
+from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
+from ..book.plotting import SETTING_COLORS, new_figure
+from ..model import stats
+from ..model.config import check_float, check_int, check_memory, check_time
+from .deep_rl import _enable_compilation_cache, one_at_a_time
+
+NOTEBOOK = "03c_deep_benchmark"
+LEVEL = 0.5                  # a task counts as learned once J_k >= LEVEL
+SPEED = 5e4                  # env steps / s of one condition on 2 busy cores (measured)
+CONDITIONS = ("shared", "separate")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """The validated parameters of the chapter."""
+
+    K: int
+    size: int
+    mapping_seed: int
+    seeds: int
+    n_updates: int
+    num_envs: int
+    num_steps: int
+    lr: float
+    ent_coef: float
+    depth: int
+    width: int
+    seed: int
+
+    @property
+    def env(self):
+        from ..model.deep.multitask import MultiTaskParams
+        return MultiTaskParams(K=self.K, size=self.size, mapping_seed=self.mapping_seed)
+
+    def spec(self, separate=False):
+        from ..model.deep.ppo import PPOSpec
+        return PPOSpec(env=self.env, separate=separate, depth=self.depth, width=self.width,
+                       lr=self.lr, ent_coef=self.ent_coef, num_envs=self.num_envs,
+                       num_steps=self.num_steps, n_updates=self.n_updates,
+                       n_checkpoints=min(20, self.n_updates + 1))
+
+    @property
+    def env_steps(self) -> int:
+        """Environment steps per seed and condition."""
+        return self.n_updates * self.num_envs * self.num_steps
+
+
+def validate(K=2, size=8, mapping_seed=0, seeds=32, n_updates=100, num_envs=16, num_steps=32,
+             lr=2.5e-4, ent_coef=0.01, depth=2, width=64, seed=0) -> BenchConfig:
+    """Check every parameter (names, ranges, memory, time) before any work."""
+    from ..model.deep import multitask, ppo
+
+    check_int("K", K, 2, multitask.MAX_TASKS)
+    check_int("size", size, 2, 30)
+    check_int("mapping_seed", mapping_seed, 0)
+    check_int("seeds", seeds, 2, 100_000)
+    check_int("n_updates", n_updates, 2, 10**7)
+    check_int("num_envs", num_envs, 1, 65536)
+    check_int("num_steps", num_steps, 4, 100_000)
+    check_float("lr", lr, 0, 1, low_open=True)
+    check_float("ent_coef", ent_coef, 0, 10)
+    check_int("depth", depth, 1, 8)
+    check_int("width", width, 1, 4096)
+    check_int("seed", seed, 0)
+    cfg = BenchConfig(K, size, mapping_seed, seeds, n_updates, num_envs, num_steps, float(lr),
+                      float(ent_coef), depth, width, seed)
+    cfg.spec()                                          # the trainer's own checks
+    check_memory(f"seeds={seeds}, num_envs={num_envs}, num_steps={num_steps}, width={width}",
+                 ppo.memory_bytes(cfg.spec(separate=True), seeds),
+                 "seeds x (parameters x (8 + K) + rollout activations + curves) x 4 bytes")
+    work = 2 * seeds * cfg.env_steps * (1 + K / 4)
+    check_time(f"seeds={seeds} x n_updates={n_updates}", work / SPEED,
+               f"{work:.3g} env steps at {SPEED:.0e} per second")
+    return cfg
+
+
+def study(cfg: BenchConfig) -> dict:
+    """PPO runs of both conditions: one shared network, one network per task."""
+    from ..model.deep.ppo import train
+
+    _enable_compilation_cache()
+    return {c: train(cfg.spec(separate=c == "separate"), cfg.seeds, cfg.seed)
+            for c in CONDITIONS}
+
+
+def random_success(cfg: BenchConfig) -> float:
+    """Exact success probability of the uniform-random policy (``2^-size``, every task)."""
+    import jax.numpy as jnp
+
+    from ..model.deep.multitask import exact_returns
+    probs = jnp.full((cfg.K, cfg.size, cfg.size, 2), 0.5)
+    return float(np.asarray(exact_returns(probs, cfg.env)[0]).mean())
+
+
+def learned_all(runs) -> np.ndarray:
+    """Runs whose every task ends with ``J_k >= LEVEL``."""
+    return (runs.curves[:, -1] >= LEVEL).all(axis=1)
+
+
+def learned_tasks(runs) -> np.ndarray:
+    """Tasks learned by the end (``J_k >= LEVEL``) per run."""
+    return (runs.curves[:, -1] >= LEVEL).sum(axis=1)
+
+
+def sequential(runs) -> np.ndarray:
+    """Runs that learn the tasks one at a time (chapter 03b's rule at ``LEVEL``: the last task
+    reaches it at least twice as late as the first, or never while the first did)."""
+    return one_at_a_time(runs, level=LEVEL)
+
+
+def final_return(runs) -> stats.Estimate:
+    """Mean over tasks of the exact expected return at the end, bootstrap over seeds."""
+    return stats.bootstrap(np.mean, runs.returns[:, -1].mean(axis=1))
+
+
+def cosine_median(runs) -> stats.Estimate:
+    """Median over seeds of each seed's median gradient cosine over the checkpoints."""
+    return stats.bootstrap(np.median, np.median(runs.cosine, axis=1))
+
+
+def return_gap(study: dict) -> stats.Estimate:
+    """Final return, shared minus separate (independent seeds: each side resampled)."""
+    a = study["shared"].returns[:, -1].mean(axis=1)
+    b = study["separate"].returns[:, -1].mean(axis=1)
+    rng = np.random.default_rng(0)
+    draws = [rng.choice(a, a.size).mean() - rng.choice(b, b.size).mean() for _ in range(2000)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return stats.Estimate(float(a.mean() - b.mean()), float(low), float(high), a.size,
+                          "bootstrap")
+
+
+def table(study: dict) -> pd.DataFrame:
+    """Per condition: every task learned, one at a time, tasks learned, final return and
+    success probability, gradient cosine."""
+    rows = []
+    for name, r in study.items():
+        rows.append({"network": name,
+                     "every task learned": stats.fraction(learned_all(r)),
+                     "tasks one at a time": stats.fraction(sequential(r)),
+                     "tasks learned (mean)": stats.bootstrap(np.mean, learned_tasks(r)),
+                     "final return (mean over tasks)": final_return(r),
+                     "final J_k (mean)": stats.bootstrap(np.mean, r.curves[:, -1].mean(1)),
+                     "gradient cosine (median)": cosine_median(r)})
+    return pd.DataFrame(rows)
+
+
+def glue_values(cfg: BenchConfig, study: dict) -> dict:
+    """The values the page glues (issue 20's names first)."""
+    sh, se = study["shared"], study["separate"]
+    return {"bench_env": f"{cfg.K} x DeepSea-bsuite (gymnax), size {cfg.size}",
+            "bench_frac_one_at_a_time_shared": stats.fraction(sequential(sh)),
+            "bench_frac_one_at_a_time_separate": stats.fraction(sequential(se)),
+            "bench_final_return_shared": final_return(sh),
+            "bench_final_return_separate": final_return(se),
+            "bench_frac_all_learned_shared": stats.fraction(learned_all(sh)),
+            "bench_frac_all_learned_separate": stats.fraction(learned_all(se)),
+            "bench_grad_cosine_median_shared": cosine_median(sh),
+            "bench_return_gap": return_gap(study),
+            "bench_random_success": random_success(cfg),
+            "bench_env_steps": cfg.env_steps}
+
+
+def _mean_band(x):
+    """Mean over seeds and its bootstrap 95% band, per column of ``x`` ``[seeds, T]``."""
+    est = [stats.bootstrap(np.mean, col, n_boot=500) for col in x.T]
+    return (np.array([e.value for e in est]), np.array([e.low for e in est]),
+            np.array([e.high for e in est]))
+
+
+def plot_curves(study: dict):
+    """Per-task mean ``J_k`` with its 95% band over seeds, one panel per condition."""
+    fig, axes = new_figure(2, 1, width=4.6, height=3.4, sharey=True)
+    axes = axes[0]
+    for ax, (name, r) in zip(axes, study.items()):
+        x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
+        for k in range(r.curves.shape[-1]):
+            m, lo, hi = _mean_band(r.curves[:, :, k])
+            line, = ax.plot(x, m, label=f"task {k}")
+            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_title(f"{name} network{'s' if name == 'separate' else ''}")
+        ax.set_xlabel("environment steps per seed")
+    axes[0].set_ylabel("success probability J_k")
+    axes[0].legend(frameon=False)
+    return fig
+
+
+def plot_runs(study: dict, n_show=8):
+    """Individual runs: ``J_k`` of the first ``n_show`` seeds (one line per task)."""
+    fig, axes = new_figure(2, 1, width=4.6, height=3.4, sharey=True)
+    axes = axes[0]
+    for ax, (name, r) in zip(axes, study.items()):
+        x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
+        color = SETTING_COLORS["separate" if name == "separate" else "on_policy"]
+        styles = ("-", "--", ":", "-.")
+        for i in range(min(n_show, len(r.curves))):
+            for k in range(r.curves.shape[-1]):
+                ax.plot(x, r.curves[i, :, k] + 0.01 * i, styles[k % 4], color=color, lw=0.9,
+                        alpha=0.8)
+        ax.set_xscale("log")
+        ax.set_title(f"{name}: {n_show} seeds (line style = task, offset 0.01 per seed)")
+        ax.set_xlabel("environment steps per seed")
+    axes[0].set_ylabel("success probability J_k")
+    return fig
+
+
+def plot_cosine(study: dict):
+    """The shared network's gradient cosine between tasks over training: median and
+    interquartile band over seeds."""
+    r = study["shared"]
+    fig, axes = new_figure(width=5, height=3.2)
+    ax = axes[0, 0]
+    x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
+    q25, q50, q75 = np.percentile(r.cosine, [25, 50, 75], axis=0)
+    ax.plot(x, q50, color=SETTING_COLORS["on_policy"])
+    ax.fill_between(x, q25, q75, color=SETTING_COLORS["on_policy"], alpha=0.2)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("environment steps per seed")
+    ax.set_ylabel("cos(grad R_j, grad R_k)")
+    return fig
+
+
+FINDINGS = registry(
+    Finding("bench-one-at-a-time", "Sec. 3.3", "On K DeepSea tasks from bsuite (gymnax), does "
+            "PPO with one shared network learn the tasks one at a time more often than with "
+            "one network per task?"),
+    Finding("bench-final-return", "Sec. 3.3", "Does the shared network end with a lower "
+            "return than separate networks at the same budget?"),
+    Finding("bench-interference", "Sec. 3.3", "Do the tasks' gradients interfere (negative "
+            "cosine) in the shared network?"),
+)
+
+
+def _versus(a: stats.Estimate, b: stats.Estimate) -> str:
+    if a.low > b.high:
+        return "higher (intervals apart)"
+    if a.high < b.low:
+        return "lower (intervals apart)"
+    return "no difference resolved (intervals overlap)"
+
+
+def add_findings(page, cfg: BenchConfig, values: dict):
+    """The chapter's findings ("Beyond the paper")."""
+    sh, se = (values[f"bench_frac_one_at_a_time_{c}"] for c in CONDITIONS)
+    ev = f"{cfg.seeds} seeds per network, {cfg.env_steps} env steps each; Wilson intervals"
+    page.find(FINDINGS["bench-one-at-a-time"],
+              f"shared {sh:.2f}, separate {se:.2f}: shared is {_versus(sh, se)}", sh,
+              evidence=ev)
+    gap = values["bench_return_gap"]
+    verdict = ("lower" if gap.high < 0 else "higher" if gap.low > 0
+               else "not resolved (interval contains 0)")
+    page.find(FINDINGS["bench-final-return"],
+              f"shared minus separate: {gap:.3f}; {verdict}", gap,
+              evidence=f"{cfg.seeds} seeds per network; bootstrap over seeds")
+    cos = values["bench_grad_cosine_median_shared"]
+    sign = "negative" if cos.high < 0 else "positive" if cos.low > 0 else "not resolved"
+    page.find(FINDINGS["bench-interference"],
+              f"median cosine {cos:.2f} ({sign})", cos,
+              evidence="exact gradients of the tasks' expected returns, actor parameters")

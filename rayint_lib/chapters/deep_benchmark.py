@@ -129,7 +129,7 @@ def sequential(runs) -> np.ndarray:
 
 def final_return(runs) -> stats.Estimate:
     """Mean over tasks of the exact expected return at the end, bootstrap over seeds."""
-    return stats.bootstrap(np.mean, runs.returns[:, -1].mean(axis=1))
+    return stats.bootstrap(np.mean, final_returns(runs))
 
 
 def cosine_median(runs) -> stats.Estimate:
@@ -137,15 +137,41 @@ def cosine_median(runs) -> stats.Estimate:
     return stats.bootstrap(np.median, np.median(runs.cosine, axis=1))
 
 
-def return_gap(study: dict) -> stats.Estimate:
-    """Final return, shared minus separate (independent seeds: each side resampled)."""
-    a = study["shared"].returns[:, -1].mean(axis=1)
-    b = study["separate"].returns[:, -1].mean(axis=1)
+def stalled(runs) -> np.ndarray:
+    """``[runs, T]``: checkpoints where some task is learned and another is not (the plateau
+    between tasks)."""
+    learned = runs.curves >= LEVEL
+    return learned.any(axis=-1) & ~learned.all(axis=-1)
+
+
+def cosine_stalled(runs) -> stats.Estimate:
+    """Median over the seeds that stall of their median gradient cosine while stalled."""
+    mask = stalled(runs)
+    per_run = [np.median(c[m]) for c, m in zip(runs.cosine, mask) if m.any()]
+    if not per_run:
+        return stats.Estimate(np.nan, np.nan, np.nan, 0, "bootstrap")
+    return stats.bootstrap(np.median, np.array(per_run))
+
+
+def gap(a, b) -> stats.Estimate:
+    """Mean of ``a`` minus mean of ``b`` (one entry per seed; independent seeds, each side
+    resampled on its own), percentile bootstrap."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
     rng = np.random.default_rng(0)
     draws = [rng.choice(a, a.size).mean() - rng.choice(b, b.size).mean() for _ in range(2000)]
     low, high = np.percentile(draws, [2.5, 97.5])
     return stats.Estimate(float(a.mean() - b.mean()), float(low), float(high), a.size,
                           "bootstrap")
+
+
+def final_returns(runs) -> np.ndarray:
+    """Per seed: the exact expected return at the end, mean over tasks."""
+    return runs.returns[:, -1].mean(axis=1)
+
+
+def all_given_one(runs) -> stats.Estimate:
+    """Among the seeds that learn at least one task, the fraction that learn every task."""
+    return stats.fraction(learned_all(runs)[learned_tasks(runs) > 0])
 
 
 def table(study: dict) -> pd.DataFrame:
@@ -155,11 +181,13 @@ def table(study: dict) -> pd.DataFrame:
     for name, r in study.items():
         rows.append({"network": name,
                      "every task learned": stats.fraction(learned_all(r)),
+                     "every task, of those that learn one": all_given_one(r),
                      "tasks one at a time": stats.fraction(sequential(r)),
                      "tasks learned (mean)": stats.bootstrap(np.mean, learned_tasks(r)),
                      "final return (mean over tasks)": final_return(r),
                      "final J_k (mean)": stats.bootstrap(np.mean, r.curves[:, -1].mean(1)),
-                     "gradient cosine (median)": cosine_median(r)})
+                     "gradient cosine (median)": cosine_median(r),
+                     "gradient cosine while stalled": cosine_stalled(r)})
     return pd.DataFrame(rows)
 
 
@@ -174,7 +202,9 @@ def glue_values(cfg: BenchConfig, study: dict) -> dict:
             "bench_frac_all_learned_shared": stats.fraction(learned_all(sh)),
             "bench_frac_all_learned_separate": stats.fraction(learned_all(se)),
             "bench_grad_cosine_median_shared": cosine_median(sh),
-            "bench_return_gap": return_gap(study),
+            "bench_grad_cosine_stalled_shared": cosine_stalled(sh),
+            "bench_return_gap": gap(final_returns(sh), final_returns(se)),
+            "bench_one_at_a_time_gap": gap(sequential(sh), sequential(se)),
             "bench_random_success": random_success(cfg),
             "bench_env_steps": cfg.env_steps}
 
@@ -251,29 +281,29 @@ FINDINGS = registry(
 )
 
 
-def _versus(a: stats.Estimate, b: stats.Estimate) -> str:
-    if a.low > b.high:
-        return "higher (intervals apart)"
-    if a.high < b.low:
-        return "lower (intervals apart)"
-    return "no difference resolved (intervals overlap)"
+def _sign(e: stats.Estimate, positive: str, negative: str) -> str:
+    if e.low > 0:
+        return positive
+    if e.high < 0:
+        return negative
+    return "not resolved (the interval contains 0)"
 
 
 def add_findings(page, cfg: BenchConfig, values: dict):
     """The chapter's findings ("Beyond the paper")."""
     sh, se = (values[f"bench_frac_one_at_a_time_{c}"] for c in CONDITIONS)
-    ev = f"{cfg.seeds} seeds per network, {cfg.env_steps} env steps each; Wilson intervals"
+    d = values["bench_one_at_a_time_gap"]
+    ev = f"{cfg.seeds} seeds per network, {cfg.env_steps} env steps each; bootstrap over seeds"
     page.find(FINDINGS["bench-one-at-a-time"],
-              f"shared {sh:.2f}, separate {se:.2f}: shared is {_versus(sh, se)}", sh,
-              evidence=ev)
-    gap = values["bench_return_gap"]
-    verdict = ("lower" if gap.high < 0 else "higher" if gap.low > 0
-               else "not resolved (interval contains 0)")
+              f"shared {sh:.2f}, separate {se:.2f}, difference {d:.2f}: "
+              + _sign(d, "more often shared", "less often shared"), d, evidence=ev)
+    r = values["bench_return_gap"]
     page.find(FINDINGS["bench-final-return"],
-              f"shared minus separate: {gap:.3f}; {verdict}", gap,
-              evidence=f"{cfg.seeds} seeds per network; bootstrap over seeds")
+              f"shared minus separate: {r:.3f}: " + _sign(r, "higher shared", "lower shared"),
+              r, evidence=ev)
     cos = values["bench_grad_cosine_median_shared"]
-    sign = "negative" if cos.high < 0 else "positive" if cos.low > 0 else "not resolved"
+    st = values["bench_grad_cosine_stalled_shared"]
     page.find(FINDINGS["bench-interference"],
-              f"median cosine {cos:.2f} ({sign})", cos,
+              f"median cosine {cos:.2f}: " + _sign(cos, "positive", "negative")
+              + f"; while one task is learned and another is not: {st:.2f}", cos,
               evidence="exact gradients of the tasks' expected returns, actor parameters")

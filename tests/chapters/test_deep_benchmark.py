@@ -55,8 +55,12 @@ def test_measures_read_the_order_in_which_tasks_are_learned():
     assert list(ch.sequential(r)) == [False, True, True]
     assert ch.final_return(r).value == pytest.approx(0.99 * 5 / 6)
     assert ch.cosine_median(r).value == pytest.approx(-0.1)
-    gap = ch.return_gap({"shared": r, "separate": _runs(cfg, [(3, 3)] * 3)})
-    assert gap.value == pytest.approx(0.99 * 5 / 6 - 0.99) and gap.high < 0.01
+    assert ch.all_given_one(r).value == pytest.approx(2 / 3)
+    assert ch.stalled(r).sum(axis=1).tolist() == [0, T - 3, T - 3]
+    assert ch.cosine_stalled(r).value == pytest.approx(-0.1)
+    assert np.isnan(ch.cosine_stalled(_runs(cfg, [(3, 3)] * 3)).value)
+    d = ch.gap(ch.final_returns(r), ch.final_returns(_runs(cfg, [(3, 3)] * 3)))
+    assert d.value == pytest.approx(0.99 * 5 / 6 - 0.99) and d.high < 0.01 and d.low < d.value
 
 
 def test_random_policy_success_is_two_to_the_minus_size():
@@ -70,5 +74,6 @@ def test_notebook_runs_with_small_parameters(run_notebook):
     assert g["bench_env"].startswith("2 x DeepSea-bsuite")
     for name in ("bench_frac_one_at_a_time_shared", "bench_frac_one_at_a_time_separate",
                  "bench_final_return_shared", "bench_final_return_separate",
-                 "bench_grad_cosine_median_shared", "bench_return_gap"):
+                 "bench_grad_cosine_median_shared", "bench_return_gap",
+                 "bench_one_at_a_time_gap"):
         assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"], name

@@ -7,8 +7,8 @@ peer, the actor-critic, and the MLP bandit vs the library's linear kernel.
    it), on the same CPU, the same multi-task DeepSea (K = 2, size 8) and the same network
    (actor and critic 2 x 64 ReLU), with the same seeds (a vmap axis in both), environments,
    steps per update, epochs and minibatches; the ratio ``trainer_vs_peer`` is measured in
-   one run, each side timed on its best of ``--repeats`` calls after one warm-up call
-   (compilation excluded).
+   one run: one warm-up call each (compilation excluded), then ``--repeats`` rounds that
+   call the two in turn, each side timed on its best call.
 2. Environment steps per second of the actor-critic on the multi-room task (K = 2, 5 x 5
    rooms, horizon 10, torso 1 x 32, 16 episodes per update), all seeds in one vmapped,
    jitted run.
@@ -41,15 +41,19 @@ def _block(x):
     return jax.block_until_ready(x)
 
 
-def _best_time(fn, repeats):
-    """Best wall time of ``repeats`` calls of ``fn`` after one warm-up (compile) call."""
-    _block(fn())
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+def _best_times(fns, repeats):
+    """Best wall time of each of ``fns`` over ``repeats`` rounds, after one warm-up
+    (compile) call each; the calls alternate within a round, so that a change of load on a
+    shared machine hits every side alike."""
+    for fn in fns:
         _block(fn())
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    best = [float("inf")] * len(fns)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            _block(fn())
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
 
 
 def trainer_vs_peer(seeds, n_updates, repeats):
@@ -58,7 +62,7 @@ def trainer_vs_peer(seeds, n_updates, repeats):
 
     env = multitask.MultiTaskParams(K=2, size=8)
     spec = ppo.PPOSpec(env=env, n_updates=n_updates, n_checkpoints=min(20, n_updates + 1))
-    params = ppo.init_params(spec, seeds, 0)
+    params = jax.device_put(ppo.init_params(spec, seeds, 0))
     keys = ppo.run_keys(0, seeds)
     trainer = ppo.compiled(spec)
     steps = seeds * n_updates * spec.env_steps_per_update
@@ -66,8 +70,8 @@ def trainer_vs_peer(seeds, n_updates, repeats):
     assert (config["NUM_ENVS"], config["NUM_STEPS"]) == (spec.num_envs, spec.num_steps)
     peer = jax.jit(jax.vmap(purejaxrl_peer.make_train(config)))
     assert config["NUM_UPDATES"] == n_updates
-    t_trainer = _best_time(lambda: trainer(params, keys), repeats)
-    t_peer = _best_time(lambda: peer(keys), repeats)
+    t_trainer, t_peer = _best_times([lambda: trainer(params, keys), lambda: peer(keys)],
+                                     repeats)
     return steps / t_trainer, steps / t_peer
 
 
@@ -78,7 +82,7 @@ def agent_speed(seeds, n_updates):
     keys = agent.run_keys(0, seeds)
     vm = agent._compiled(agent._structure(spec))
     var = agent._variant(spec)
-    t = _best_time(lambda: vm(params, keys, *var), 1)
+    t, = _best_times([lambda: vm(params, keys, *var)], 1)
     return seeds * n_updates * spec.env_steps_per_update / t
 
 
@@ -103,7 +107,7 @@ def bandit_speed(runs, updates):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tiny", action="store_true", help="a few seconds (for the tests)")
-    ap.add_argument("--repeats", type=int, default=3, help="timed calls per side (best)")
+    ap.add_argument("--repeats", type=int, default=5, help="timed rounds (best of each side)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     seeds, updates = (4, 4) if args.tiny else (16, 100)

@@ -71,6 +71,13 @@ def test_training_improves_every_task_and_records_its_curves():
     assert list(runs.env_steps) == list(spec.steps * 96)
 
 
+@pytest.mark.parametrize("n_updates,n_checkpoints", [(40, 2), (40, 3), (100, 20), (7, 8)])
+def test_checkpoints_start_at_0_and_end_at_the_budget(n_updates, n_checkpoints):
+    steps = ppo.PPOSpec(env=ENV, n_updates=n_updates, n_checkpoints=n_checkpoints).steps
+    assert steps[0] == 0 and steps[-1] == n_updates and (np.diff(steps) > 0).all()
+    assert len(steps) <= n_checkpoints + 1
+
+
 @pytest.mark.parametrize("name,value", [("lr", 0.0), ("num_envs", 0), ("num_minibatches", 7),
                                         ("clip_eps", 0.0), ("n_updates", 3), ("depth", 0)])
 def test_bad_settings_are_named(name, value):

@@ -78,9 +78,9 @@ class PPOSpec:
 
     @property
     def steps(self) -> np.ndarray:
-        """Updates at the checkpoints: 0 and a log grid up to ``n_updates``."""
-        grid = np.unique(np.round(np.geomspace(1, self.n_updates, self.n_checkpoints - 1)))
-        return np.concatenate([[0], grid.astype(np.int64)])
+        """Updates at the checkpoints: 0 and a log grid that ends at ``n_updates``."""
+        grid = np.round(np.geomspace(1, self.n_updates, self.n_checkpoints - 1))
+        return np.unique(np.concatenate([[0], grid, [self.n_updates]])).astype(np.int64)
 
     @property
     def env_steps_per_update(self) -> int:
@@ -149,7 +149,7 @@ def gae(spec: PPOSpec, reward, value, done, last_value):
         return (adv, v), adv
 
     _, adv = jax.lax.scan(back, (jnp.zeros_like(last_value), last_value),
-                          (reward, value, done), reverse=True)
+                          (reward, value, done), reverse=True, unroll=16)
     return adv, adv + value
 
 

@@ -270,6 +270,8 @@ def plot_cosine(study: dict):
     return fig
 
 
+CLAIMS = registry()          # no statement of the paper is scored here: findings only
+
 FINDINGS = registry(
     Finding("bench-one-at-a-time", "Sec. 3.3", "On K DeepSea tasks from bsuite (gymnax), does "
             "PPO with one shared network learn the tasks one at a time more often than with "

@@ -247,7 +247,7 @@ def plot_runs(study: dict, n_show=8):
                 ax.plot(x, r.curves[i, :, k] + 0.01 * i, styles[k % 4], color=color, lw=0.9,
                         alpha=0.8)
         ax.set_xscale("log")
-        ax.set_title(f"{name}: {n_show} seeds (line style = task, offset 0.01 per seed)")
+        ax.set_title(f"{name}: {n_show} seeds")
         ax.set_xlabel("environment steps per seed")
     axes[0].set_ylabel("success probability J_k")
     return fig

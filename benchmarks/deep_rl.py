@@ -1,11 +1,18 @@
-"""Speed of the JAX trainers (issue 13): vmapped seeds vs a loop over seeds, and the MLP
-bandit vs the library's linear kernel.
+"""Speed of the JAX trainers (issues 13 and 20): the book's PPO against a PureJaxRL-style
+peer, the actor-critic, and the MLP bandit vs the library's linear kernel.
 
-1. Environment steps per second of the actor-critic on the multi-room task (K = 2, 5 x 5
-   rooms, horizon 10, torso 1 x 32, 16 episodes per update): all seeds in one vmapped,
-   jitted run, against the same jitted single-seed trainer called once per seed; the ratio
-   ``vmap_vs_loop`` is measured in one run. Compilation is excluded (one warm-up call each).
-2. Run-updates per second of the MLP bandit (depth 0 and depth 2 x 64) against the numba
+1. Environment steps per second of the book's PPO trainer (``model.deep.ppo``, shared
+   network, with its in-run measures: exact J_k and gradient cosines at the checkpoints)
+   against ``benchmarks/purejaxrl_peer.py`` (a single-file PPO written as PureJaxRL writes
+   it), on the same CPU, the same multi-task DeepSea (K = 2, size 8) and the same network
+   (actor and critic 2 x 64 ReLU), with the same seeds (a vmap axis in both), environments,
+   steps per update, epochs and minibatches; the ratio ``trainer_vs_peer`` is measured in
+   one run: one warm-up call each (compilation excluded), then ``--repeats`` rounds that
+   call the two in turn, each side timed on its best call.
+2. Environment steps per second of the actor-critic on the multi-room task (K = 2, 5 x 5
+   rooms, horizon 10, torso 1 x 32, 16 episodes per update), all seeds in one vmapped,
+   jitted run.
+3. Run-updates per second of the MLP bandit (depth 0 and depth 2 x 64) against the numba
    linear kernel (``model.simulate``), all without early stop.
 
 Usage: ``python benchmarks/deep_rl.py [--tiny]``; the last line printed is JSON.
@@ -25,7 +32,7 @@ import jax
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rayint_lib.model.config import BanditConfig  # noqa: E402
-from rayint_lib.model.deep import agent  # noqa: E402
+from rayint_lib.model.deep import agent, multitask, ppo  # noqa: E402
 from rayint_lib.model.deep import bandit as db  # noqa: E402
 from rayint_lib.model.simulate import simulate  # noqa: E402
 
@@ -34,25 +41,49 @@ def _block(x):
     return jax.block_until_ready(x)
 
 
+def _best_times(fns, repeats):
+    """Best wall time of each of ``fns`` over ``repeats`` rounds, after one warm-up
+    (compile) call each; the calls alternate within a round, so that a change of load on a
+    shared machine hits every side alike."""
+    for fn in fns:
+        _block(fn())
+    best = [float("inf")] * len(fns)
+    for _ in range(repeats):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            _block(fn())
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def trainer_vs_peer(seeds, n_updates, repeats):
+    """Env steps / s of the book's PPO and of the PureJaxRL-style peer, same settings."""
+    import purejaxrl_peer
+
+    env = multitask.MultiTaskParams(K=2, size=8)
+    spec = ppo.PPOSpec(env=env, n_updates=n_updates, n_checkpoints=min(20, n_updates + 1))
+    params = jax.device_put(ppo.init_params(spec, seeds, 0))
+    keys = ppo.run_keys(0, seeds)
+    trainer = ppo.compiled(spec)
+    steps = seeds * n_updates * spec.env_steps_per_update
+    config = purejaxrl_peer.default_config(env, n_updates * spec.env_steps_per_update)
+    assert (config["NUM_ENVS"], config["NUM_STEPS"]) == (spec.num_envs, spec.num_steps)
+    peer = jax.jit(jax.vmap(purejaxrl_peer.make_train(config)))
+    assert config["NUM_UPDATES"] == n_updates
+    t_trainer, t_peer = _best_times([lambda: trainer(params, keys), lambda: peer(keys)],
+                                     repeats)
+    return steps / t_trainer, steps / t_peer
+
+
 def agent_speed(seeds, n_updates):
-    """Env steps / s, vmapped and looped (fixed work: solved_margin tiny, no early stop)."""
+    """Env steps / s of the actor-critic, vmapped (fixed work: no early stop)."""
     spec = agent.AgentSpec(n_updates=n_updates, solved_margin=1e-9, n_checkpoints=5)
     params = agent.init_params(spec, seeds, 0)
     keys = agent.run_keys(0, seeds)
     vm = agent._compiled(agent._structure(spec))
     var = agent._variant(spec)
-    _block(vm(params, keys, *var))                               # compile
-    t0 = time.perf_counter()
-    _block(vm(params, keys, *var))
-    t_vmap = time.perf_counter() - t0
-    one = [jax.tree_util.tree_map(lambda x, i=i: x[i], params) for i in range(seeds)]
-    _block(agent.train_one(spec, one[0], keys[0]))               # compile
-    t0 = time.perf_counter()
-    for i in range(seeds):
-        _block(agent.train_one(spec, one[i], keys[i]))
-    t_loop = time.perf_counter() - t0
-    steps = seeds * n_updates * spec.env_steps_per_update
-    return steps / t_vmap, steps / t_loop
+    t, = _best_times([lambda: vm(params, keys, *var)], 1)
+    return seeds * n_updates * spec.env_steps_per_update / t
 
 
 def bandit_speed(runs, updates):
@@ -76,17 +107,25 @@ def bandit_speed(runs, updates):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tiny", action="store_true", help="a few seconds (for the tests)")
+    ap.add_argument("--repeats", type=int, default=5, help="timed rounds (best of each side)")
     args = ap.parse_args(argv)
-    seeds, updates = (8, 20) if args.tiny else (256, 200)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    seeds, updates = (4, 4) if args.tiny else (16, 100)
+    ac_seeds, ac_updates = (8, 20) if args.tiny else (256, 200)
     b_runs, b_updates = (16, 200) if args.tiny else (256, 5000)
-    vmap_rate, loop_rate = agent_speed(seeds, updates)
-    print(f"actor-critic, {seeds} seeds x {updates} updates: vmapped {vmap_rate:.3g} env "
-          f"steps/s, looped {loop_rate:.3g} env steps/s, ratio {vmap_rate / loop_rate:.3g}")
+    trainer_rate, peer_rate = trainer_vs_peer(seeds, updates, 1 if args.tiny else args.repeats)
+    print(f"PPO, multi-task DeepSea, {seeds} seeds x {updates} updates: book trainer "
+          f"{trainer_rate:.3g} env steps/s, PureJaxRL-style peer {peer_rate:.3g} env steps/s, "
+          f"ratio {trainer_rate / peer_rate:.3g}")
+    ac_rate = agent_speed(ac_seeds, ac_updates)
+    print(f"actor-critic, {ac_seeds} seeds x {ac_updates} updates: {ac_rate:.3g} env steps/s")
     bs = bandit_speed(b_runs, b_updates)
     for k, v in bs.items():
         print(f"bandit {k}: {v:.3g} run-updates/s ({b_runs} runs x {b_updates} updates)")
-    result = {"seeds": seeds, "env_steps_per_s_vmap": vmap_rate,
-              "env_steps_per_s_loop": loop_rate, "vmap_vs_loop": vmap_rate / loop_rate,
+    result = {"seeds": seeds, "ppo_env_steps_per_s_trainer": trainer_rate,
+              "ppo_env_steps_per_s_peer": peer_rate,
+              "trainer_vs_peer": trainer_rate / peer_rate,
+              "actor_critic_env_steps_per_s": ac_rate,
               **{f"bandit_{k}_run_updates_per_s": v for k, v in bs.items()},
               "mlp_depth2_vs_linear_kernel": bs["mlp_depth2_width64"] / bs["linear_kernel"],
               "backend": jax.default_backend(), "cpus": os.cpu_count(),

@@ -32,7 +32,8 @@ import pandas as pd
 from ..book.claims import Finding, registry
 from ..logs import read as read_logs
 from ..model import detection, stats
-from ..model.config import check_float, check_int, check_list, check_time
+from ..model.config import check_time
+from ..model.params import Param, declare
 
 NOTEBOOK = "09_real_logs"
 SMOOTH = ("sigmoid", "log", "sqrt", "saturating")
@@ -53,20 +54,29 @@ class Settings:
     seed: int
 
 
-def validate(n_curves=25, n_points=2000, noise_levels=(0.1, 0.3, 0.6), rl_seeds=8,
-             return_episodes=64, seed=0) -> Settings:
-    """Check every parameter before any work; -> :class:`Settings`."""
-    check_int("n_curves", n_curves, 2, 100_000)
-    check_int("n_points", n_points, 50, 1_000_000)
-    levels = check_list("noise_levels", list(noise_levels), check_float, low=0, high=10)
-    check_int("rl_seeds", rl_seeds, 2, 4096)
-    check_int("return_episodes", return_episodes, 1, 100_000)
-    check_int("seed", seed, 0)
+PARAMS = declare(
+    Param("n_curves", 25, "synthetic curves per shape, noise shape and level (specificity "
+          "table)", low=2, high=100_000),
+    Param("n_points", 2000, "logged episodes per synthetic curve", low=50, high=1_000_000),
+    Param("noise_levels", [0.1, 0.3, 0.6], "noise standard deviations, as shares of the "
+          "total progress", low=0, high=10),
+    Param("rl_seeds", 8, "seeds of the rooms agent (deep-RL chapter's default shapes)", low=2,
+          high=4096),
+    Param("return_episodes", 64, "episodes averaged into each logged return of the rooms "
+          "agent", low=1, high=100_000),
+    Param("seed", 0, "seed of the numpy Generator (noise, episodes)", low=0),
+)
+
+
+def validate(**values) -> Settings:
+    """Check every parameter (:data:`PARAMS`) before any work; -> :class:`Settings`."""
+    v = PARAMS.check(values)
+    n_curves, n_points, levels = v["n_curves"], v["n_points"], v["noise_levels"]
     curves = n_curves * len(levels) * len(NOISES) * (len(SMOOTH) + 1)
     check_time(f"n_curves={n_curves}, n_points={n_points}, noise_levels={levels}",
                curves * SECONDS_PER_CURVE * n_points / 2000,
                f"{curves} curves x {SECONDS_PER_CURVE} s per 2,000 points")
-    return Settings(n_curves, n_points, tuple(levels), rl_seeds, return_episodes, seed)
+    return Settings(**{**v, "noise_levels": tuple(levels)})
 
 
 # ----------------------------------------------------------- Part 1: specificity table

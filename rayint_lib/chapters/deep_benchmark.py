@@ -1,0 +1,325 @@
+"""Chapter 03c_deep_benchmark: ray interference on a benchmark nobody here wrote (issue 20
+items 3 and 7; Sec. 3.3 of the paper, "the multi-room task").
+
+``K`` instances of bsuite's DeepSea from gymnax, each with its own action mapping, form one
+multi-task problem (:mod:`rayint_lib.model.deep.multitask`); PPO configured as PureJaxRL
+configures it (:mod:`rayint_lib.model.deep.ppo`) learns them with one shared network that
+sees the task, against one network per task (the paper's control for interference), with the
+same budget. Measured: per-task curves of the exact success probability ``J_k`` with
+intervals over seeds, the fraction of runs that learn every task, the fraction that learn
+them one at a time, the final return, and the cosine between the tasks' gradients.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..book.claims import Finding, registry
+from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
+from ..book.plotting import SETTING_COLORS, new_figure
+from ..model import stats
+from ..model.config import check_memory, check_time
+from ..model.params import Param, declare
+from .deep_rl import _enable_compilation_cache, one_at_a_time
+
+NOTEBOOK = "03c_deep_benchmark"
+LEVEL = 0.5                  # a task counts as learned once J_k >= LEVEL
+SPEED = 5e4                  # env steps / s of one condition on 2 busy cores (measured)
+CONDITIONS = ("shared", "separate")
+MAX_TASKS = 16               # model.deep.multitask.MAX_TASKS (declaring must not load JAX)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """The validated parameters of the chapter."""
+
+    K: int
+    size: int
+    mapping_seed: int
+    seeds: int
+    n_updates: int
+    num_envs: int
+    num_steps: int
+    lr: float
+    ent_coef: float
+    depth: int
+    width: int
+    seed: int
+
+    @property
+    def env(self):
+        from ..model.deep.multitask import MultiTaskParams
+        return MultiTaskParams(K=self.K, size=self.size, mapping_seed=self.mapping_seed)
+
+    def spec(self, separate=False):
+        from ..model.deep.ppo import PPOSpec
+        return PPOSpec(env=self.env, separate=separate, depth=self.depth, width=self.width,
+                       lr=self.lr, ent_coef=self.ent_coef, num_envs=self.num_envs,
+                       num_steps=self.num_steps, n_updates=self.n_updates,
+                       n_checkpoints=min(20, self.n_updates + 1))
+
+    @property
+    def env_steps(self) -> int:
+        """Environment steps per seed and condition."""
+        return self.n_updates * self.num_envs * self.num_steps
+
+
+PARAMS = declare(
+    Param("K", 2, "DeepSea tasks (instances with different action mappings)", low=2,
+          high=MAX_TASKS),
+    Param("size", 8, "DeepSea size N: rows per episode; random exploration succeeds with "
+          "prob. 2^-N", low=2, high=30),
+    Param("mapping_seed", 0, "seed of gymnax's action mappings (task k: fold_in(key("
+          "mapping_seed), k))", low=0),
+    Param("seeds", 32, "agents per network condition, trained at once (a vmap axis)", low=2,
+          high=100_000),
+    Param("n_updates", 100, "PPO updates per agent (same budget for both conditions)", low=2,
+          high=10**7),
+    Param("num_envs", 16, "parallel environments per agent (PureJaxRL's NUM_ENVS)", low=1,
+          high=65536),
+    Param("num_steps", 32, "environment steps per environment and update (NUM_STEPS)", low=4,
+          high=100_000),
+    Param("lr", 2.5e-4, "Adam step size (PureJaxRL's default)", low=0, high=1, low_open=True),
+    Param("ent_coef", 0.01, "entropy bonus (PureJaxRL's default)", low=0, high=10),
+    Param("depth", 2, "hidden ReLU layers of the actor and of the critic", low=1, high=8),
+    Param("width", 64, "units per hidden layer (PureJaxRL: 64)", low=1, high=4096),
+    Param("seed", 0, "seed of every random draw of the agents", low=0),
+)
+
+
+def validate(**values) -> BenchConfig:
+    """Check every parameter (:data:`PARAMS`; memory, time) before any work."""
+    from ..model.deep import ppo
+
+    v = PARAMS.check(values)
+    K, seeds, n_updates = v["K"], v["seeds"], v["n_updates"]
+    num_envs, num_steps, width = v["num_envs"], v["num_steps"], v["width"]
+    cfg = BenchConfig(**{**v, "lr": float(v["lr"]), "ent_coef": float(v["ent_coef"])})
+    cfg.spec()                                          # the trainer's own checks
+    check_memory(f"seeds={seeds}, num_envs={num_envs}, num_steps={num_steps}, width={width}",
+                 ppo.memory_bytes(cfg.spec(separate=True), seeds),
+                 "seeds x (parameters x (8 + K) + rollout activations + curves) x 4 bytes")
+    work = 2 * seeds * cfg.env_steps * (1 + K / 4)
+    check_time(f"seeds={seeds} x n_updates={n_updates}", work / SPEED,
+               f"{work:.3g} env steps at {SPEED:.0e} per second")
+    return cfg
+
+
+def study(cfg: BenchConfig) -> dict:
+    """PPO runs of both conditions: one shared network, one network per task."""
+    from ..model.deep.ppo import train
+
+    _enable_compilation_cache()
+    return {c: train(cfg.spec(separate=c == "separate"), cfg.seeds, cfg.seed)
+            for c in CONDITIONS}
+
+
+def random_success(cfg: BenchConfig) -> float:
+    """Exact success probability of the uniform-random policy (``2^-size``, every task)."""
+    import jax.numpy as jnp
+
+    from ..model.deep.multitask import exact_returns
+    probs = jnp.full((cfg.K, cfg.size, cfg.size, 2), 0.5)
+    return float(np.asarray(exact_returns(probs, cfg.env)[0]).mean())
+
+
+def learned_all(runs) -> np.ndarray:
+    """Runs whose every task ends with ``J_k >= LEVEL``."""
+    return (runs.curves[:, -1] >= LEVEL).all(axis=1)
+
+
+def learned_tasks(runs) -> np.ndarray:
+    """Tasks learned by the end (``J_k >= LEVEL``) per run."""
+    return (runs.curves[:, -1] >= LEVEL).sum(axis=1)
+
+
+def sequential(runs) -> np.ndarray:
+    """Runs that learn the tasks one at a time (chapter 03b's rule at ``LEVEL``: the last task
+    reaches it at least twice as late as the first, or never while the first did)."""
+    return one_at_a_time(runs, level=LEVEL)
+
+
+def final_return(runs) -> stats.Estimate:
+    """Mean over tasks of the exact expected return at the end, bootstrap over seeds."""
+    return stats.bootstrap(np.mean, final_returns(runs))
+
+
+def cosine_median(runs) -> stats.Estimate:
+    """Median over seeds of each seed's median gradient cosine over the checkpoints."""
+    return stats.bootstrap(np.median, np.median(runs.cosine, axis=1))
+
+
+def stalled(runs) -> np.ndarray:
+    """``[runs, T]``: checkpoints where some task is learned and another is not (the plateau
+    between tasks)."""
+    learned = runs.curves >= LEVEL
+    return learned.any(axis=-1) & ~learned.all(axis=-1)
+
+
+def cosine_stalled(runs) -> stats.Estimate:
+    """Median over the seeds that stall of their median gradient cosine while stalled."""
+    mask = stalled(runs)
+    per_run = [np.median(c[m]) for c, m in zip(runs.cosine, mask) if m.any()]
+    if not per_run:
+        return stats.Estimate(np.nan, np.nan, np.nan, 0, "bootstrap")
+    return stats.bootstrap(np.median, np.array(per_run))
+
+
+def gap(a, b) -> stats.Estimate:
+    """Mean of ``a`` minus mean of ``b`` (one entry per seed; independent seeds, each side
+    resampled on its own), percentile bootstrap."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    rng = np.random.default_rng(0)
+    draws = [rng.choice(a, a.size).mean() - rng.choice(b, b.size).mean() for _ in range(2000)]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return stats.Estimate(float(a.mean() - b.mean()), float(low), float(high), a.size,
+                          "bootstrap")
+
+
+def final_returns(runs) -> np.ndarray:
+    """Per seed: the exact expected return at the end, mean over tasks."""
+    return runs.returns[:, -1].mean(axis=1)
+
+
+def all_given_one(runs) -> stats.Estimate:
+    """Among the seeds that learn at least one task, the fraction that learn every task."""
+    return stats.fraction(learned_all(runs)[learned_tasks(runs) > 0])
+
+
+def table(study: dict) -> pd.DataFrame:
+    """Per condition: every task learned, one at a time, tasks learned, final return and
+    success probability, gradient cosine."""
+    rows = []
+    for name, r in study.items():
+        rows.append({"network": name,
+                     "every task learned": stats.fraction(learned_all(r)),
+                     "every task, of those that learn one": all_given_one(r),
+                     "tasks one at a time": stats.fraction(sequential(r)),
+                     "tasks learned (mean)": stats.bootstrap(np.mean, learned_tasks(r)),
+                     "final return (mean over tasks)": final_return(r),
+                     "final J_k (mean)": stats.bootstrap(np.mean, r.curves[:, -1].mean(1)),
+                     "gradient cosine (median)": cosine_median(r),
+                     "gradient cosine while stalled": cosine_stalled(r)})
+    return pd.DataFrame(rows)
+
+
+def glue_values(cfg: BenchConfig, study: dict) -> dict:
+    """The values the page glues (issue 20's names first)."""
+    sh, se = study["shared"], study["separate"]
+    return {"bench_env": f"{cfg.K} x DeepSea-bsuite (gymnax), size {cfg.size}",
+            "bench_frac_one_at_a_time_shared": stats.fraction(sequential(sh)),
+            "bench_frac_one_at_a_time_separate": stats.fraction(sequential(se)),
+            "bench_final_return_shared": final_return(sh),
+            "bench_final_return_separate": final_return(se),
+            "bench_frac_all_learned_shared": stats.fraction(learned_all(sh)),
+            "bench_frac_all_learned_separate": stats.fraction(learned_all(se)),
+            "bench_grad_cosine_median_shared": cosine_median(sh),
+            "bench_grad_cosine_stalled_shared": cosine_stalled(sh),
+            "bench_return_gap": gap(final_returns(sh), final_returns(se)),
+            "bench_one_at_a_time_gap": gap(sequential(sh), sequential(se)),
+            "bench_random_success": random_success(cfg),
+            "bench_env_steps": cfg.env_steps}
+
+
+def _mean_band(x):
+    """Mean over seeds and its bootstrap 95% band, per column of ``x`` ``[seeds, T]``."""
+    est = [stats.bootstrap(np.mean, col, n_boot=500) for col in x.T]
+    return (np.array([e.value for e in est]), np.array([e.low for e in est]),
+            np.array([e.high for e in est]))
+
+
+def plot_curves(study: dict):
+    """Per-task mean ``J_k`` with its 95% band over seeds, one panel per condition."""
+    fig, axes = new_figure(2, 1, width=4.6, height=3.4, sharey=True)
+    axes = axes[0]
+    for ax, (name, r) in zip(axes, study.items()):
+        x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
+        for k in range(r.curves.shape[-1]):
+            m, lo, hi = _mean_band(r.curves[:, :, k])
+            line, = ax.plot(x, m, label=f"task {k}")
+            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2)
+        ax.set_xscale("log")
+        ax.set_title(f"{name} network{'s' if name == 'separate' else ''}")
+        ax.set_xlabel("environment steps per seed")
+    axes[0].set_ylabel("success probability J_k")
+    axes[0].legend(frameon=False)
+    return fig
+
+
+def plot_runs(study: dict, n_show=8):
+    """Individual runs: ``J_k`` of the first ``n_show`` seeds (one line per task)."""
+    fig, axes = new_figure(2, 1, width=4.6, height=3.4, sharey=True)
+    axes = axes[0]
+    for ax, (name, r) in zip(axes, study.items()):
+        x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
+        color = SETTING_COLORS["separate" if name == "separate" else "on_policy"]
+        styles = ("-", "--", ":", "-.")
+        for i in range(min(n_show, len(r.curves))):
+            for k in range(r.curves.shape[-1]):
+                ax.plot(x, r.curves[i, :, k] + 0.01 * i, styles[k % 4], color=color, lw=0.9,
+                        alpha=0.8)
+        ax.set_xscale("log")
+        ax.set_title(f"{name}: {n_show} seeds")
+        ax.set_xlabel("environment steps per seed")
+    axes[0].set_ylabel("success probability J_k")
+    return fig
+
+
+def plot_cosine(study: dict):
+    """The shared network's gradient cosine between tasks over training: median and
+    interquartile band over seeds."""
+    r = study["shared"]
+    fig, axes = new_figure(width=5, height=3.2)
+    ax = axes[0, 0]
+    x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
+    q25, q50, q75 = np.percentile(r.cosine, [25, 50, 75], axis=0)
+    ax.plot(x, q50, color=SETTING_COLORS["on_policy"])
+    ax.fill_between(x, q25, q75, color=SETTING_COLORS["on_policy"], alpha=0.2)
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("environment steps per seed")
+    ax.set_ylabel("cos(grad R_j, grad R_k)")
+    return fig
+
+
+CLAIMS = registry()          # no statement of the paper is scored here: findings only
+
+FINDINGS = registry(
+    Finding("bench-one-at-a-time", "Sec. 3.3", "On K DeepSea tasks from bsuite (gymnax), does "
+            "PPO with one shared network learn the tasks one at a time more often than with "
+            "one network per task?"),
+    Finding("bench-final-return", "Sec. 3.3", "Does the shared network end with a lower "
+            "return than separate networks at the same budget?"),
+    Finding("bench-interference", "Sec. 3.3", "Do the tasks' gradients interfere (negative "
+            "cosine) in the shared network?"),
+)
+
+
+def _sign(e: stats.Estimate, positive: str, negative: str) -> str:
+    if e.low > 0:
+        return positive
+    if e.high < 0:
+        return negative
+    return "not resolved (the interval contains 0)"
+
+
+def add_findings(page, cfg: BenchConfig, values: dict):
+    """The chapter's findings ("Beyond the paper")."""
+    sh, se = (values[f"bench_frac_one_at_a_time_{c}"] for c in CONDITIONS)
+    d = values["bench_one_at_a_time_gap"]
+    ev = f"{cfg.seeds} seeds per network, {cfg.env_steps} env steps each; bootstrap over seeds"
+    page.find(FINDINGS["bench-one-at-a-time"],
+              f"shared {sh:.2f}, separate {se:.2f}, difference {d:.2f}: "
+              + _sign(d, "more often shared", "less often shared"), d, evidence=ev)
+    r = values["bench_return_gap"]
+    page.find(FINDINGS["bench-final-return"],
+              f"shared minus separate: {r:.3f}: " + _sign(r, "higher shared", "lower shared"),
+              r, evidence=ev)
+    cos = values["bench_grad_cosine_median_shared"]
+    st = values["bench_grad_cosine_stalled_shared"]
+    page.find(FINDINGS["bench-interference"],
+              f"median cosine {cos:.2f}: " + _sign(cos, "positive", "negative")
+              + f"; while one task is learned and another is not: {st:.2f}", cos,
+              evidence="exact gradients of the tasks' expected returns, actor parameters")

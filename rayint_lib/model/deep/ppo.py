@@ -1,0 +1,269 @@
+"""PPO configured the way practitioners configure it, on the multi-task DeepSea problem
+(:mod:`.multitask`), many seeds at once (issue 20 item 3; Sec. 3.3's shared network against
+the "separate networks" control).
+
+The algorithm and its defaults are those of PureJaxRL's ``ppo.py`` (Lu et al., 2022,
+github.com/luchris429/purejaxrl) and CleanRL: ``num_envs`` environments stepped in parallel
+for ``num_steps`` steps per update, generalised advantage estimation (``gamma``,
+``gae_lambda``), ``update_epochs`` epochs over ``num_minibatches`` shuffled minibatches of the
+clipped surrogate (``clip_eps``) with per-minibatch advantage normalisation, a clipped value
+loss (``vf_coef``), an entropy bonus (``ent_coef``), global gradient-norm clipping
+(``max_grad_norm``) and Adam (``eps = 1e-5``). The actor and the critic are two MLPs
+(``depth`` ReLU layers of ``width`` units, :mod:`.policies`) that both read the observation
+(the task one-hot and the DeepSea grid); ``separate=True`` gives each task its own actor and
+critic (no shared parameter: no interference between tasks), with the same budget.
+
+Measured inside the jitted run, on a log grid of ``n_checkpoints`` updates: every task's
+exact success probability ``J_k`` and expected return (:func:`.multitask.exact_returns`), and
+the cosine between the gradients of the tasks' exact returns with respect to the actor's
+parameters (the paper's interference ``rho`` between tasks; exactly 0 for separate networks,
+whose parameters are disjoint), averaged over pairs of tasks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..config import check_float, check_int
+from . import multitask as mt
+from .policies import apply, init_mlp, n_parameters
+
+
+@dataclass(frozen=True)
+class PPOSpec:
+    """Static description of one batch of PPO runs (one compiled trainer each)."""
+
+    env: mt.MultiTaskParams = mt.MultiTaskParams()
+    separate: bool = False
+    depth: int = 2
+    width: int = 64
+    lr: float = 2.5e-4
+    num_envs: int = 16
+    num_steps: int = 32
+    update_epochs: int = 4
+    num_minibatches: int = 4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip_eps: float = 0.2
+    ent_coef: float = 0.01
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    n_updates: int = 100
+    n_checkpoints: int = 20
+
+    def __post_init__(self):
+        check_int("depth", self.depth, 1, 8)
+        check_int("width", self.width, 1, 4096)
+        check_float("lr", self.lr, 0, 1, low_open=True)
+        check_int("num_envs", self.num_envs, 1, 65536)
+        check_int("num_steps", self.num_steps, 1, 100_000)
+        check_int("update_epochs", self.update_epochs, 1, 100)
+        check_int("num_minibatches", self.num_minibatches, 1, self.num_envs * self.num_steps)
+        if (self.num_envs * self.num_steps) % self.num_minibatches:
+            raise ValueError("num_minibatches must divide num_envs * num_steps "
+                             f"({self.num_envs * self.num_steps}); got {self.num_minibatches}")
+        check_float("gamma", self.gamma, 0, 1)
+        check_float("gae_lambda", self.gae_lambda, 0, 1)
+        check_float("clip_eps", self.clip_eps, 0, 10, low_open=True)
+        check_float("ent_coef", self.ent_coef, 0, 10)
+        check_float("vf_coef", self.vf_coef, 0, 100)
+        check_float("max_grad_norm", self.max_grad_norm, 0, 1e6, low_open=True)
+        check_int("n_checkpoints", self.n_checkpoints, 2, 1000)
+        check_int("n_updates", self.n_updates, self.n_checkpoints - 1)
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Updates at the checkpoints: 0 and a log grid that ends at ``n_updates``."""
+        grid = np.round(np.geomspace(1, self.n_updates, self.n_checkpoints - 1))
+        return np.unique(np.concatenate([[0], grid, [self.n_updates]])).astype(np.int64)
+
+    @property
+    def env_steps_per_update(self) -> int:
+        return self.num_envs * self.num_steps
+
+
+@dataclass
+class PPORuns:
+    """What a batch of PPO runs recorded."""
+
+    spec: PPOSpec
+    steps: np.ndarray          # [T] updates at the checkpoints
+    curves: np.ndarray         # [runs, T, K] exact success probability J_k
+    returns: np.ndarray        # [runs, T, K] exact expected episode return of each task
+    cosine: np.ndarray         # [runs, T] mean pairwise cosine of the tasks' actor gradients
+
+    @property
+    def env_steps(self) -> np.ndarray:
+        return self.steps * self.spec.env_steps_per_update
+
+
+def init_params(spec: PPOSpec, n_runs: int, seed: int):
+    """``(actor, critic)`` parameters with a leading runs axis (numpy, from ``seed``): the
+    actor's last layer small (near-uniform initial policy, PureJaxRL's ``orthogonal(0.01)``),
+    the critic's of unit scale."""
+    rng = np.random.default_rng(seed)
+    lead = (n_runs, spec.env.K) if spec.separate else (n_runs,)
+    d = spec.env.obs_dim
+    actor = init_mlp(rng, d, spec.env.n_actions, spec.depth, spec.width, 0.01, lead=lead)
+    critic = init_mlp(rng, d, 1, spec.depth, spec.width, 1.0, lead=lead)
+    return actor, critic
+
+
+def _heads(spec: PPOSpec, params, obs):
+    actor, critic = params
+    K = spec.env.K
+    return (apply(actor, obs, K, spec.separate),
+            apply(critic, obs, K, spec.separate)[..., 0])
+
+
+def exact(spec: PPOSpec, actor):
+    """Exact ``(J_k, R_k)`` ``([K], [K])`` of one seed's actor."""
+    logits = apply(actor, jnp.asarray(mt.all_observations(spec.env)), spec.env.K,
+                   spec.separate)
+    return mt.exact_returns(jax.nn.softmax(logits), spec.env)
+
+
+def gradient_cosine(spec: PPOSpec, actor):
+    """Mean over task pairs of ``cos(grad R_j, grad R_k)`` of the actor's parameters."""
+    jac = jax.jacrev(lambda a: exact(spec, a)[1])(actor)
+    G = jnp.concatenate([x.reshape(spec.env.K, -1) for x in jax.tree_util.tree_leaves(jac)],
+                        axis=1)
+    G = G / jnp.maximum(jnp.linalg.norm(G, axis=1, keepdims=True), 1e-30)
+    C = G @ G.T
+    K = spec.env.K
+    return (C.sum() - jnp.trace(C)) / max(K * (K - 1), 1)
+
+
+def gae(spec: PPOSpec, reward, value, done, last_value):
+    """Advantages and value targets ``[num_steps, num_envs]`` (GAE, reverse scan)."""
+    def back(c, x):
+        adv, next_v = c
+        r, v, d = x
+        delta = r + spec.gamma * next_v * (1 - d) - v
+        adv = delta + spec.gamma * spec.gae_lambda * (1 - d) * adv
+        return (adv, v), adv
+
+    _, adv = jax.lax.scan(back, (jnp.zeros_like(last_value), last_value),
+                          (reward, value, done), reverse=True, unroll=16)
+    return adv, adv + value
+
+
+def loss(spec: PPOSpec, params, batch):
+    """The clipped PPO loss of one minibatch ``(obs, action, logp, value, adv, target)``."""
+    obs, action, old_logp, old_v, adv, target = batch
+    logits, v = _heads(spec, params, obs)
+    logp_all = jax.nn.log_softmax(logits)
+    logp = jnp.take_along_axis(logp_all, action[..., None], -1)[..., 0]
+    v_clip = old_v + jnp.clip(v - old_v, -spec.clip_eps, spec.clip_eps)
+    v_loss = 0.5 * jnp.maximum((v - target) ** 2, (v_clip - target) ** 2).mean()
+    ratio = jnp.exp(logp - old_logp)
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    surrogate = jnp.minimum(ratio * adv,
+                            jnp.clip(ratio, 1 - spec.clip_eps, 1 + spec.clip_eps) * adv)
+    entropy = -(jnp.exp(logp_all) * logp_all).sum(-1).mean()
+    return -surrogate.mean() + spec.vf_coef * v_loss - spec.ent_coef * entropy
+
+
+def optimizer(spec: PPOSpec):
+    return optax.chain(optax.clip_by_global_norm(spec.max_grad_norm),
+                       optax.adam(spec.lr, eps=1e-5))
+
+
+def _run_one(params, key, spec: PPOSpec):
+    """One training run (vmapped over seeds by the caller)."""
+    env, E, S = spec.env, spec.num_envs, spec.num_steps
+    opt = optimizer(spec)
+    grad = jax.grad(lambda p, b: loss(spec, p, b))
+    n_batch = E * S
+    k_reset, k_run = jax.random.split(key)
+    obs, state = jax.vmap(lambda k: mt.reset(k, env))(jax.random.split(k_reset, E))
+
+    def env_step(c, k):
+        p, obs, state = c
+        k_act, k_env = jax.random.split(k)
+        logits, v = _heads(spec, p, obs)
+        a = jax.random.categorical(k_act, logits)
+        logp = jnp.take_along_axis(jax.nn.log_softmax(logits), a[:, None], -1)[:, 0]
+        obs2, state2, r, done, _ = jax.vmap(lambda kk, s, aa: mt.step(kk, s, aa, env))(
+            jax.random.split(k_env, E), state, a)
+        return (p, obs2, state2), (obs, a, logp, v, r, done.astype(jnp.float32))
+
+    def minibatch(c, mb):
+        p, s = c
+        upd, s = opt.update(grad(p, mb), s, p)
+        return (optax.apply_updates(p, upd), s), None
+
+    def epoch(c, k):
+        p, s, batch = c
+        perm = jax.random.permutation(k, n_batch)
+        mbs = jax.tree_util.tree_map(
+            lambda x: x.reshape((spec.num_minibatches, -1) + x.shape[1:]),
+            jax.tree_util.tree_map(lambda x: x[perm], batch))
+        (p, s), _ = jax.lax.scan(minibatch, (p, s), mbs)
+        return (p, s, batch), None
+
+    def update(i, c):
+        p, s, obs, state = c
+        k_roll, k_epochs = jax.random.split(jax.random.fold_in(k_run, i))
+        (p, obs, state), traj = jax.lax.scan(env_step, (p, obs, state),
+                                             jax.random.split(k_roll, S))
+        o, a, logp, v, r, d = traj
+        _, last_v = _heads(spec, p, obs)
+        adv, target = gae(spec, r, v, d, last_v)
+        batch = jax.tree_util.tree_map(lambda x: x.reshape((n_batch,) + x.shape[2:]),
+                                       (o, a, logp, v, adv, target))
+        (p, s, _), _ = jax.lax.scan(epoch, (p, s, batch),
+                                    jax.random.split(k_epochs, spec.update_epochs))
+        return p, s, obs, state
+
+    def measure(p):
+        J, R = exact(spec, p[0])
+        return J, R, gradient_cosine(spec, p[0])
+
+    def segment(c, bounds):
+        c = jax.lax.fori_loop(bounds[0], bounds[1], update, c)
+        return c, measure(c[0])
+
+    steps = jnp.asarray(spec.steps, jnp.int32)
+    first = measure(params)
+    _, rest = jax.lax.scan(segment, (params, opt.init(params), obs, state),
+                           jnp.stack([steps[:-1], steps[1:]], axis=1))
+    return tuple(jnp.concatenate([a[None], b], 0) for a, b in zip(first, rest))
+
+
+@lru_cache(maxsize=16)
+def compiled(spec: PPOSpec):
+    """The jitted trainer of ``spec``, vmapped over seeds: ``(params, keys) -> (J, R, cos)``."""
+    return jax.jit(jax.vmap(lambda p, k: _run_one(p, k, spec)))
+
+
+def run_keys(seed: int, n_runs: int):
+    return jax.random.split(jax.random.PRNGKey(seed), n_runs)
+
+
+def train(spec: PPOSpec, n_runs: int, seed: int = 0) -> PPORuns:
+    """Train ``n_runs`` agents together (one jitted, vmapped call)."""
+    check_int("n_runs", n_runs, 1)
+    check_int("seed", seed, 0)
+    params = init_params(spec, n_runs, seed)
+    J, R, cos = (np.asarray(x, np.float64) for x in
+                 compiled(spec)(params, run_keys(seed, n_runs)))
+    return PPORuns(spec, spec.steps, J, R, cos)
+
+
+def memory_bytes(spec: PPOSpec, n_runs: int) -> int:
+    """Bytes of one batch: per run, parameters x 8 (gradients, Adam, Jacobian per task),
+    the rollout (observations and activations of ``num_envs x num_steps`` steps) and the
+    curves (float32)."""
+    env = spec.env
+    P = 2 * n_parameters(env.obs_dim, env.n_actions, spec.depth, spec.width, spec.separate,
+                         env.K)
+    acts = spec.env_steps_per_update * (env.obs_dim + 6 * spec.width * spec.depth + 16)
+    acts *= env.K if spec.separate else 1
+    per_run = 4 * ((8 + env.K) * P + acts + 3 * len(spec.steps) * env.K)
+    return n_runs * (per_run + 1024)

@@ -42,7 +42,9 @@ Measured inside the jitted run (memory independent of the number of updates) on 
 checkpoints: the exact ``J_k`` (:func:`.rooms.success_probabilities`), and the interference
 cosine and the coupling ratio of :mod:`.measures`; every ``window`` updates the slope
 ``|J(t) - J(t - window)| / (lr window)`` of the exact curve and its minimum once started and
-before solved; the environment steps used until ``J >= K - solved_margin``.
+before solved; the environment steps used until ``J >= K - solved_margin``; the mean sampled
+return of the training episodes of each room between checkpoints (the noisy learning curve a
+training log shows, for the detector).
 """
 from __future__ import annotations
 
@@ -142,6 +144,8 @@ class AgentRuns:
     curves: np.ndarray         # [runs, T, K] exact J_k
     cosine: np.ndarray         # [runs, T] interference: mean cosine of per-room gradients
     coupling: np.ndarray       # [runs, T, K] |g_k| / |g_k under uniform data|
+    returns: np.ndarray        # [runs, T, K] mean sampled training return per room since
+                               # the previous checkpoint (NaN at 0): the noisy curve a log shows
     stop_step: np.ndarray      # [runs] updates until solved (n_updates if never)
     env_steps: np.ndarray      # [runs] environment steps (alive) until solved
     solved: np.ndarray         # [runs]
@@ -330,13 +334,15 @@ def update_gradient(spec, params, batch, supervised, td, target, old_logp):
 
 
 def _optimizer(spec: AgentSpec):
-    return optax.sgd(spec.lr) if spec.optimizer == "sgd" else optax.adam(spec.lr)
+    """The optimizer at step size 1 (updates are scaled by the traced ``lr``; for SGD and
+    Adam this is the same as the optimizer at step size ``lr``)."""
+    return optax.sgd(1.0) if spec.optimizer == "sgd" else optax.adam(1.0)
 
 
-def _run_one(params, key, target, mix, supervised, td, spec: AgentSpec):
+def _run_one(params, key, target, lr, mix, supervised, td, spec: AgentSpec):
     """One training run in ``lax`` loops (vmapped over seeds by the caller). ``target``,
-    ``mix``, ``supervised`` and ``td`` are traced, so that the controls share one compiled
-    trainer."""
+    ``lr``, ``mix``, ``supervised`` and ``td`` are traced, so that the controls and a step
+    size grid share one compiled trainer."""
     K = spec.env.K
     opt = _optimizer(spec)
     logits_fn = lambda p: all_logits(spec, p)  # noqa: E731
@@ -345,10 +351,10 @@ def _run_one(params, key, target, mix, supervised, td, spec: AgentSpec):
     target_J = K - spec.solved_margin
     J_first = exact_success(spec, params)
     threshold = J_first.sum() + spec.start_margin * K
-    scale = 1.0 / (spec.lr * spec.window)
+    scale = 1.0 / (lr * spec.window)
 
     def one_update(_, c):
-        p, s, active, t, env_steps, i = c
+        p, s, active, t, env_steps, i, ret = c
         batch = rollout(spec, p, jax.random.fold_in(key, i), mix)
         old = action_logp(spec, p, batch)
 
@@ -356,18 +362,21 @@ def _run_one(params, key, target, mix, supervised, td, spec: AgentSpec):
             p, s = ps
             g = update_gradient(spec, p, batch, supervised, td, target, old)
             upd, s = opt.update(g, s, p)
+            upd = jax.tree_util.tree_map(lambda u: lr * u, upd)
             return optax.apply_updates(p, upd), s
         p_new, s_new = jax.lax.fori_loop(0, spec.epochs, epoch, (p, s))
         keep = lambda new, old: jnp.where(active, new, old)  # noqa: E731
         p = jax.tree_util.tree_map(keep, p_new, p)
         s = jax.tree_util.tree_map(keep, s_new, s)
         env_steps = env_steps + active * batch[3].sum()
-        return p, s, active, t + active.astype(jnp.int32), env_steps, i + 1
+        room = jax.nn.one_hot(jnp.argmax(batch[0][0, :, :K], -1), K)     # [B, K]
+        ret = ret + jnp.stack([room.T @ batch[2].sum(0), room.sum(0)])
+        return p, s, active, t + active.astype(jnp.int32), env_steps, i + 1, ret
 
     def one_window(c):
-        p, s, active, t, es, i, J_prev, flat, flattest, run_max, nw = c
-        p, s, moved, t, es, i = jax.lax.fori_loop(0, spec.window, one_update,
-                                                  (p, s, active, t, es, i))
+        p, s, active, t, es, i, ret, J_prev, flat, flattest, run_max, nw = c
+        p, s, moved, t, es, i, ret = jax.lax.fori_loop(0, spec.window, one_update,
+                                                       (p, s, active, t, es, i, ret))
         Jk = exact_success(spec, p)
         J = Jk.sum()
         run_max = jnp.maximum(run_max, J)
@@ -376,43 +385,47 @@ def _run_one(params, key, target, mix, supervised, td, spec: AgentSpec):
         flat = jnp.where(better, slope, flat)
         flattest = jnp.where(better, Jk, flattest)
         active = moved & (J < target_J)
-        return p, s, active, t, es, i, J, flat, flattest, run_max, nw + 1
+        return p, s, active, t, es, i, ret, J, flat, flattest, run_max, nw + 1
 
     def segment(c, n_windows):
+        c = (*c[:6], jnp.zeros((2, K)), *c[6:])
         out = jax.lax.while_loop(lambda cw: (cw[-1] < n_windows) & cw[2], one_window,
                                  (*c, 0))
-        c = out[:-1]
+        ret = out[6]
+        c = (*out[:6], *out[7:-1])
         cos, ratio = ms.measures(logits_fn, c[0], measure_target, mix, supervised)
-        return c, (exact_success(spec, c[0]), cos, ratio)
+        returns = ret[0] / jnp.where(ret[1] > 0, ret[1], jnp.nan)
+        return c, (exact_success(spec, c[0]), cos, ratio, returns)
 
     cos0, ratio0 = ms.measures(logits_fn, params, measure_target, mix, supervised)
     carry = (params, opt.init(params), J_first.sum() < target_J, jnp.int32(0),
              jnp.float32(0), jnp.int32(0), J_first.sum(), jnp.float32(jnp.inf),
              jnp.full((K,), jnp.nan), J_first.sum())
     n_windows = jnp.asarray(np.diff(spec.steps) // spec.window, jnp.int32)
-    carry, (curve, cos, ratio) = jax.lax.scan(segment, carry, n_windows)
+    carry, (curve, cos, ratio, returns) = jax.lax.scan(segment, carry, n_windows)
     p, _, _, t, es, _, _, flat, flattest, _ = carry
     return (jnp.concatenate([J_first[None], curve], 0),
             jnp.concatenate([cos0[None], cos], 0),
-            jnp.concatenate([ratio0[None], ratio], 0), t, es, exact_success(spec, p), flat,
-            flattest, p)
+            jnp.concatenate([ratio0[None], ratio], 0),
+            jnp.concatenate([jnp.full((1, K), jnp.nan), returns], 0), t, es,
+            exact_success(spec, p), flat, flattest, p)
 
 
 def _structure(spec: AgentSpec) -> AgentSpec:
-    """The spec with the traced settings (learner, mix, critic) at their defaults: the
+    """The spec with the traced settings (learner, mix, critic, lr) at their defaults: the
     cache key."""
-    return replace(spec, learner="on_policy", mix=0.0, critic="mc")
+    return replace(spec, learner="on_policy", mix=0.0, critic="mc", lr=AgentSpec.lr)
 
 
 def _variant(spec: AgentSpec):
-    return (jnp.float32(spec.behaviour_mix), jnp.bool_(spec.learner == "supervised"),
-            jnp.bool_(spec.critic == "td"))
+    return (jnp.float32(spec.lr), jnp.float32(spec.behaviour_mix),
+            jnp.bool_(spec.learner == "supervised"), jnp.bool_(spec.critic == "td"))
 
 
 @lru_cache(maxsize=32)
 def _compiled(spec: AgentSpec):
-    return jax.jit(jax.vmap(lambda p, k, tg, m, s, td: _run_one(p, k, tg, m, s, td, spec),
-                            in_axes=(0, 0, 0, None, None, None)))
+    return jax.jit(jax.vmap(lambda p, k, tg, *v: _run_one(p, k, tg, *v, spec),
+                            in_axes=(0, 0, 0, None, None, None, None)))
 
 
 def train_one(spec: AgentSpec, params, key, target=None):
@@ -423,7 +436,7 @@ def train_one(spec: AgentSpec, params, key, target=None):
 
 @lru_cache(maxsize=32)
 def _compiled_single(spec: AgentSpec):
-    return jax.jit(lambda p, k, tg, m, s, td: _run_one(p, k, tg, m, s, td, spec))
+    return jax.jit(lambda p, k, tg, *v: _run_one(p, k, tg, *v, spec))
 
 
 def run_keys(seed: int, n_runs: int):
@@ -443,12 +456,12 @@ def train(spec: AgentSpec, n_runs: int, seed: int = 0, targets=None) -> AgentRun
     out = _compiled(_structure(spec))(params, run_keys(seed, n_runs),
                                       jnp.asarray(targets, jnp.int32), *_variant(spec))
     final_params = out[-1]
-    curves, cos, ratio, t, es, Jk, flat, flattest = (np.asarray(x, np.float64)
-                                                      for x in out[:-1])
+    curves, cos, ratio, returns, t, es, Jk, flat, flattest = (np.asarray(x, np.float64)
+                                                               for x in out[:-1])
     flat = np.where(np.isinf(flat), np.nan, flat)
     solved = Jk.sum(axis=1) >= spec.env.K - spec.solved_margin
-    return AgentRuns(spec, spec.steps, curves, cos, ratio, t.astype(np.int64), es, solved,
-                     flat, flattest, final_params)
+    return AgentRuns(spec, spec.steps, curves, cos, ratio, returns, t.astype(np.int64), es,
+                     solved, flat, flattest, final_params)
 
 
 def greedy_actions(spec: AgentSpec, params) -> np.ndarray:

@@ -202,6 +202,13 @@ def mlp_table(study: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def measured_fractions(study: dict) -> dict:
+    """Glue ``mlp_measured_<control>``: the fraction of each control's runs whose flatness
+    was measured (left the start before being solved; the height where its CDF stops)."""
+    return {f"mlp_measured_{k}": stats.fraction(np.isfinite(r.flatness))
+            for k, r in study["controls"].items()}
+
+
 def two_proportion_p(a: stats.Estimate, b: stats.Estimate) -> float:
     """Two-sided p-value of the pooled two-proportion z-test of ``a`` = ``b``."""
     x1, x2 = a.value * a.n, b.value * b.n

@@ -97,7 +97,7 @@ class DeepConfig:
 
 
 def validate(K=2, n=2, eta=0.1, bandit_runs=100, max_samples=20_000, depths=(0, 1, 2),
-             widths=(64,), room_length=5, more_K=(4, 8), rl_depth=1, rl_width=32, optimizer="adam",
+             widths=(64,), room_length=5, more_K=(), rl_depth=1, rl_width=32, optimizer="adam",
              lr=3e-3, rl_seeds=64, env_steps=96_000, episodes=16, mixtures=(0.1, 0.3),
              seed=0) -> DeepConfig:
     """Check every parameter (names, ranges, memory) before any work; -> :class:`DeepConfig`."""
@@ -346,8 +346,10 @@ def add_findings(page, bandit: dict, d0: dict, rl: dict, values: dict):
               f"{values['rooms_grad_cosine_median_shared']:.2f}, supervised "
               f"{values['rooms_grad_cosine_median_supervised']:.2f}, separate "
               f"{values['rooms_grad_cosine_median_separate']:.2f}; coupling ratio of the "
-              f"incompetent room: on-policy {values['rooms_coupling_ratio_low_J']:.2f}, "
-              f"supervised {values['rooms_coupling_ratio_low_J_supervised']:.2f}",
+              f"incompetent room at the end: on-policy {values['rooms_coupling_ratio_low_J']:.2g};"
+              f" over every point with J_k < 0.01: on-policy "
+              f"{values['rooms_coupling_ratio_any_low_J_shared']:.2g}, supervised "
+              f"{values['rooms_coupling_ratio_any_low_J_supervised']:.2g}",
               values["rooms_grad_cosine_median_shared"],
               evidence="exact per-room gradients at the checkpoints (model.deep.measures)")
     if rl["more"]:

@@ -107,6 +107,15 @@ def low_J_coupling(runs) -> np.ndarray:
     return np.where(last[i, k] < LOW_J, runs.coupling[i, -1, k], np.nan)
 
 
+def any_low_J_coupling(runs) -> stats.Estimate:
+    """Median coupling ratio over every (room, checkpoint) with ``J_k < LOW_J``, taken per
+    run and then over runs (the control's reading: supervised runs have no incompetent
+    room left at the end, but they pass through low ``J_k`` on the way)."""
+    low = np.where(runs.curves < LOW_J, runs.coupling, np.nan)
+    per_run = [np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in low]
+    return median_or_nan(per_run)
+
+
 def median_or_nan(values) -> stats.Estimate:
     """Median with a bootstrap interval over the finite entries (NaN when there are none)."""
     v = np.asarray(values, float)
@@ -175,8 +184,8 @@ def rooms_glue(study: dict) -> dict:
         if name != "on_policy":
             out[f"rooms_frac_all_learned_{name}"] = stats.fraction(all_learned(m[name]))
     out["rooms_coupling_ratio_low_J"] = median_or_nan(low_J_coupling(m["on_policy"]))
-    out["rooms_coupling_ratio_low_J_supervised"] = median_or_nan(
-        low_J_coupling(m["supervised"]))
+    out["rooms_coupling_ratio_any_low_J_shared"] = any_low_J_coupling(m["on_policy"])
+    out["rooms_coupling_ratio_any_low_J_supervised"] = any_low_J_coupling(m["supervised"])
     out["rooms_coupling_ratio_low_J_mixture"] = median_or_nan(low_J_coupling(m["mixture"]))
     gaps = time_between_rooms(m["separate"])
     out["rooms_gap_separate"] = stats.median(gaps)

@@ -72,15 +72,16 @@ def plot_rooms_curves(study: dict, n_show=10):
     ax.legend(fontsize="xx-small", loc="center left")
     ax = axes[0, 2]
     if K == 2:
-        for i in range(min(n_show, len(r.curves))):
-            ax.plot(r.curves[i, :, 0], r.curves[i, :, 1], color=COLORS["on_policy"], alpha=0.6)
-            ax.plot(*r.curves[i, 0], "k.", ms=4)
         sep = main["separate"]
         for i in range(min(n_show, len(sep.curves))):
             ax.plot(sep.curves[i, :, 0], sep.curves[i, :, 1], color=COLORS["separate"],
                     alpha=0.6)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
+        for i in range(min(n_show, len(r.curves))):
+            ax.plot(r.curves[i, :, 0], r.curves[i, :, 1], color=COLORS["on_policy"], lw=2.5,
+                    alpha=0.7)
+            ax.plot(*r.curves[i, 0], "k.", ms=4)
+        ax.set_xlim(-0.02, 1.02)
+        ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel("$J_1$")
         ax.set_ylabel("$J_2$")
         ax.set_title("shared (red) and separate (cyan) runs", fontsize="small")
@@ -91,6 +92,7 @@ def plot_rooms_curves(study: dict, n_show=10):
 
 def _log_axis(ax, ylabel):
     ax.set_xscale("log")
+    ax.set_xlim(1e3, None)
     ax.set_xlabel("environment steps per agent (log)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(0, 1.02)
@@ -109,7 +111,9 @@ def plot_measures(study: dict):
     ax.axhline(1.0, color=COLORS["uniform"], lw=1.2, label="fixed uniform data (= 1)")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("$J_k$ (exact)")
+    ax.set_xlim(1e-16, 1.5)
+    ax.set_ylim(1e-16, 1e4)
+    ax.set_xlabel("$J_k$ (exact; below $10^{-16}$ not shown)")
     ax.set_ylabel(r"coupling ratio $|g_k| / |g_k^{\mathrm{uniform}}|$")
     ax.legend(fontsize="xx-small", markerscale=3)
     ax = axes[0, 1]

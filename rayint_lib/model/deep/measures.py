@@ -61,8 +61,11 @@ def mean_pair_cosine(g):
 
 
 def measures(logits_fn, params, target, mix, supervised):
-    """``(interference cosine, coupling ratio [K])`` at ``params`` (module doc)."""
+    """``(interference cosine, coupling ratio [K])`` at ``params`` (module doc); the ratio
+    is NaN where the uniform-data gradient underflows."""
     own = room_gradients(logits_fn, params, target, mix, supervised)
     uniform = room_gradients(logits_fn, params, target, 1.0, supervised)
-    ratio = jnp.linalg.norm(own, axis=1) / jnp.maximum(jnp.linalg.norm(uniform, axis=1), 1e-30)
+    ref = jnp.linalg.norm(uniform, axis=1)
+    # NaN where the reference vanishes in float32 (a policy saturated at pi = 1)
+    ratio = jnp.linalg.norm(own, axis=1) / jnp.where(ref > 1e-30, ref, jnp.nan)
     return mean_pair_cosine(own), ratio

@@ -39,11 +39,9 @@ def agent_speed(seeds, n_updates):
     spec = agent.AgentSpec(n_updates=n_updates, solved_margin=1e-9, n_checkpoints=5)
     params = agent.init_params(spec, seeds, 0)
     keys = agent.run_keys(0, seeds)
-    vm = agent._compiled(agent._structure(spec))
-    var = agent._variant(spec)
-    _block(vm(params, keys, *var))                               # compile
+    _block(agent.run_batch(spec, params, keys))                  # compile
     t0 = time.perf_counter()
-    _block(vm(params, keys, *var))
+    _block(agent.run_batch(spec, params, keys))
     t_vmap = time.perf_counter() - t0
     one = [jax.tree_util.tree_map(lambda x, i=i: x[i], params) for i in range(seeds)]
     _block(agent.train_one(spec, one[0], keys[0]))               # compile

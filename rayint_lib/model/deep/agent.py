@@ -428,6 +428,14 @@ def _compiled(spec: AgentSpec):
                             in_axes=(0, 0, 0, None, None, None, None)))
 
 
+def run_batch(spec: AgentSpec, params, keys):
+    """The jitted, vmapped trainer's raw outputs for parameters and keys with a leading runs
+    axis, the keys as targets (what :func:`train` calls; the benchmark times it)."""
+    tg = jnp.broadcast_to(jnp.asarray(rooms.optimal_actions(spec.env)),
+                          (len(keys), spec.env.K, spec.env.length))
+    return _compiled(_structure(spec))(params, keys, tg, *_variant(spec))
+
+
 def train_one(spec: AgentSpec, params, key, target=None):
     """The jitted single-seed trainer (the benchmark loops it over seeds)."""
     tg = jnp.asarray(rooms.optimal_actions(spec.env) if target is None else target)

@@ -24,7 +24,7 @@ import pandas as pd
 from ..model import stats
 
 LR_GRID = (1e-3, 3e-3, 1e-2)          # Adam step sizes tried for every method
-TUNE_SEEDS = 16                       # tuning seeds (seed + 1), never the reported ones
+TUNE_SEEDS = 8                        # tuning seeds (seed + 1), never the reported ones
 METHODS = ("onpolicy", "separate", "heads", "mixture", "uniform", "ppo", "pcgrad", "distill",
            "td")
 NAMES = {"onpolicy": "on-policy, shared network (baseline)",

@@ -80,9 +80,7 @@ def agent_speed(seeds, n_updates):
     spec = agent.AgentSpec(n_updates=n_updates, solved_margin=1e-9, n_checkpoints=5)
     params = agent.init_params(spec, seeds, 0)
     keys = agent.run_keys(0, seeds)
-    vm = agent._compiled(agent._structure(spec))
-    var = agent._variant(spec)
-    t, = _best_times([lambda: vm(params, keys, *var)], 1)
+    t, = _best_times([lambda: agent.run_batch(spec, params, keys)], 1)
     return seeds * n_updates * spec.env_steps_per_update / t
 
 

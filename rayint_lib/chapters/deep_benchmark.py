@@ -22,7 +22,8 @@ from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import stats
 from ..model.config import check_memory, check_time
 from ..model.params import Param, declare
-from .deep_rl import _enable_compilation_cache, one_at_a_time
+from .deep_rl import _enable_compilation_cache
+from .deep_rl_rooms import one_at_a_time
 
 NOTEBOOK = "03c_deep_benchmark"
 LEVEL = 0.5                  # a task counts as learned once J_k >= LEVEL

@@ -4,11 +4,11 @@ Part 1 trains the (K x n) bandit of Sec. 2 with ReLU MLP policies of several dep
 widths (:mod:`rayint_lib.model.deep.bandit`) and measures Figure 3's flatness per
 architecture, with the separate-network and supervised controls, and checks that the
 depth-0 network reproduces the linear simulator (:mod:`rayint_lib.model.simulate`).
-Part 2 trains a shared-torso actor-critic on a multi-room task
+Part 2 (:mod:`.deep_rl_rooms`, figures in :mod:`.deep_rl_figures`; re-exported here for the
+notebook) trains an actor-critic on the K-room corridor task in the coupling regime
 (:mod:`rayint_lib.model.deep.rooms`, :mod:`rayint_lib.model.deep.agent`) with the controls of
-Sec. 3.3 (separate networks, uniform-action mixtures, uniform-random data, supervised
-imitation) and measures plateaus, the order in which rooms are learned and the empirical
-coupling ``f_k(J_k)``.
+Sec. 3.3 and the interference and coupling measures of :mod:`rayint_lib.model.deep.measures`.
+This module validates the parameters and scores the claims of both parts.
 """
 from __future__ import annotations
 
@@ -25,14 +25,20 @@ from ..book.plotting import SETTING_COLORS, ecdf, new_figure
 from ..model import stats
 from ..model.config import BanditConfig, check_int, check_memory, check_time, short
 from ..model.params import Param, declare
-from ..model.plateaus import find_plateaus
+from .deep_rl_figures import plot_measures as plot_rooms_measures  # noqa: F401
+from .deep_rl_figures import plot_rooms, plot_rooms_curves  # noqa: F401
+from .deep_rl_rooms import initial_J as rooms_initial_J  # noqa: F401
+from .deep_rl_rooms import mixture_gain as rooms_mixture_gain  # noqa: F401
+from .deep_rl_rooms import regime as rooms_regime  # noqa: F401
+from .deep_rl_rooms import rooms_glue, rooms_study, rooms_table  # noqa: F401
+from .deep_rl_rooms import settings as rooms_settings
 
 NOTEBOOK = "03b_deep_rl"
 REFERENCE = (2, 64)                 # the architecture of the glued scalar and the controls
 EPS = 1e-5                          # Fig. 3's flatness threshold
 # model.deep.rooms.MAX_ROOMS and model.deep.agent.OPTIMIZERS (which check them again), written
 # here so that declaring the parameters does not import JAX
-MAX_ROOMS, AGENT_OPTIMIZERS = 4, ("adam", "sgd")
+MAX_ROOMS, AGENT_OPTIMIZERS = 8, ("adam", "sgd")
 
 
 def _enable_compilation_cache():
@@ -58,8 +64,8 @@ class DeepConfig:
     bandit_runs: int
     max_samples: int
     architectures: tuple          # ((depth, width), ...), depth 0 = linear
-    room_size: int
-    horizon: int
+    room_length: int
+    more_K: tuple
     rl_depth: int
     rl_width: int
     optimizer: str
@@ -76,19 +82,21 @@ class DeepConfig:
                              eta=self.eta, learner=learner, separate=separate,
                              max_samples=self.max_samples)
 
-    def agent_spec(self, learner="on_policy", mix=0.0, separate=False):
+    def agent_spec(self, learner="on_policy", mix=0.0, separate=False, K=None, **more):
+        """The agent of Part 2 (``K`` rooms, default the chapter's; ``more``: further
+        :class:`AgentSpec` fields, the remedies)."""
         from ..model.deep.agent import AgentSpec
         from ..model.deep.rooms import RoomsParams
-        env = RoomsParams(K=self.K, size=self.room_size, horizon=self.horizon)
-        n_updates = max(10, self.env_steps // (self.episodes * self.horizon) // 10 * 10)
+        env = RoomsParams(K=K or self.K, length=self.room_length)
+        n_updates = max(10, self.env_steps // (self.episodes * env.horizon) // 10 * 10)
         return AgentSpec(env=env, depth=self.rl_depth, width=self.rl_width, learner=learner,
                          mix=mix, separate=separate, optimizer=self.optimizer, lr=self.lr,
-                         episodes=self.episodes, n_updates=n_updates)
+                         episodes=self.episodes, n_updates=n_updates, **more)
 
 
 PARAMS = declare(
-    Param("K", 2, "contexts of the bandit and rooms of the RL task (paper: K = 2)", low=2,
-          high=MAX_ROOMS),
+    Param("K", 2, "contexts of the bandit and rooms of the RL task (paper: K = 2; rooms up "
+          "to 8)", low=2, high=MAX_ROOMS),
     Param("n", 2, "actions of the bandit (paper: n = 2)", low=2, high=64),
     Param("eta", 0.1, "bandit step size, SGD (App. A: 0.1)", low=0, high=10, low_open=True),
     Param("bandit_runs", 100,
@@ -100,17 +108,18 @@ PARAMS = declare(
           low=0, high=6),
     Param("widths", [64], "MLP widths (issue: 16, 64, 256 as a parameter run)", low=1,
           high=1024),
-    Param("room_size", 5, "cells per side of a room (odd; the agent starts in the centre)",
-          low=3, high=15),
-    Param("horizon", 10, "steps per episode (at least 10)", low=10, high=1000),
+    Param("room_length", 5, "cells per corridor (random success 4^-room_length; 1 to 12)",
+          low=1, high=12),
+    Param("more_K", [], "further room counts, shared and separate networks (e.g. [4, 8]; [] "
+          "keeps 2 min)", item=int, low=2, high=MAX_ROOMS, may_be_empty=True),
     Param("rl_depth", 1, "hidden layers of the actor-critic's shared torso", low=1, high=6),
     Param("rl_width", 32, "units per torso layer", low=1, high=1024),
     Param("optimizer", "adam", "optimizer of the actor-critic: adam or sgd",
           choices=AGENT_OPTIMIZERS),
     Param("lr", 3e-3, "its step size", low=0, high=10, low_open=True),
     Param("rl_seeds", 64, "agents trained at once (a vmap axis)", low=2, high=100_000),
-    Param("env_steps", 96_000, "environment steps per agent (updates x episodes x horizon)",
-          low=100, high=10**10),
+    Param("env_steps", 96_000, "environment steps per agent (updates x episodes x "
+          "room_length)", low=10, high=10**10),
     Param("episodes", 16, "episodes per update", low=1, high=4096),
     Param("mixtures", [0.1, 0.3],
           "uniform-action fractions mixed into the behaviour (Fig. 6: 0.1)", low=0, high=1,
@@ -126,8 +135,8 @@ def validate(**values) -> DeepConfig:
     from ..model.deep.rooms import RoomsParams
 
     v = PARAMS.check(values)
-    K, n, room_size, horizon, episodes = (v["K"], v["n"], v["room_size"], v["horizon"],
-                                          v["episodes"])
+    K, n, room_length, more_K, episodes = (v["K"], v["n"], v["room_length"], v["more_K"],
+                                           v["episodes"])
     depths, widths, bandit_runs, rl_seeds = (v["depths"], v["widths"], v["bandit_runs"],
                                              v["rl_seeds"])
     check_int("n", n, K, 64)
@@ -135,15 +144,12 @@ def validate(**values) -> DeepConfig:
     if 0 not in depths:
         raise ValueError(f"depths must contain 0 (the linear policy that every depth is "
                          f"compared with); got {short(depths)}")
-    for name in ("depths", "widths", "mixtures"):
+    for name in ("depths", "widths", "mixtures", "more_K"):
         if len(set(v[name])) != len(v[name]):
             raise ValueError(f"{name} lists a value twice; got {short(v[name])}")
-    if room_size % 2 == 0:
-        raise ValueError(f"room_size must be odd (the start is the centre cell); got {room_size}")
-    check_int("horizon", horizon, max(10, room_size - 1), 1000)
-    check_int("env_steps", v["env_steps"], 10 * episodes * horizon, 10**10)
+    check_int("env_steps", v["env_steps"], 10 * episodes * room_length, 10**10)
     eta, max_samples, seed = v["eta"], v["max_samples"], v["seed"]
-    RoomsParams(K=K, size=room_size, horizon=horizon)
+    RoomsParams(K=K, length=room_length)
     cfg = config(v)
     archs = cfg.architectures
     BanditConfig(K=K, n=n, eta=eta, n_runs=bandit_runs, max_samples=max_samples, seed=seed)
@@ -151,7 +157,7 @@ def validate(**values) -> DeepConfig:
                   for d, w in archs)
     check_memory(f"bandit_runs={bandit_runs}, depths={depths}, widths={widths}", biggest,
                  "runs x (6 x parameters + activations + checkpoints x K) x 4 bytes")
-    rl = agent.memory_bytes(cfg.agent_spec(separate=True), rl_seeds)
+    rl = agent.memory_bytes(cfg.agent_spec(separate=True, K=max([K, *more_K])), rl_seeds)
     check_memory(f"rl_seeds={rl_seeds}, rl_width={cfg.rl_width}, episodes={episodes}", rl,
                  "seeds x (6 x parameters + rollout activations + exact-J tables) x 4 bytes")
     d, w = REFERENCE
@@ -161,9 +167,8 @@ def validate(**values) -> DeepConfig:
                f"widths={widths}", sum(mlp_seconds(sp, bandit_runs) for sp in specs),
                "runs x updates x (a + b x parameters) per architecture and control, "
                "measured by benchmarks/estimate_rates.py")
-    settings = [cfg.agent_spec(), cfg.agent_spec(separate=True), cfg.agent_spec("uniform"),
-                cfg.agent_spec("supervised"), *(cfg.agent_spec("mixture", m)
-                                                for m in cfg.mixtures)]
+    settings = [*rooms_settings(cfg).values(),
+                *(cfg.agent_spec(separate=s, K=k) for k in more_K for s in (False, True))]
     check_time(f"rl_seeds={rl_seeds} x env_steps={cfg.env_steps}, rl_width={cfg.rl_width}",
                sum(agent_seconds(sp, rl_seeds) for sp in settings), AGENT_TIME)
     return cfg
@@ -175,7 +180,8 @@ def config(v: dict) -> DeepConfig:
     archs = sorted({(0, 0) if d == 0 else (d, w) for d in v["depths"] for w in v["widths"]}
                    | {REFERENCE})
     return DeepConfig(v["K"], v["n"], v["eta"], v["bandit_runs"], v["max_samples"],
-                      tuple(archs), v["room_size"], v["horizon"], v["rl_depth"], v["rl_width"],
+                      tuple(archs), v["room_length"], tuple(v["more_K"]), v["rl_depth"],
+                      v["rl_width"],
                       v["optimizer"], v["lr"], v["rl_seeds"], v["env_steps"], v["episodes"],
                       tuple(v["mixtures"]), v["seed"])
 
@@ -272,6 +278,13 @@ def mlp_table(study: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def measured_fractions(study: dict) -> dict:
+    """Glue ``mlp_measured_<control>``: the fraction of each control's runs whose flatness
+    was measured (left the start before being solved; the height where its CDF stops)."""
+    return {f"mlp_measured_{k}": stats.fraction(np.isfinite(r.flatness))
+            for k, r in study["controls"].items()}
+
+
 def two_proportion_p(a: stats.Estimate, b: stats.Estimate) -> float:
     """Two-sided p-value of the pooled two-proportion z-test of ``a`` = ``b``."""
     x1, x2 = a.value * a.n, b.value * b.n
@@ -335,234 +348,23 @@ def plot_bandit_cdf(study: dict):
     return fig
 
 
-# ---------------------------------------------------------------- Part 2: the rooms task
-
-RL_SETTINGS = ("on_policy", "separate", "mixture", "uniform", "supervised")
-
-
-def rl_study(cfg: DeepConfig) -> dict:
-    """Agent runs: on-policy, separate networks, each mixture, uniform data, supervised."""
-    from ..model.deep.agent import train
-
-    _enable_compilation_cache()
-    out = {"on_policy": train(cfg.agent_spec(), cfg.rl_seeds, cfg.seed),
-           "separate": train(cfg.agent_spec(separate=True), cfg.rl_seeds, cfg.seed)}
-    for m in cfg.mixtures:
-        out[f"mixture {m:g}"] = train(cfg.agent_spec("mixture", m), cfg.rl_seeds, cfg.seed)
-    out["uniform"] = train(cfg.agent_spec("uniform"), cfg.rl_seeds, cfg.seed)
-    out["supervised"] = train(cfg.agent_spec("supervised"), cfg.rl_seeds, cfg.seed)
-    return out
-
-
-def run_plateaus(runs, tolerance=0.02, min_ratio=2.0) -> list:
-    """Plateaus of each run's ``J(t) / K`` on the log grid (:func:`find_plateaus`), after the
-    run has left the start (``J / K`` above its start plus 0.05) and before it is solved."""
-    K = runs.curves.shape[-1]
-    t = runs.steps.astype(float)
-    out = []
-    for c in runs.curves:
-        y = c.sum(-1) / K
-        lo = y[0] + 0.05
-        out.append(find_plateaus(t, y, tolerance, min_ratio, min_level=lo,
-                                 max_level=1 - runs.spec.solved_margin / K) if lo < 0.9 else [])
-    return out
-
-
-def has_plateau(runs, **kw) -> np.ndarray:
-    return np.array([len(p) > 0 for p in run_plateaus(runs, **kw)])
-
-
-def learned_times(runs, level=0.5) -> np.ndarray:
-    """Updates at which each room's ``J_k`` first reaches ``level`` (log-grid resolution;
-    ``inf`` if never), ``[runs, K]``."""
-    reached = runs.curves >= level
-    first = np.where(reached.any(axis=1), reached.argmax(axis=1), -1)
-    return np.where(first >= 0, runs.steps[np.maximum(first, 0)].astype(float), np.inf)
-
-
-def one_at_a_time(runs, level=0.5, ratio=2.0) -> np.ndarray:
-    """Runs that learn the rooms one at a time: the last room reaches ``level`` at least
-    ``ratio`` times later than the first (or never, while the first did)."""
-    t = learned_times(runs, level)
-    first, last = t.min(axis=1), t.max(axis=1)
-    return np.isfinite(first) & (last >= ratio * np.maximum(first, 1))
-
-
-def coupling_curve(runs) -> tuple[np.ndarray, np.ndarray]:
-    """The empirical ``f(J_k)``: mean rate ``dJ_k/dt / lr`` per bin of ``J_k`` (rooms and runs
-    pooled); returns ``(bin centres, rates)``."""
-    nb = runs.rate_sum.shape[-1]
-    rate = runs.rate_sum.sum(axis=(0, 1)) / np.maximum(runs.rate_count.sum(axis=(0, 1)), 1)
-    rate[runs.rate_count.sum(axis=(0, 1)) == 0] = np.nan
-    return (np.arange(nb) + 0.5) / nb, rate
-
-
-def f0_ratio(runs) -> stats.Estimate:
-    """``f(J_k)`` in the lowest bin over its largest value, bootstrap over runs."""
-    s, c = runs.rate_sum.sum(axis=1), runs.rate_count.sum(axis=1)          # [runs, bins]
-
-    def ratio(s, c):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            f = s.sum(0) / c.sum(0)
-        top = np.nanmax(f)
-        return f[0] / top if np.isfinite(f[0]) and top > 0 else np.nan
-    return stats.bootstrap(ratio, s, c, n_boot=1000)
-
-
-def rl_table(study: dict) -> pd.DataFrame:
-    """Per setting: runs with a plateau, median environment steps to solve, solved, one
-    room at a time, ``f(0)/max f``."""
-    rows = []
-    for name, r in study.items():
-        rows.append({"setting": name, "frac with plateau": stats.fraction(has_plateau(r)),
-                     "median env steps to solve": stats.median(r.env_steps_to_solve),
-                     "solved": stats.fraction(r.solved),
-                     "one room at a time": stats.fraction(one_at_a_time(r)),
-                     "f(0) / max f": f0_ratio(r)})
-    return pd.DataFrame(rows)
-
-
-def rl_glue(study: dict) -> dict:
-    mix = next(k for k in study if k.startswith("mixture"))
-    return {"rl_frac_flat_onpolicy": stats.fraction(has_plateau(study["on_policy"])),
-            "rl_frac_flat_separate": stats.fraction(has_plateau(study["separate"])),
-            "rl_frac_flat_mixture": stats.fraction(has_plateau(study[mix])),
-            "rl_frac_flat_uniform": stats.fraction(has_plateau(study["uniform"])),
-            "rl_frac_flat_supervised": stats.fraction(has_plateau(study["supervised"])),
-            "rl_median_steps_onpolicy": stats.median(study["on_policy"].env_steps_to_solve),
-            "rl_one_at_a_time_onpolicy": stats.fraction(one_at_a_time(study["on_policy"])),
-            "rl_f0_ratio_onpolicy": f0_ratio(study["on_policy"]),
-            "rl_f0_ratio_mixture": f0_ratio(study[mix]),
-            "rl_mixture_label": mix}
-
-
-def decomposition_check(cfg: DeepConfig, n_episodes=20_000) -> stats.Estimate:
-    """Sampled episode return minus ``(1/K) sum_k J_k`` computed exactly, for random
-    networks (Sec. 3.3's ``J = sum_k J_k`` with uniform rooms); mean and normal 95% interval."""
-    import jax
-
-    from ..model.deep import agent
-
-    spec = cfg.agent_spec()
-    params = agent.init_params(spec, 1, cfg.seed + 7)
-    one = jax.tree_util.tree_map(lambda x: x[0], params)
-    exact = float(np.asarray(agent.exact_success(spec, one)).sum()) / spec.env.K
-    n_batches = max(1, n_episodes // spec.episodes)
-    keys = jax.random.split(jax.random.PRNGKey(cfg.seed + 7), n_batches)
-    ret = jax.jit(jax.vmap(lambda k: agent.rollout(spec, one, k)[2].sum(0)))(keys)
-    ret = np.asarray(ret).ravel()
-    se = ret.std(ddof=1) / math.sqrt(ret.size)
-    d = ret.mean() - exact
-    return stats.Estimate(float(d), float(d - stats.Z95 * se), float(d + stats.Z95 * se),
-                          int(ret.size), "normal")
-
-
-def plot_rooms(cfg: DeepConfig):
-    """The task: each room, its start and its goal, and one shortest path."""
-    from matplotlib.patches import Rectangle
-
-    from ..model.deep.rooms import MOVES, RoomsParams, optimal_actions
-
-    env = RoomsParams(K=cfg.K, size=cfg.room_size, horizon=cfg.horizon)
-    S = env.size
-    fig, axes = new_figure(ncols=env.K, width=2.6, height=2.8)
-    best = optimal_actions(env)
-    for k, ax in enumerate(axes[0]):
-        for r in range(S):
-            for c in range(S):
-                ax.add_patch(Rectangle((c, S - 1 - r), 1, 1, fill=False, lw=0.5, ec="grey"))
-        gr, gc = env.goals()[k]
-        ax.add_patch(Rectangle((gc, S - 1 - gr), 1, 1, color="#2ca02c", alpha=0.6))
-        r, c = env.start
-        ax.text(c + 0.5, S - 1 - r + 0.5, "S", ha="center", va="center", fontsize=12)
-        for _ in range(2 * S):
-            if (r, c) == (gr, gc):
-                break
-            dr, dc = MOVES[best[k, r * S + c]]
-            ax.annotate("", (c + dc + 0.5, S - 1 - r - dr + 0.5), (c + 0.5, S - 1 - r + 0.5),
-                        arrowprops={"arrowstyle": "->", "color": "#d62728"})
-            r, c = r + dr, c + dc
-        ax.set_xlim(0, S)
-        ax.set_ylim(0, S)
-        ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"room {k + 1}: goal (G) in its corner")
-        ax.text(gc + 0.5, S - 1 - gr + 0.5, "G", ha="center", va="center", fontsize=12)
-    return fig
-
-
-def plot_rl_curves(study: dict, n_show=12):
-    """Per-room learning curves ``J_k(t)`` of individual on-policy runs, and (K = 2) their
-    trajectories in the ``(J_1, J_2)`` plane over the bandit's expected field (Fig. 1)."""
-    from ..model.dynamics import jdot_rl
-
-    r = study["on_policy"]
-    K = r.curves.shape[-1]
-    fig, axes = new_figure(ncols=2, width=5.2, height=4.2)
-    ax = axes[0, 0]
-    t = np.maximum(r.steps, 1) * r.spec.env_steps_per_update
-    colors = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
-    for i in range(min(n_show, len(r.curves))):
-        for k in range(K):
-            ax.plot(t, r.curves[i, :, k], color=colors[k], alpha=0.5, lw=1)
-    for k in range(K):
-        ax.plot([], [], color=colors[k], label=f"$J_{k + 1}$ (room {k + 1})")
-    ax.set_xscale("log")
-    ax.set_xlabel("environment steps (log)")
-    ax.set_ylabel("success rate $J_k$ (exact)")
-    ax.legend(fontsize="x-small")
-    ax = axes[0, 1]
-    if K == 2:
-        g = np.linspace(0.02, 0.98, 15)
-        J1, J2 = np.meshgrid(g, g)
-        u, v = jdot_rl(J1, J2)
-        ax.streamplot(J1, J2, u, v, color="0.8", density=0.8, linewidth=0.7)
-        for i in range(min(n_show, len(r.curves))):
-            ax.plot(r.curves[i, :, 0], r.curves[i, :, 1], color="#d62728", alpha=0.6, lw=1)
-            ax.plot(*r.curves[i, 0], "k.", ms=4)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.set_xlabel("$J_1$")
-        ax.set_ylabel("$J_2$")
-    else:
-        ax.set_axis_off()
-    return fig
-
-
-def plot_coupling(study: dict):
-    """The empirical coupling ``f(J_k)`` per setting."""
-    fig, axes = new_figure(width=6.0, height=3.8)
-    ax = axes[0, 0]
-    for name, r in study.items():
-        x, f = coupling_curve(r)
-        ax.plot(x, f, marker="o", ms=3, label=name,
-                color=SETTING_COLORS.get(name, None))
-    ax.set_xlabel("$J_k$ at the start of a window")
-    ax.set_ylabel(r"mean $\dot J_k / \mathrm{lr}$")
-    ax.legend(fontsize="x-small")
-    return fig
-
-
 CLAIMS = registry(
     Claim("A-mlp-same-dynamics", "App. A",
           "deeper or wider MLPs do not qualitatively change the dynamics from the simple "
           "setup in Section 2", rule="holds"),
-    Claim("3.3-decomposition", "Sec. 3.3",
-          "the single scalar reward objective can be seen as a composite of many J_k "
-          "(J = sum_k J_k, multiple rooms)", 0.0, "within", 0.01,
-          why="an identity of the task: the sampled return and (1/K) sum_k J_k (exact) must "
-              "agree to Monte Carlo precision; 0.01 is a tenth of J_k at the start"),
     Claim("3.3-f0-onpolicy", "Sec. 3.3",
           "it is likely that f_k(0) ~ 0, i.e., very little can be learned from only the data "
           "produced by an incompetent policy", 0.0, "at_most", 0.25,
-          why="'~ 0' read as the learning rate at the lowest J_k bin being at most a quarter "
-              "of the largest rate (f(0)/max f <= 0.25)"),
+          why="'~ 0' read against a learner without coupling: at the same parameters, the "
+              "on-policy gradient of a room the agent is still incompetent at (J_k < 0.01 at "
+              "the end of the budget) is at most a quarter of the gradient that fixed "
+              "uniform-random data give (coupling ratio <= 0.25, median over runs); "
+              "supervised imitation, with no coupling, keeps a ratio of order 1"),
     Claim("3.3-mixture", "Sec. 3.3, Fig. 6",
           "mixing the soft-max policy with 10% of random actions: it no longer satisfies "
           "f_k(0) = 0 (reduces coupling)", 1.0, "at_least", 0.0,
-          why="no magnitude is given: any increase of f at the lowest J_k bin over on-policy "
-              "counts (ratio mixture / on-policy >= 1)"),
+          why="no magnitude is given: any increase of the coupling ratio of the incompetent "
+              "rooms over on-policy counts (ratio of medians, mixture / on-policy >= 1)"),
 )
 
 FINDINGS = registry(
@@ -570,9 +372,14 @@ FINDINGS = registry(
             "hit a plateau with eps <= 1e-5 in the bandit?"),
     Finding("depth0-linear", "App. A", "Does the depth-0 JAX network reproduce the linear "
             "simulator?"),
-    Finding("rl-plateaus", "Sec. 3.3", "Does a shared-torso actor-critic on a multi-room task "
-            "hit plateaus, and do the controls remove them?"),
+    Finding("rl-coupling-regime", "Sec. 3.3", "In the coupling regime (a uniform-random "
+            "policy succeeds with probability 4^-length), does an actor-critic with one "
+            "shared network learn every room, and do the controls?"),
     Finding("rl-one-room-at-a-time", "Sec. 3.3", "Are the rooms learned one at a time?"),
+    Finding("rl-measures", "Sec. 3.3", "Do the rooms' gradients interfere (cosine < 0), and is "
+            "the on-policy gradient of an incompetent room small against uniform data?"),
+    Finding("rl-room-count", "Sec. 3.3", "With more rooms, does the shared network still "
+            "stall, and do separate networks still learn every room?"),
 )
 
 
@@ -582,24 +389,6 @@ def reading_verdicts(study: dict, readings: dict) -> dict:
     sup = flat_fraction(study["controls"]["supervised"])
     base = {"angular shares, output scale 1": flat_fraction(study["mlp"][REFERENCE])}
     return {k: bool(v.low > sup.high) for k, v in {**base, **readings}.items()}
-
-
-def mixture_gain(study: dict, label: str) -> stats.Estimate:
-    """``f`` at the lowest ``J_k`` bin with the mixture over on-policy (bootstrap over agents;
-    the two sets of agents are independent, so each is resampled on its own)."""
-    a, b = study[label], study["on_policy"]
-    sa, ca = a.rate_sum[:, :, 0].sum(1), a.rate_count[:, :, 0].sum(1)
-    sb, cb = b.rate_sum[:, :, 0].sum(1), b.rate_count[:, :, 0].sum(1)
-    value = (sa.sum() / max(ca.sum(), 1)) / (sb.sum() / max(cb.sum(), 1))
-    rng = np.random.default_rng(0)
-    draws = []
-    for _ in range(1000):
-        i, j = rng.integers(0, len(sa), len(sa)), rng.integers(0, len(sb), len(sb))
-        fb = sb[j].sum() / max(cb[j].sum(), 1)
-        if fb > 0:
-            draws.append((sa[i].sum() / max(ca[i].sum(), 1)) / fb)
-    low, high = np.percentile(draws, [2.5, 97.5]) if draws else (math.nan, math.nan)
-    return stats.Estimate(float(value), float(low), float(high), len(sa), "bootstrap")
 
 
 def add_findings(page, bandit: dict, d0: dict, rl: dict, values: dict):
@@ -614,15 +403,34 @@ def add_findings(page, bandit: dict, d0: dict, rl: dict, values: dict):
               f"{'yes' if d0['overlap'] else 'no'}: {d0['depth0']:.3f} vs {d0['linear']:.3f} "
               f"(two-proportion p = {d0['p']:.2f})", d0["depth0"],
               evidence="same theta0, independent sampling streams")
-    on, sep = values["rl_frac_flat_onpolicy"], values["rl_frac_flat_separate"]
-    sup = values["rl_frac_flat_supervised"]
-    page.find(FINDINGS["rl-plateaus"],
-              f"runs with a plateau: on-policy {on:.2f}, separate {sep:.2f}, "
-              f"{values['rl_mixture_label']} {values['rl_frac_flat_mixture']:.2f}, "
-              f"uniform data {values['rl_frac_flat_uniform']:.2f}, supervised {sup:.2f}", on,
-              evidence=f"{len(rl['on_policy'].solved)} agents per setting; find_plateaus "
-                       "(band 0.02, ratio 2) on exact J(t)/K")
+    ev = f"{len(rl['main']['on_policy'].solved)} agents per setting, same seeds"
+    page.find(FINDINGS["rl-coupling-regime"],
+              f"runs that learn every room (J_k >= 0.5) within the budget: shared "
+              f"{values['rooms_frac_all_learned_shared']:.2f}, separate networks "
+              f"{values['rooms_frac_all_learned_separate']:.2f}, mixture "
+              f"{values['rooms_frac_all_learned_mixture']:.2f}, uniform data "
+              f"{values['rooms_frac_all_learned_uniform']:.2f}, supervised "
+              f"{values['rooms_frac_all_learned_supervised']:.2f}",
+              values["rooms_frac_all_learned_shared"], evidence=ev)
     page.find(FINDINGS["rl-one-room-at-a-time"],
-              f"{values['rl_one_at_a_time_onpolicy']:.2f} of on-policy runs learn the rooms "
-              "one at a time (last room reaches 0.5 at least 2x later than the first)",
-              values["rl_one_at_a_time_onpolicy"], evidence="log grid of checkpoints")
+              f"shared {values['rooms_frac_one_at_a_time_shared']:.2f}, separate "
+              f"{values['rooms_frac_one_at_a_time_separate']:.2f} (each room after the first "
+              "reaches 0.5 at least 2x later than the one before, or never)",
+              values["rooms_frac_one_at_a_time_shared"], evidence=ev)
+    page.find(FINDINGS["rl-measures"],
+              f"interference cosine (median): shared "
+              f"{values['rooms_grad_cosine_median_shared']:.2f}, supervised "
+              f"{values['rooms_grad_cosine_median_supervised']:.2f}, separate "
+              f"{values['rooms_grad_cosine_median_separate']:.2f}; coupling ratio of the "
+              f"incompetent room at the end: on-policy {values['rooms_coupling_ratio_low_J']:.2g};"
+              f" over every point with J_k < 0.01: on-policy "
+              f"{values['rooms_coupling_ratio_any_low_J_shared']:.2g}, supervised "
+              f"{values['rooms_coupling_ratio_any_low_J_supervised']:.2g}",
+              values["rooms_grad_cosine_median_shared"],
+              evidence="exact per-room gradients at the checkpoints (model.deep.measures)")
+    if rl["more"]:
+        from .deep_rl_rooms import all_learned
+        page.find(FINDINGS["rl-room-count"], "; ".join(
+            f"K = {K}: every room learned, shared {stats.fraction(all_learned(r['on_policy'])):.2f}"
+            f", separate {stats.fraction(all_learned(r['separate'])):.2f}"
+            for K, r in rl["more"].items()), evidence=ev)

@@ -11,11 +11,11 @@ visited parameters, normalised by the step size), the median number of samples t
 ``J >= K - 0.1``, the fraction solved within the budget and the final performance, each with
 its 95% interval.
 
-On the deep-RL rooms task (:mod:`rayint_lib.model.deep.agent`, at the deep-RL chapter's
+On the deep-RL corridor task (:mod:`rayint_lib.model.deep.agent`, at the deep-RL chapter's
 default shapes so that its compiled trainers come from JAX's persistent cache) the chapter
-runs the baseline, the three remedies the agent supports (separate networks, the bandit's
-best uniform-action mixture, fixed uniform data) and the baseline with a bootstrapped TD(0)
-critic in place of Monte Carlo returns (Sec. 4, "What makes it worse?").
+runs the remedies in their neural form, each with its step size tuned on other seeds, and the
+baseline with a bootstrapped TD(0) critic (Sec. 4, "What makes it worse?"):
+:mod:`.deep_rl_remedies`.
 """
 from __future__ import annotations
 
@@ -35,6 +35,7 @@ from ..model.deep_linear import DeepLinearConfig
 from ..model.detection import detect
 from ..model.params import Param, declare
 from . import deep_rl as drl
+from . import deep_rl_remedies
 
 NOTEBOOK = "08_detect_and_remedy"
 
@@ -57,7 +58,6 @@ EFFECT_COLORS = {"removes plateaus": "#1a9850", "fewer plateaus": "#91cf60",
 
 
 _DRL = drl.PARAMS
-DEEP_RL_SETTINGS = 5    # rooms-task settings trained (deep_rl_conditions), for the estimate
 PARAMS = declare(
     Param("K_list", [2, 8], "contexts of each benchmark (as many actions: n_list)", low=2,
           high=64),
@@ -142,7 +142,7 @@ def validate(**values) -> Settings:
         raise ValueError("deep_rl_runs must be 0 (not run) or at least 2 (intervals need "
                          "runs); got 1")
     check_int("deep_rl_env_steps", deep_rl_env_steps,
-              10 * _DRL["episodes"].default * _DRL["horizon"].default, 10**9)
+              10 * _DRL["episodes"].default * _DRL["room_length"].default, 10**9)
     s = Settings(**PARAMS.values_of(v, Settings))
     mix_fractions, tune_runs = s.mix_fractions, s.tune_runs
     if deep_rl_runs:
@@ -153,8 +153,9 @@ def validate(**values) -> Settings:
                      "seeds x (6 x parameters + rollout activations + exact-J tables) x 4 "
                      "bytes")
         check_time(f"deep_rl_runs={deep_rl_runs} x deep_rl_env_steps={deep_rl_env_steps}",
-                   DEEP_RL_SETTINGS * drl.agent_seconds(rooms.agent_spec(separate=True),
-                                                            deep_rl_runs), drl.AGENT_TIME)
+                   drl.agent_seconds(rooms.agent_spec(separate=True),
+                                     deep_rl_remedies.trained_seeds(deep_rl_runs)),
+                   drl.AGENT_TIME)
     n_sets = len(planned_methods(s)) + len(CONTROLS)
     n_ck = 200
     n_tune = n_sets * (len(ETA_STEPS) + 2 * MAX_WIDEN) + len(mix_fractions)  # at most
@@ -736,8 +737,8 @@ CLAIMS = registry(
           "using temporal-difference methods that bootstrap from value estimates may "
           "introduce a form of coupling where the values improve faster in regions of state "
           "space that already have accurate and consistent bootstrap targets (measured: "
-          "TD(0) critic minus Monte Carlo returns, fraction of rooms-task runs with a "
-          "plateau, paired by seed)",
+          "final J_k of the weakest room of the corridor task, Monte Carlo returns minus "
+          "TD(0) critic, paired by seed)",
           0.0, "at_least", 0.0, why=_WHY_SIGN,
           reason="the paper says TD 'may introduce' a coupling and predicts more plateaus; "
                  "the measurement tests that prediction only. It cannot separate a coupling "
@@ -774,11 +775,11 @@ FINDINGS = registry(
     Finding("adaptive-optimizers", "Sec. 4, App. A",
             "Do Adam or RMSProp at their best step size remove the plateaus?"),
     Finding("deep-rl-remedies", "Sec. 4, Sec. 3.3",
-            "Do the bandit's best remedies that the rooms agent supports (separate networks, "
-            "a uniform-action mixture, fixed uniform data) remove its plateaus?"),
+            "Which remedies, in their neural form and each with its tuned step size, let the "
+            "corridor-task agent learn every room?"),
     Finding("td-critic-deep-rl", "Sec. 4, What makes it worse?",
-            "Does a bootstrapped TD(0) critic give the rooms agent more plateaus than Monte "
-            "Carlo returns?"),
+            "Does a bootstrapped TD(0) critic leave the corridor agent's stalled room further "
+            "behind than Monte Carlo returns?"),
     Finding("baseline-matches-library", "App. A",
             "Does the remedies kernel's REINFORCE reproduce the library's on-policy flat "
             "fraction?"),
@@ -962,14 +963,6 @@ def findings(bench: Benchmark, summ: dict, lib: dict) -> dict:
 # the deep-RL rooms task (the deep-RL chapter's trainer, rayint_lib.model.deep.agent)
 # ---------------------------------------------------------------------------------------
 
-RL_SETTINGS = ("onpolicy", "separate", "mixture", "uniform", "td")
-RL_NAMES = {"onpolicy": "on-policy, Monte Carlo returns (baseline)",
-            "separate": "separate networks per room",
-            "mixture": "uniform-action mixture",
-            "uniform": "fixed uniform-random data",
-            "td": "on-policy, TD(0) critic"}
-
-
 def deep_rl_config(s: Settings):
     """The deep-RL chapter's configuration at its defaults, with ``deep_rl_runs`` seeds,
     ``deep_rl_env_steps`` environment steps and this chapter's seed: at the defaults the
@@ -989,172 +982,29 @@ def best_mixture(bench: Benchmark, summ: dict) -> float:
     return 0.1
 
 
-def deep_rl_conditions(bench: Benchmark, summ: dict) -> dict:
-    """``{setting: (learner, mix, separate, critic)}``: the baseline, the remedies the rooms
-    agent supports (separate networks, the best uniform-action mixture of the bandit, fixed
-    uniform data; in the bandit's ranking order) and the baseline with a TD(0) critic."""
-    K = max(bench.settings.K_list)
-    kinds = {"separate": ("on_policy", 0.0, True, "mc"),
-             "mixture": ("mixture", best_mixture(bench, summ), False, "mc"),
-             "uniform": ("uniform", 0.0, False, "mc")}
-    rank = {}
-    for i, label in enumerate(ranking(bench, summ)):
-        r = bench.runs.get((K, label))
-        if r is None:
-            continue
-        kind = {"separate": "separate"}.get(r.method.kind)
-        if r.method.kind == "mixture":
-            kind = "uniform" if r.method.mix == 1.0 else "mixture"
-        if kind is not None:
-            rank.setdefault(kind, i)
-    order = sorted(kinds, key=lambda k: rank.get(k, len(rank) + list(kinds).index(k)))
-    return {"onpolicy": ("on_policy", 0.0, False, "mc"), **{k: kinds[k] for k in order},
-            "td": ("on_policy", 0.0, False, "td")}
-
-
-@dataclass
-class DeepRL:
-    """The rooms-task runs of this chapter."""
-
-    runs: dict            # setting -> AgentRuns
-    mix: float
-    seeds: int
-    env_steps: int
-    seconds: float
-
-
 def deep_rl(bench: Benchmark, summ: dict):
-    """The baseline, the three supported remedies and the TD(0) critic on the rooms task,
-    ``deep_rl_runs`` seeds each (the same seeds for every setting), at the deep-RL
-    chapter's default agent; ``None`` when ``deep_rl_runs = 0``."""
+    """Every method of :mod:`.deep_rl_remedies` on the corridor task, ``deep_rl_runs`` seeds
+    each, at the deep-RL chapter's default agent; ``None`` when ``deep_rl_runs = 0``."""
     s = bench.settings
     if s.deep_rl_runs == 0:
         return None
-    from dataclasses import replace as _replace
-
-    from ..model.deep import agent
     from .deep_rl import _enable_compilation_cache
 
     _enable_compilation_cache()
-    t0 = time.perf_counter()
-    base = deep_rl_config(s).agent_spec()
-    runs = {}
-    conditions = deep_rl_conditions(bench, summ)
-    for name, (learner, mix, separate, critic) in conditions.items():
-        spec = _replace(base, learner=learner, mix=mix, separate=separate, critic=critic)
-        runs[name] = agent.train(spec, s.deep_rl_runs, s.seed)
-    return DeepRL(runs, conditions["mixture"][1], s.deep_rl_runs,
-                  base.n_updates * base.env_steps_per_update, time.perf_counter() - t0)
+    return deep_rl_remedies.run(deep_rl_config(s).agent_spec(), best_mixture(bench, summ),
+                                s.deep_rl_runs, s.seed)
 
 
-def deep_rl_summary(d: DeepRL) -> dict:
-    """``{setting: {flat, median_steps, solved, one_at_a_time}}``, each an Estimate: the
-    fraction of runs with a plateau (the deep-RL chapter's measure: find_plateaus on the
-    exact J(t)/K), the median environment steps to solve, the fraction solved and the
-    fraction of runs that learn the rooms one at a time."""
-    from .deep_rl import has_plateau, one_at_a_time
-    return {k: {"flat": stats.fraction(has_plateau(r)),
-                "median_steps": stats.median(r.env_steps_to_solve),
-                "solved": stats.fraction(r.solved),
-                "one_at_a_time": stats.fraction(one_at_a_time(r))}
-            for k, r in d.runs.items()}
-
-
-def deep_rl_label(name: str, d: DeepRL) -> str:
-    return RL_NAMES[name] + (f" {d.mix:g}" if name == "mixture" else "")
-
-
-def deep_rl_table(d: DeepRL, summ_rl: dict) -> pd.DataFrame:
-    """One row per setting, each number with its 95% interval."""
-    return pd.DataFrame([{"setting": deep_rl_label(k, d),
-                          "runs with a plateau": _fmt(v["flat"]),
-                          "median env steps to solve": _fmt(v["median_steps"], ".3g"),
-                          "solved": _fmt(v["solved"]),
-                          "rooms one at a time": _fmt(v["one_at_a_time"])}
-                         for k, v in summ_rl.items()])
-
-
-def rl_difference(d: DeepRL, setting: str) -> dict:
-    """``setting`` minus the baseline, paired by seed (the same seed draws the initial
-    network and the random stream of both): the fraction of runs with a plateau and the
-    other signs of "worse" (runs unsolved, rooms learned one at a time)."""
-    from .deep_rl import has_plateau, one_at_a_time
-    a, b = d.runs[setting], d.runs["onpolicy"]
-    return {"flat": paired_difference(has_plateau(a), has_plateau(b)),
-            "unsolved": paired_difference(~a.solved, ~b.solved),
-            "one_at_a_time": paired_difference(one_at_a_time(a), one_at_a_time(b))}
-
-
-def td_difference(d: DeepRL) -> dict:
-    """TD(0) critic minus Monte Carlo returns, paired by seed: the claim's measure (runs
-    with a plateau) and its readings."""
-    return rl_difference(d, "td")
-
-
-def direction(e: stats.Estimate) -> str:
-    """A word for the prose: the sign of a difference that its interval supports."""
-    if e.low > 0:
-        return "more"
-    if e.high < 0:
-        return "fewer"
-    return "no clearly different number of"
-
-
-def deep_rl_glue(d: DeepRL, summ_rl: dict) -> dict:
-    """Glue names ``remedy_rl_{flat,median,solved}_<setting>`` (Estimates) with the settings,
-    the TD-minus-MC differences and the timing."""
-    out = {"remedy_rl_seeds": d.seeds, "remedy_rl_env_steps": d.env_steps,
-           "remedy_rl_mix": d.mix, "remedy_rl_seconds": d.seconds,
-           "remedy_rl_table": deep_rl_table(d, summ_rl)}
-    for k, v in summ_rl.items():
-        out[f"remedy_rl_flat_{k}"] = v["flat"]
-        out[f"remedy_rl_median_{k}"] = v["median_steps"]
-        out[f"remedy_rl_solved_{k}"] = v["solved"]
-        out[f"remedy_rl_one_at_a_time_{k}"] = v["one_at_a_time"]
-    for k in summ_rl:
-        if k == "onpolicy":
-            continue
-        diff = rl_difference(d, k)
-        out[f"remedy_rl_diff_flat_{k}"] = diff["flat"]
-        out[f"remedy_rl_diff_unsolved_{k}"] = diff["unsolved"]
-        out[f"remedy_rl_diff_one_at_a_time_{k}"] = diff["one_at_a_time"]
-        out[f"remedy_rl_effect_{k}"] = direction(diff["flat"])
-    return out
+deep_rl_summary = deep_rl_remedies.summary
+deep_rl_glue = deep_rl_remedies.glue
+deep_rl_findings = deep_rl_remedies.findings
+td_difference = deep_rl_remedies.td_difference
 
 
 def deep_rl_text(bench: Benchmark, summ: dict, d) -> str:
-    """One sentence for the prose: what was run on the rooms task, or why not."""
-    if d is None:
-        return ("Not run (deep_rl_runs = 0); at the defaults the chapter runs the baseline, "
-                "separate networks, the best uniform-action mixture, fixed uniform data and "
-                "a TD(0) critic on the rooms task.")
-    names = _join([deep_rl_label(k, d) for k in d.runs if k not in ("onpolicy", "td")])
-    return (f"The table runs the baseline, {names} (the bandit's ranking order) and the "
-            f"baseline with a TD(0) critic, {d.seeds} seeds each, "
-            f"{d.env_steps} environment steps per seed.")
+    """One sentence for the prose: what was run on the corridor task, or why not."""
+    return deep_rl_remedies.text(d)
 
 
-def deep_rl_findings(d: DeepRL, summ_rl: dict) -> dict:
-    """``{finding id: (answer, value, evidence)}`` of the rooms task."""
-    diff = td_difference(d)
-    base = summ_rl["onpolicy"]
-    ev = (f"{d.seeds} seeds per setting, {d.env_steps} environment steps each; plateaus by "
-          "find_plateaus on the exact J(t)/K (the deep-RL chapter's measure)")
-    remedies = [k for k in summ_rl if k not in ("onpolicy", "td")]
-    rem = "; ".join(f"{deep_rl_label(k, d)}: {summ_rl[k]['flat']:.2f}, solved "
-                    f"{summ_rl[k]['solved'].value:.2f}" for k in remedies)
-    fewer = [deep_rl_label(k, d) for k in remedies if rl_difference(d, k)["flat"].high < 0]
-    more = [deep_rl_label(k, d) for k in remedies if rl_difference(d, k)["flat"].low > 0]
-    return {
-        "deep-rl-remedies": (
-            f"Runs with a plateau: baseline {base['flat']:.2f}; {rem}. Fewer than the "
-            f"baseline (paired difference below 0): {_join(fewer)}; more: {_join(more)}.",
-            base["flat"], ev),
-        "td-critic-deep-rl": (
-            f"{direction(diff['flat']).capitalize()} plateaus with the TD(0) critic: runs "
-            f"with a plateau {summ_rl['td']['flat']:.2f} against {base['flat']:.2f} with "
-            f"Monte Carlo returns (paired difference {diff['flat']:.2f}); solved "
-            f"{summ_rl['td']['solved']:.2f} against {base['solved']:.2f}; median environment "
-            f"steps to solve {summ_rl['td']['median_steps'].value:.3g} against "
-            f"{base['median_steps'].value:.3g}.", diff["flat"], ev),
-    }
+def deep_rl_table(d, summ_rl: dict) -> pd.DataFrame:
+    return deep_rl_remedies.table(d, summ_rl)

@@ -21,7 +21,7 @@ class Param:
     """One parameter: ``kind`` is ``int``, ``float``, ``str``, ``bool`` or ``list`` (of
     ``item``); ``low``/``high`` (open with ``low_open``/``high_open``) bound a number or each
     entry of a list; ``choices`` lists the allowed strings; ``optional``: ``None`` is allowed
-    (a default of ``None`` implies it)."""
+    (a default of ``None`` implies it); ``may_be_empty``: a list may be ``[]``."""
 
     name: str
     default: object
@@ -34,6 +34,7 @@ class Param:
     high_open: bool = False
     choices: tuple | None = None
     optional: bool = False
+    may_be_empty: bool = False
 
     def __post_init__(self):
         kind = self.kind or type(self.default)
@@ -71,6 +72,8 @@ class Param:
         if value is None and self.optional:
             return None
         if self.kind is list:
+            if self.may_be_empty and isinstance(value, (list, tuple)) and not value:
+                return []
             if isinstance(value, (list, tuple)) and len(value) > MAX_LIST:
                 raise ValueError(f"{self.name} may have at most {MAX_LIST} entries; got "
                                  f"{len(value)}: {short(value)}")

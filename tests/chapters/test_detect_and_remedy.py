@@ -83,18 +83,41 @@ def test_small_benchmark_and_detection_run():
     assert np.isfinite(ch.reduction(bench, "separate heads", 2).value)
 
 
-def test_deep_rl_conditions_follow_the_ranking_and_include_td():
+def test_deep_rl_is_skipped_at_zero_runs():
     s = ch.validate(K_list=[2], n_list=[2], n_runs=8, max_samples=2000, tune_runs=3,
                     adaptive_etas=[0.1], methods=["reinforce", "separate", "mixture"],
                     mix_fractions=[0.1, 1.0], detect_runs=4, deep_rl_runs=0)
     bench = ch.benchmark(s)
     summ = ch.summaries(bench)
-    cond = ch.deep_rl_conditions(bench, summ)
-    assert list(cond)[0] == "onpolicy" and list(cond)[-1] == "td"
-    assert set(cond) == set(ch.RL_SETTINGS)
-    assert cond["mixture"][0] == "mixture" and cond["mixture"][1] == 0.1   # the only fraction
-    assert cond["td"] == ("on_policy", 0.0, False, "td")
+    assert ch.best_mixture(bench, summ) == 0.1
     assert ch.deep_rl(bench, summ) is None and "Not run" in ch.deep_rl_text(bench, summ, None)
+
+
+def test_deep_rl_methods_are_the_remedies_in_neural_form():
+    from rayint_lib.chapters import deep_rl_remedies as dr
+    base = ch.deep_rl_config(ch.validate()).agent_spec()
+    specs = {k: dr.method_spec(base, k, 0.1) for k in dr.METHODS}
+    assert specs["onpolicy"] == base
+    assert specs["separate"].separate and specs["heads"].heads
+    assert specs["mixture"].learner == "mixture" and specs["mixture"].mix == 0.1
+    assert specs["ppo"].clip > 0 and specs["ppo"].epochs > 1
+    assert specs["pcgrad"].grad_mode == "pcgrad" and specs["td"].critic == "td"
+    assert specs["distill"].learner == "supervised" and not specs["distill"].separate
+
+
+@pytest.mark.slow
+def test_deep_rl_remedies_tune_on_other_seeds_and_distill():
+    from rayint_lib.chapters import deep_rl_remedies as dr
+    from rayint_lib.model.deep import agent, rooms
+    base = agent.AgentSpec(env=rooms.RoomsParams(K=2, length=2), width=8, episodes=8,
+                           n_updates=400, n_checkpoints=14)
+    d = dr.run(base, 0.1, 3, 0, methods=("onpolicy", "separate", "distill"))
+    assert set(d.lrs) == {"onpolicy", "separate", "distill"}
+    assert all(d.lrs[k] in dr.LR_GRID and len(d.tuning[k]) == len(dr.LR_GRID) for k in d.lrs)
+    summ = dr.summary(d)
+    assert summ["separate"]["all"].n == 3
+    agree = dr.detector_agreement(d)
+    assert 0 <= agree["onpolicy"]["agree"].value <= 1
 
 
 def test_deep_rl_spec_has_the_deep_rl_chapters_default_shapes():
@@ -126,11 +149,12 @@ def test_notebook_runs_with_small_parameters(run_notebook):
     for name in ("remedy_table_K2", "remedy_flat_K2_reinforce_baseline",
                  "remedy_flat_K2_reinforce_baseline_ci_low", "remedy_median_K3_natural_gradient",
                  "remedy_lib_ours_K2", "remedy_det_verdict", "remedy_removes",
-                 "remedy_deep_text", "remedy_rl_table", "remedy_rl_effect_td"):
+                 "remedy_deep_text", "remedy_rl_table", "remedy_rl_td_weakest",
+                 "remedy_rl_detect_agree_onpolicy"):
         assert name in g, name
     assert 0.0 <= g["remedy_flat_K2_reinforce_baseline"] <= 1.0
-    for setting in ch.RL_SETTINGS:
-        for what in ("flat", "median", "solved"):
+    from rayint_lib.chapters import deep_rl_remedies as dr
+    for setting in dr.METHODS:
+        for what in ("all", "median_steps", "weakest", "one_at_a_time"):
             name = f"remedy_rl_{what}_{setting}"
             assert name in g and f"{name}_ci_low" in g and f"{name}_ci_high" in g, name
-    assert g["remedy_rl_effect_td"] in ("more", "fewer", "no clearly different number of")

@@ -2,13 +2,15 @@
 from dataclasses import replace
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from rayint_lib.model.deep import agent, rooms
+from rayint_lib.model.deep import measures as ms
 
-ENV = rooms.RoomsParams(K=2, size=3, horizon=4)
+ENV = rooms.RoomsParams(K=2, length=3)
 
 
 def _one(tree, i):
@@ -18,7 +20,8 @@ def _one(tree, i):
 def test_policy_gradient_of_the_loss_against_finite_differences():
     jax.config.update("jax_enable_x64", True)
     try:
-        spec = agent.AgentSpec(env=ENV, depth=1, width=4, episodes=32, output_scale=1.0)
+        spec = agent.AgentSpec(env=rooms.RoomsParams(K=2, length=2), depth=1, width=4,
+                               episodes=64, output_scale=1.0)
         p = jax.tree_util.tree_map(lambda x: jnp.asarray(x[0], jnp.float64),
                                    agent.init_params(spec, 1, 0))
         batch = agent.rollout(spec, p, jax.random.PRNGKey(1))
@@ -74,8 +77,8 @@ def test_td_targets_by_hand():
 
 
 def test_td_loss_is_semi_gradient_with_the_td_error_as_advantage():
-    spec = agent.AgentSpec(env=ENV, depth=1, width=4, episodes=32, output_scale=1.0,
-                           critic="td", gamma=0.9)
+    spec = agent.AgentSpec(env=rooms.RoomsParams(K=2, length=2), depth=1, width=4,
+                           episodes=64, output_scale=1.0, critic="td", gamma=0.9)
     params = agent.init_params(spec, 1, 0)
     W, b = params[-1]                                  # a value head that varies by state
     W[..., -1] = np.random.default_rng(0).normal(0, 0.3, W.shape[:-1])
@@ -102,9 +105,9 @@ def test_td_loss_is_semi_gradient_with_the_td_error_as_advantage():
     assert not np.allclose(np.asarray(mc), np.asarray(got))
 
 
-def test_the_critic_is_traced_not_compiled_in():
+def test_the_critic_and_step_size_are_traced_not_compiled_in():
     spec = agent.AgentSpec(env=ENV, depth=1, width=4)
-    assert agent._structure(replace(spec, critic="td")) == agent._structure(spec)
+    assert agent._structure(replace(spec, critic="td", lr=0.1)) == agent._structure(spec)
 
 
 @pytest.mark.parametrize("critic", agent.CRITICS)
@@ -113,10 +116,11 @@ def test_vmapped_equals_looped_for_two_seeds(critic):
                            n_checkpoints=5, critic=critic)
     params = agent.init_params(spec, 2, 0)
     keys = agent.run_keys(0, 2)
-    both = agent._compiled(agent._structure(spec))(params, keys, *agent._variant(spec))
+    tg = jnp.asarray(np.stack([rooms.optimal_actions(ENV)] * 2))
+    both = agent._compiled(agent._structure(spec))(params, keys, tg, *agent._variant(spec))
     for i in range(2):
         one = agent.train_one(spec, _one(params, i), keys[i])
-        for x, y in zip(both, one):
+        for x, y in zip(both[:-1], one[:-1]):
             assert np.asarray(x[i]) == pytest.approx(np.asarray(y), abs=1e-5, nan_ok=True)
 
 
@@ -138,3 +142,95 @@ def test_bad_parameters_are_named():
         agent.AgentSpec(critic="lambda")
     with pytest.raises(ValueError, match="gamma"):
         agent.AgentSpec(gamma=1.5)
+    with pytest.raises(ValueError, match="clip"):
+        agent.AgentSpec(clip=1.0)
+    with pytest.raises(ValueError, match="grad_mode"):
+        agent.AgentSpec(grad_mode="gradnorm")
+    with pytest.raises(ValueError, match="heads"):
+        agent.AgentSpec(separate=True, heads=True)
+
+
+def _p0(spec, seed=0):
+    return _one(agent.init_params(spec, 1, seed), 0)
+
+
+def test_on_policy_room_gradient_is_the_gradient_of_exact_J_k_and_coupling_is_J_over_floor():
+    spec = agent.AgentSpec(env=ENV, depth=1, width=8, output_scale=1.0)
+    p = _p0(spec)
+    fn = lambda q: agent.all_logits(spec, q)  # noqa: E731
+    keys = jnp.asarray(rooms.optimal_actions(ENV))
+    g = ms.room_gradients(fn, p, keys, 0.0, False)
+    jac = jax.jacrev(lambda q: agent.exact_success(spec, q))(p)
+    want = jnp.concatenate([x.reshape(2, -1) for x in jax.tree_util.tree_leaves(jac)], 1)
+    assert np.asarray(g) == pytest.approx(np.asarray(want), rel=1e-4, abs=1e-9)
+    cos, ratio = ms.measures(fn, p, keys, 0.0, False)
+    J = np.asarray(agent.exact_success(spec, p))
+    assert np.asarray(ratio) == pytest.approx(J * 4.0 ** ENV.length, rel=1e-4)
+    assert -1 <= float(cos) <= 1
+
+
+def test_separate_networks_have_zero_interference_and_supervised_keeps_its_ratio():
+    spec = agent.AgentSpec(env=ENV, depth=1, width=8, output_scale=1.0, separate=True)
+    fn = lambda q: agent.all_logits(spec, q)  # noqa: E731
+    keys = jnp.asarray(rooms.optimal_actions(ENV))
+    cos, _ = ms.measures(fn, _p0(spec), keys, 0.0, False)
+    assert float(cos) == pytest.approx(0.0, abs=1e-7)
+    # a policy far below random in room 0: on-policy ratio ~ 0, supervised stays >= ~1/2
+    shared = agent.AgentSpec(env=ENV, depth=1, width=8)
+    p = _p0(shared)
+    W, b = p[-1]
+    p[-1] = (W, b.at[:4].set(jnp.array([-8.0, 8.0, 8.0, 8.0])))   # action 0 (room 0's first key)
+    fn = lambda q: agent.all_logits(shared, q)  # noqa: E731
+    _, rl = ms.measures(fn, p, keys, 0.0, False)
+    _, sup = ms.measures(fn, p, keys, 0.0, True)
+    assert float(rl[0]) < 1e-3 and float(sup[0]) > 0.5
+
+
+def test_pcgrad_by_hand():
+    g = jnp.array([[1.0, 0.0], [-1.0, 1.0]])
+    # row 0 conflicts with row 1: 1 - (-1)/2 (-1, 1) = (0.5, 0.5); row 1: (-1, 1) - (-1)(1, 0)
+    assert np.asarray(agent.pcgrad(g)) == pytest.approx([0.5 + 0.0, 0.5 + 1.0])
+    ok = jnp.array([[1.0, 0.0], [1.0, 1.0]])                     # no conflict: the plain sum
+    assert np.asarray(agent.pcgrad(ok)) == pytest.approx([2.0, 1.0])
+
+
+def test_ppo_first_epoch_equals_the_policy_gradient_and_pcgrad_sums_rooms():
+    base = agent.AgentSpec(env=ENV, depth=1, width=4, episodes=32, output_scale=1.0)
+    p = _p0(base)
+    batch = agent.rollout(base, p, jax.random.PRNGKey(1))
+    old = agent.action_logp(base, p, batch)
+    flat = lambda t: np.asarray(jax.flatten_util.ravel_pytree(t)[0])  # noqa: E731
+    pg = flat(agent.update_gradient(base, p, batch, False, False, None, old))
+    ppo = flat(agent.update_gradient(replace(base, clip=0.2, epochs=4), p, batch, False,
+                                     False, None, old))
+    assert ppo == pytest.approx(pg, abs=1e-6)
+    # per-room gradients add up to the pooled one (PCGrad without conflicts would return it)
+    room = jnp.argmax(batch[0][0, :, :2], -1)
+    per = [flat(jax.grad(lambda q: agent.loss(base, q, batch, weight=(room == k).astype(
+        jnp.float32)))(p)) for k in range(2)]
+    assert per[0] + per[1] == pytest.approx(pg, abs=1e-6)
+
+
+def test_separate_heads_share_only_the_torso():
+    spec = agent.AgentSpec(env=ENV, depth=1, width=8, heads=True, output_scale=1.0)
+    params = agent.init_params(spec, 3, 0)
+    assert params[-1][0].shape == (3, 2, 8, 5)
+    p = _one(params, 0)
+    fn = lambda q: agent.all_logits(spec, q)  # noqa: E731
+    g = ms.room_gradients(fn, p, jnp.asarray(rooms.optimal_actions(ENV)), 0.0, False)
+    n_torso = sum(x.size for x in jax.tree_util.tree_leaves(p[:-1]))
+    head = np.asarray(g[:, n_torso:]).reshape(2, -1)
+    assert (np.abs(head[0]) * np.abs(head[1])).max() == 0      # heads: disjoint parameters
+    assert (np.linalg.norm(np.asarray(g[:, :n_torso]), axis=1) > 0).all()   # shared torso
+
+
+def test_distillation_targets_are_the_teachers_greedy_actions():
+    spec = agent.AgentSpec(env=ENV, depth=1, width=16, learner="supervised", lr=0.03,
+                           n_updates=200)
+    teacher = agent.AgentSpec(env=ENV, depth=1, width=16, separate=True)
+    tg = agent.greedy_actions(teacher, agent.init_params(teacher, 3, 1))
+    runs = agent.train(spec, 3, 0, targets=tg)
+    learned = agent.greedy_actions(spec, runs.params)
+    # the first cell is visited in every episode (later ones only while the student's
+    # actions are the room's keys): there the student takes the teacher's action
+    assert (learned[..., 0] == tg[..., 0]).all() and (tg[..., 0] != 0).any()

@@ -101,6 +101,8 @@ class PPORuns:
     def env_steps(self) -> np.ndarray:
         return self.steps * self.spec.env_steps_per_update
 
+    env_step_grid = env_steps       # the name the rooms agent's record uses
+
 
 def init_params(spec: PPOSpec, n_runs: int, seed: int):
     """``(actor, critic)`` parameters with a leading runs axis (numpy, from ``seed``): the

@@ -1,19 +1,22 @@
-"""A multi-room task for Sec. 3.3, as pure functions in gymnax's conventions.
+"""A K-room task in the coupling regime of Sec. 3.3, as pure functions in gymnax's conventions.
 
-``K`` rooms, each a ``size x size`` grid (``size`` odd). An episode starts in the centre of a
-room chosen uniformly at random; the room is visible to the agent (its one-hot is part of
-the observation). Room ``k`` has its goal in its own corner (room 0 top-left, room 1
-bottom-right, room 2 top-right, room 3 bottom-left), so the optimal behaviour differs per
-room. Actions: up, down, left, right (a move into a wall stays put). Reward 1 on reaching
-the goal, which ends the episode; the episode also ends after ``horizon`` steps. So
-``J = sum_k J_k`` with ``J_k`` the success rate from room ``k`` (Sec. 3.3's decomposition),
-and a uniform-random policy rarely succeeds: little can be learned from its data
-(``f_k(0) ~ 0``).
+``K`` rooms, each a corridor of ``length`` cells. An episode starts in the first cell of a
+room chosen uniformly at random; the room is visible to the agent (its one-hot is part of the
+observation, with the one-hot of the cell). In every cell exactly one of the 4 actions (the
+room's *key* for that cell, :func:`optimal_actions`) moves on to the next cell; any other
+action ends the episode with reward 0. Taking the key in the last cell gives reward 1 and ends
+the episode. So ``J = sum_k J_k`` with ``J_k`` the success rate from room ``k`` (Sec. 3.3's
+decomposition), and ``J_k = prod_c pi(key_{k,c} | k, c)`` exactly (:func:`success_probabilities`).
+
+Rooms need different keys in the same cell (room ``k``'s key in cell ``c`` is
+``(k + c (1 + k // 4)) mod 4``: rooms 0-3 differ in every cell), so a network shared by the
+rooms is pulled in opposite directions (interference). A uniform-random policy succeeds with
+probability ``4^-length`` (``length = 5``: 0.001): the data of an incompetent policy carry
+almost no reward, which is the paper's ``f_k(0) ~ 0`` (coupling) by construction, and
+:func:`random_policy_success` states it.
 
 ``reset(key, params) -> obs, state`` and ``step(key, state, action, params) -> obs, state,
 reward, done, info`` (with automatic reset, as gymnax); :func:`step_env` without reset.
-:func:`success_probabilities` computes every ``J_k`` exactly from the policy's action
-probabilities (forward propagation of the position distribution), no sampling.
 """
 from __future__ import annotations
 
@@ -26,77 +29,70 @@ import numpy as np
 
 from ..config import check_int
 
-MOVES = np.array([(-1, 0), (1, 0), (0, -1), (0, 1)])     # up, down, left, right
-ACTION_NAMES = ("up", "down", "left", "right")
-MAX_ROOMS = 4
+N_ACTIONS = 4
+MAX_ROOMS = 8
 
 
 @dataclass(frozen=True)
 class RoomsParams:
-    """The task: ``K`` rooms of ``size x size`` cells, episodes of at most ``horizon`` steps."""
+    """The task: ``K`` corridors of ``length`` cells; an episode lasts at most ``length``
+    steps (the horizon)."""
 
     K: int = 2
-    size: int = 5
-    horizon: int = 12
+    length: int = 5
 
     def __post_init__(self):
         check_int("K", self.K, 1, MAX_ROOMS)
-        check_int("size", self.size, 3, 15)
-        if self.size % 2 == 0:
-            raise ValueError(f"size must be odd (the start is the centre cell); got {self.size}")
-        check_int("horizon", self.horizon, self.size - 1, 1000)
+        check_int("length", self.length, 1, 12)
 
     @property
     def n_actions(self) -> int:
-        return len(MOVES)
+        return N_ACTIONS
+
+    @property
+    def horizon(self) -> int:
+        return self.length
 
     @property
     def obs_dim(self) -> int:
-        return self.K + 2 * self.size
-
-    @property
-    def start(self) -> tuple[int, int]:
-        return (self.size // 2, self.size // 2)
-
-    def goals(self) -> np.ndarray:
-        """Goal cell ``(row, col)`` of each room, ``[K, 2]``."""
-        s = self.size - 1
-        return np.array([(0, 0), (s, s), (0, s), (s, 0)][:self.K])
+        return self.K + self.length
 
 
 class EnvState(NamedTuple):
     room: jnp.ndarray
-    row: jnp.ndarray
-    col: jnp.ndarray
+    cell: jnp.ndarray
     t: jnp.ndarray
 
 
+def optimal_actions(params: RoomsParams) -> np.ndarray:
+    """The key of every (room, cell), ``[K, length]``: the only action that moves on."""
+    k = np.arange(params.K)[:, None]
+    c = np.arange(params.length)[None, :]
+    return ((k + c * (1 + k // 4)) % N_ACTIONS).astype(np.int32)
+
+
 def observation(state: EnvState, params: RoomsParams):
-    """One-hot room, one-hot row, one-hot column: ``[K + 2 size]``."""
+    """One-hot room, one-hot cell: ``[K + length]``."""
     return jnp.concatenate([jax.nn.one_hot(state.room, params.K),
-                            jax.nn.one_hot(state.row, params.size),
-                            jax.nn.one_hot(state.col, params.size)])
+                            jax.nn.one_hot(state.cell, params.length)])
 
 
 def reset(key, params: RoomsParams):
-    """A new episode: uniform room, agent in the centre."""
+    """A new episode: uniform room, first cell."""
     room = jax.random.randint(key, (), 0, params.K)
-    r, c = params.start
-    state = EnvState(room, jnp.int32(r), jnp.int32(c), jnp.int32(0))
+    state = EnvState(room, jnp.int32(0), jnp.int32(0))
     return observation(state, params), state
 
 
 def step_env(key, state: EnvState, action, params: RoomsParams):
     """One move (no reset). Returns ``obs, state, reward, done, info``."""
     del key                                          # the dynamics are deterministic
-    moves = jnp.asarray(MOVES, jnp.int32)
-    row = jnp.clip(state.row + moves[action, 0], 0, params.size - 1)
-    col = jnp.clip(state.col + moves[action, 1], 0, params.size - 1)
-    goal = jnp.asarray(params.goals(), jnp.int32)[state.room]
-    success = (row == goal[0]) & (col == goal[1])
-    t = state.t + 1
-    state = EnvState(state.room, row, col, t)
-    done = success | (t >= params.horizon)
+    keys = jnp.asarray(optimal_actions(params))
+    right = action == keys[state.room, state.cell]
+    success = right & (state.cell == params.length - 1)
+    cell = jnp.minimum(state.cell + right.astype(jnp.int32), params.length - 1)
+    state = EnvState(state.room, cell, state.t + 1)
+    done = success | ~right | (state.t >= params.horizon)
     info = {"room": state.room, "success": success}
     return observation(state, params), state, success.astype(jnp.float32), done, info
 
@@ -112,67 +108,36 @@ def step(key, state: EnvState, action, params: RoomsParams):
 
 
 def all_observations(params: RoomsParams) -> np.ndarray:
-    """Observation of every (room, cell): ``[K, size * size, obs_dim]`` (row-major cells)."""
-    K, S = params.K, params.size
-    out = np.zeros((K, S * S, params.obs_dim), np.float32)
+    """Observation of every (room, cell): ``[K, length, obs_dim]``."""
+    K, L = params.K, params.length
+    out = np.zeros((K, L, params.obs_dim), np.float32)
     for k in range(K):
-        for r in range(S):
-            for c in range(S):
-                out[k, r * S + c, k] = 1
-                out[k, r * S + c, K + r] = 1
-                out[k, r * S + c, K + S + c] = 1
+        for c in range(L):
+            out[k, c, k] = 1
+            out[k, c, K + c] = 1
     return out
 
 
-def transition_table(params: RoomsParams) -> np.ndarray:
-    """``T[p, a, q] = 1`` when action ``a`` moves cell ``p`` to cell ``q``."""
-    S = params.size
-    T = np.zeros((S * S, len(MOVES), S * S), np.float32)
-    for r in range(S):
-        for c in range(S):
-            for a, (dr, dc) in enumerate(MOVES):
-                r2, c2 = min(max(r + dr, 0), S - 1), min(max(c + dc, 0), S - 1)
-                T[r * S + c, a, r2 * S + c2] = 1
-    return T
+def decode(obs, params: RoomsParams):
+    """``(room, cell)`` of observations ``[..., obs_dim]``."""
+    K = params.K
+    return jnp.argmax(obs[..., :K], -1), jnp.argmax(obs[..., K:], -1)
+
+
+def key_probabilities(probs, params: RoomsParams):
+    """``pi(key_{k,c} | k, c)`` ``[K, length]`` from action probabilities
+    ``[K, length, 4]``."""
+    keys = jnp.asarray(optimal_actions(params))
+    return jnp.take_along_axis(probs, keys[..., None], -1)[..., 0]
 
 
 def success_probabilities(probs, params: RoomsParams):
-    """Exact ``J_k`` (probability of reaching room k's goal within the horizon) for action
-    probabilities ``probs`` ``[K, size * size, 4]``; returns ``[K]``."""
-    S, K = params.size, params.K
-    T = jnp.asarray(transition_table(params))
-    goal_idx = jnp.asarray(params.goals()[:, 0] * S + params.goals()[:, 1])
-    start = params.start[0] * S + params.start[1]
-    d0 = jnp.zeros((K, S * S)).at[:, start].set(1.0)
-    not_goal = 1.0 - jax.nn.one_hot(goal_idx, S * S)             # [K, S*S]
-
-    def one(carry, _):
-        d, won = carry
-        d = jnp.einsum("kp,kpa,paq->kq", d, probs, T)
-        won = won + (d * (1.0 - not_goal)).sum(axis=1)
-        return (d * not_goal, won), None
-
-    (_, won), _ = jax.lax.scan(one, (d0, jnp.zeros(K)), None, length=params.horizon)
-    return won
-
-
-def optimal_actions(params: RoomsParams) -> np.ndarray:
-    """A shortest-path action for every (room, cell), ``[K, size * size]``: first move along
-    the rows toward the goal, then along the columns (any shortest path is optimal)."""
-    S = params.size
-    out = np.zeros((params.K, S * S), np.int32)
-    for k, (gr, gc) in enumerate(params.goals()):
-        for r in range(S):
-            for c in range(S):
-                if r != gr:
-                    a = 0 if gr < r else 1
-                else:
-                    a = 2 if gc < c else 3
-                out[k, r * S + c] = a
-    return out
+    """Exact ``J_k = prod_c pi(key_{k,c} | k, c)`` for action probabilities
+    ``[K, length, 4]``; returns ``[K]``."""
+    return jnp.prod(key_probabilities(probs, params), axis=-1)
 
 
 def random_policy_success(params: RoomsParams) -> np.ndarray:
-    """``J_k`` of the uniform-random policy (the floor from which learning starts)."""
-    probs = jnp.full((params.K, params.size ** 2, 4), 0.25)
+    """``J_k`` of the uniform-random policy, ``4^-length`` (the floor: ``f_k(0) ~ 0``)."""
+    probs = jnp.full((params.K, params.length, N_ACTIONS), 1.0 / N_ACTIONS)
     return np.asarray(success_probabilities(probs, params))

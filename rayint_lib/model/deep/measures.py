@@ -1,0 +1,71 @@
+"""Interference and coupling of a network policy on the K-room task, from exact per-room
+gradients (Sec. 3.3; the paper's rho of Sec. 2.2 and f_k(J_k) of Sec. 3.1).
+
+For room ``k`` the expected update of a learner is a weighted sum of the score of its targets,
+``g_k = sum_c w_{k,c} grad log pi(key_{k,c} | k, c)``, with the weights held fixed:
+
+* RL (REINFORCE from behaviour ``b = (1 - m) pi + m / 4``, no importance weights): only the
+  successful path carries reward, so ``w_{k,c} = prod_c' b(key_{k,c'})``, the behaviour's
+  chance of success. On-policy (``m = 0``) this is ``J_k`` and ``g_k = grad J_k`` exactly;
+* supervised imitation at the visited states: ``w_{k,c} = prod_{c' < c} b(key_{k,c'})``, the
+  behaviour's chance of reaching cell ``c``.
+
+*Interference* is the cosine between the rooms' ``g_k`` over the parameters (mean over pairs
+of rooms; exactly 0 for separate networks, whose gradients live on disjoint parameters).
+*Coupling* is ``|g_k|`` relative to the same learner's ``|g_k|`` under fixed uniform data
+(``m = 1``) at the same parameters: for on-policy RL it is ``J_k / 4^-length``, so a value near
+0 at low ``J_k`` is ``f_k(0) ~ 0``; supervised imitation keeps the first cell's weight at 1
+whatever the policy, so its ratio stays of order 1 (interference without coupling).
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+
+def target_logp(logits, target):
+    """``log pi(target_{k,c} | k, c)`` ``[K, length]`` from logits ``[K, length, 4]``."""
+    logp = jax.nn.log_softmax(logits)
+    return jnp.take_along_axis(logp, target[..., None], -1)[..., 0]
+
+
+def weights(logp, mix, supervised):
+    """The fixed weights ``w_{k,c}`` ``[K, length]`` (module doc) from ``log pi`` of the
+    targets; ``mix`` and ``supervised`` may be traced."""
+    b = (1.0 - mix) * jnp.exp(logp) + mix / 4.0
+    b = jax.lax.stop_gradient(b)
+    reach = jnp.cumprod(jnp.concatenate([jnp.ones_like(b[:, :1]), b[:, :-1]], 1), axis=1)
+    success = jnp.broadcast_to(jnp.prod(b, axis=1, keepdims=True), b.shape)
+    return jnp.where(supervised, reach, success)
+
+
+def room_gradients(logits_fn, params, target, mix, supervised):
+    """``g_k`` of every room, flattened over all parameters: ``[K, P]``. ``logits_fn(params)``
+    gives the logits ``[K, length, 4]`` of every (room, cell)."""
+    def surrogate(p):
+        lp = target_logp(logits_fn(p), target)
+        return (weights(lp, mix, supervised) * lp).sum(axis=1)          # [K]
+
+    jac = jax.jacrev(surrogate)(params)
+    leaves = [x.reshape(x.shape[0], -1) for x in jax.tree_util.tree_leaves(jac)]
+    return jnp.concatenate(leaves, axis=1)
+
+
+def mean_pair_cosine(g):
+    """Mean cosine over the pairs of rows of ``g`` ``[K, P]`` (0 where a row vanishes)."""
+    norm = jnp.linalg.norm(g, axis=1)
+    unit = g / jnp.where(norm > 0, norm, 1.0)[:, None]
+    c = unit @ unit.T
+    K = g.shape[0]
+    return (c.sum() - jnp.trace(c)) / (K * (K - 1))
+
+
+def measures(logits_fn, params, target, mix, supervised):
+    """``(interference cosine, coupling ratio [K])`` at ``params`` (module doc); the ratio
+    is NaN where the uniform-data gradient underflows."""
+    own = room_gradients(logits_fn, params, target, mix, supervised)
+    uniform = room_gradients(logits_fn, params, target, 1.0, supervised)
+    ref = jnp.linalg.norm(uniform, axis=1)
+    # NaN where the reference vanishes in float32 (a policy saturated at pi = 1)
+    ratio = jnp.linalg.norm(own, axis=1) / jnp.where(ref > 1e-30, ref, jnp.nan)
+    return mean_pair_cosine(own), ratio

@@ -13,6 +13,7 @@ parameters cell, starts the provenance record and sets the plotting style; then
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue as _glue
@@ -43,8 +44,9 @@ class Page:
                 _glue(name, float(value.value), display=False)
                 _glue(f"{name}_ci_low", float(value.low), display=False)
                 _glue(f"{name}_ci_high", float(value.high), display=False)
-            else:
-                _glue(name, value, display=False)
+            else:           # numpy scalars as Python numbers: {glue:text} formats those
+                _glue(name, value.item() if isinstance(value, np.generic) else value,
+                      display=False)
 
     def check(self, claim: claims.Claim, measured, evidence: str = "",
               readings: dict | None = None) -> str:

@@ -78,9 +78,8 @@ def time_between_rooms(runs) -> np.ndarray:
     """Environment steps between consecutive rooms reaching ``LEARNED``, pooled over runs
     and pairs (``inf`` where the later room never did, after the earlier did)."""
     t = np.sort(learned_times(runs), axis=1)
-    gaps = t[:, 1:] - t[:, :-1]
-    started = np.isfinite(t[:, :-1])
-    return gaps[started]
+    started = np.isfinite(t[:, :-1])          # pairs whose earlier room was learned
+    return t[:, 1:][started] - t[:, :-1][started]
 
 
 def ordered_curves(runs) -> np.ndarray:

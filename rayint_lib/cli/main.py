@@ -310,23 +310,37 @@ def _run_local(todo, nb, jobs, kernel, bar):
 
 
 def _run_dask(todo, nb, client, bar):
-    """Run ``todo`` on a Dask cluster; folders are written here from the returned files."""
-    from distributed import as_completed
+    """Run ``todo`` on a Dask cluster; folders are written here from the returned files.
+
+    A run whose workers kept dying (``KilledWorker``: the scheduler gave up after its
+    ``allowed-failures``) is submitted again, up to ``runs.WORKER_DEATH_RESUBMITS`` times."""
+    from distributed import KilledWorker, as_completed
 
     text = nb.read_text()
-    futures = {}
-    for out, ov, full in todo:
-        fut = client.submit(runs.execute_remote, text, nb.stem, ov, full, str(nb.parent),
-                            force=bool(os.environ.get("RAYINT_FORCE")),
-                            pure=False, key=f"rayint-{out.name}-{runs.digest(time.time())}")
-        futures[fut] = out
+
+    def submit(out, ov, full):
+        return client.submit(runs.execute_remote, text, nb.stem, ov, full, str(nb.parent),
+                             force=bool(os.environ.get("RAYINT_FORCE")),
+                             pure=False, key=f"rayint-{out.name}-{runs.digest(time.time())}")
+
+    futures = {submit(*task): task for task in todo}
+    resubmitted = dict.fromkeys((out for out, _, _ in todo), 0)
     results = {}
     try:
-        for fut in as_completed(list(futures), loop=client.loop):
-            out = futures[fut]
+        pending = as_completed(list(futures), loop=client.loop)
+        for fut in pending:
+            out = futures[fut][0]
             try:
                 results[out] = runs.write_remote_result(fut.result(), out)
-            except Exception as err:  # noqa: BLE001 - a worker died or the cluster failed
+            except KilledWorker as err:
+                if resubmitted[out] < runs.WORKER_DEATH_RESUBMITS:
+                    resubmitted[out] += 1
+                    again = submit(*futures[fut])
+                    futures[again] = futures[fut]
+                    pending.add(again)
+                    continue
+                results[out] = {"status": "failed", "folder": "", "error": runs._short(err)}
+            except Exception as err:  # noqa: BLE001 - the cluster failed
                 results[out] = {"status": "failed", "folder": "", "error": runs._short(err)}
             bar.update()
     finally:

@@ -1,0 +1,224 @@
+"""Soak test of ``rayint sweep`` on a Dask cluster whose workers keep dying (issue 21).
+
+A scheduler and workers run on 127.0.0.1 (started here, one thread per worker, no nanny);
+while a sweep of the tiny test notebook (``tests/data/tiny.ipynb``) runs on them, one worker
+is killed (SIGKILL, with its kernels) every ``--period`` seconds and a fresh one started in
+its place. Afterwards every combination must have exactly one complete folder, no stale
+``NAME.failed``, and a ``glued.json`` byte-identical to the same run done locally (a plain
+local sweep of the same grid); a second invocation must have nothing left to do.
+
+``tests/cli/test_soak.py`` runs 40 runs of it inside ``make test``; by hand::
+
+    nice .venv/bin/python benchmarks/soak.py --runs 500 --workers 2 --period 4
+
+prints runs, kills, wall time, lost and duplicated, and (last line) the same as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data"
+TINY = DATA / "tiny.ipynb"
+# the CLI with the tiny notebook's validator registered (as tests/cli/test_cli.py does)
+RAYINT = (f"import sys; sys.path.insert(0, {str(DATA)!r}); import tiny_validator; "
+          "from rayint_lib import chapters; base = chapters.chapter; "
+          "chapters.chapter = lambda nb: tiny_validator if nb == 'tiny' else base(nb); "
+          "from rayint_lib.cli.main import main; sys.exit(main(sys.argv[1:]))")
+
+
+def environment() -> dict:
+    """Ours, with this checkout first on the path (workers import its ``rayint_lib``)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("RAYINT_CLAIMS_DIR", "RAYINT_FORCE")}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def _kill_tree(proc: subprocess.Popen):
+    """SIGKILL a process we started and every process below it (its kernels)."""
+    try:
+        family = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
+    for p in [proc, *family]:
+        try:
+            p.send_signal(signal.SIGKILL)
+        except (psutil.NoSuchProcess, ProcessLookupError):
+            pass
+    proc.wait()
+    psutil.wait_procs(family, timeout=10)
+
+
+class Cluster:
+    """A Dask scheduler and ``n_workers`` one-thread workers on 127.0.0.1, in ``folder``."""
+
+    def __init__(self, folder: Path, n_workers: int):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.env = environment()
+        info = self.folder / "scheduler.json"
+        self.scheduler = self._start("scheduler", [
+            sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+            "--port", "0", "--no-dashboard", "--scheduler-file", str(info)])
+        deadline = time.monotonic() + 60
+        while not info.exists() or not info.read_text().strip():
+            if time.monotonic() > deadline or self.scheduler.poll() is not None:
+                raise RuntimeError("the Dask scheduler did not start")
+            time.sleep(0.2)
+        time.sleep(0.2)  # the file is written whole, but give the writer its moment
+        self.address = json.loads(info.read_text())["address"]
+        self.started = 0
+        self.kills = 0
+        self.workers = [self.start_worker() for _ in range(n_workers)]
+
+    def _start(self, name, argv):
+        log = open(self.folder / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        return subprocess.Popen(argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=self.folder)
+
+    def start_worker(self) -> subprocess.Popen:
+        self.started += 1
+        return self._start(f"worker-{self.started}", [
+            sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--host",
+            "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard",
+            "--local-directory", str(self.folder / f"w{self.started}")])
+
+    def kill_one(self, rng: random.Random):
+        """Kill a random worker (SIGKILL, kernels included) and start another in its place."""
+        i = rng.randrange(len(self.workers))
+        _kill_tree(self.workers[i])
+        self.kills += 1
+        self.workers[i] = self.start_worker()
+
+    def close(self):
+        for proc in [*self.workers, self.scheduler]:
+            _kill_tree(proc)
+
+
+class Killer(threading.Thread):
+    """Kills a worker of ``cluster`` every ``period`` seconds until stopped."""
+
+    def __init__(self, cluster: Cluster, period: float, seed=0):
+        super().__init__(daemon=True)
+        self.cluster, self.period = cluster, period
+        self.rng = random.Random(seed)
+        self.stopped = threading.Event()
+
+    def run(self):
+        while not self.stopped.wait(self.period):
+            self.cluster.kill_one(self.rng)
+
+    def stop(self):
+        self.stopped.set()
+        self.join()
+
+
+def grid(n_runs: int) -> tuple[str, str]:
+    """Values of the tiny notebook's ``a`` and ``x`` for at least ``n_runs`` combinations."""
+    n_x = 10 if n_runs >= 100 else 4
+    n_a = math.ceil(n_runs / n_x)
+    if n_a > 86:  # a > 86 is "more than a day" for the tiny validator
+        raise ValueError(f"runs must be in [1, {86 * n_x}], got {n_runs}")
+    return ",".join(str(a) for a in range(1, n_a + 1)), ",".join(
+        f"{i / n_x:g}" for i in range(n_x))
+
+
+def sweep(out: Path, a: str, x: str, *extra, timeout=3600) -> subprocess.CompletedProcess:
+    """``rayint sweep tiny -p a A -p x X --out OUT EXTRA...`` in a child process."""
+    argv = [sys.executable, "-c", RAYINT, "sweep", str(TINY), "-p", "a", a, "-p", "x", x,
+            "--out", str(out), *extra]
+    return subprocess.run(argv, env=environment(), capture_output=True, text=True,
+                          timeout=timeout, cwd=out.parent)
+
+
+def plant_stale_failures(out: Path, reference: Path, n=2) -> int:
+    """Start ``out`` as a sweep whose first ``n`` runs failed in an earlier attempt (as an
+    interrupted local sweep leaves them): their ``NAME.failed`` must be gone once they run."""
+    out.mkdir()
+    (out / "sweep.json").write_bytes((reference / "sweep.json").read_bytes())
+    for name in sorted(p.name for p in reference.iterdir() if p.is_dir())[:n]:
+        (out / f"{name}.failed").mkdir()
+        (out / f"{name}.failed" / "FAILED.txt").write_text("Interrupted: an earlier attempt\n")
+    return n
+
+
+def audit(out: Path, reference: Path) -> dict:
+    """Lost, duplicated and differing runs of the sweep ``out`` against ``reference``."""
+    expected = sorted(p.name for p in reference.iterdir() if p.is_dir())
+    entries = [p.name for p in out.iterdir() if p.is_dir()]
+    complete = {n for n in expected if (out / n / "provenance.json").is_file()}
+    lost = [n for n in expected if n not in complete]
+    # anything beside one final folder per run: a second copy, a stale failure, a temp folder
+    duplicated = sorted(e for e in entries if e not in expected)
+    differ = [n for n in sorted(complete)
+              if (out / n / "glued.json").read_bytes() != (reference / n / "glued.json")
+              .read_bytes()]
+    return {"runs": len(expected), "lost": lost, "duplicated": duplicated, "differ": differ}
+
+
+def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0) -> dict:
+    """The whole check in ``folder`` (new); returns the figures (see the module doc)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True)
+    a, x = grid(n_runs)
+    t0 = time.perf_counter()
+    local = sweep(folder / "local", a, x, "--jobs", str(jobs))
+    t_local = time.perf_counter() - t0
+    if local.returncode != 0:
+        raise RuntimeError(f"the local reference sweep failed:\n{local.stderr[-3000:]}")
+    planted = plant_stale_failures(folder / "dask", folder / "local")
+    cluster = Cluster(folder / "cluster", n_workers)
+    try:
+        killer = Killer(cluster, period, seed)
+        t0 = time.perf_counter()
+        killer.start()
+        try:
+            first = sweep(folder / "dask", a, x, "--scheduler", cluster.address)
+        finally:
+            killer.stop()
+        wall = time.perf_counter() - t0
+        second = sweep(folder / "dask", a, x, "--scheduler", cluster.address)
+    finally:
+        cluster.close()
+    found = audit(folder / "dask", folder / "local")
+    return {**found, "stale_failures_planted": planted, "kills": cluster.kills,
+            "workers_started": cluster.started,
+            "wall_time_s": round(wall, 1), "local_wall_time_s": round(t_local, 1),
+            "first_rc": first.returncode, "second_rc": second.returncode,
+            "first_stderr": first.stderr[-2000:], "second_stderr": second.stderr[-2000:]}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=500, help="at least this many runs (500)")
+    p.add_argument("--workers", type=int, default=2, help="Dask workers alive at a time (2)")
+    p.add_argument("--period", type=float, default=4.0, help="seconds between kills (4)")
+    p.add_argument("--folder", default=None, help="new folder for everything (a temp folder)")
+    args = p.parse_args(argv)
+    import tempfile
+
+    folder = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="soak-")) / "s"
+    r = soak(folder, args.runs, args.workers, args.period)
+    print(f"runs {r['runs']}, kills {r['kills']}, wall time {r['wall_time_s']} s "
+          f"(local reference {r['local_wall_time_s']} s), lost {len(r['lost'])}, duplicated "
+          f"{len(r['duplicated'])}, differing from local {len(r['differ'])}; second "
+          f"invocation: {r['second_stderr'].splitlines()[0] if r['second_stderr'] else ''}")
+    print(json.dumps({k: (len(v) if isinstance(v, list) else v) for k, v in r.items()
+                      if not k.endswith("stderr")}))
+    return 0 if not (r["lost"] or r["duplicated"] or r["differ"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,12 +4,14 @@ A scheduler and workers run on 127.0.0.1 (started here, one thread per worker, n
 while a sweep of the tiny test notebook (``tests/data/tiny.ipynb``) runs on them, one worker
 is killed (SIGKILL, with its kernels) every ``--period`` seconds and a fresh one started in
 its place. Afterwards every combination must have exactly one complete folder, no stale
-``NAME.failed``, and a ``glued.json`` byte-identical to the same run done locally (a plain
-local sweep of the same grid); a second invocation must have nothing left to do.
+``NAME.failed`` (two are planted, as an interrupted earlier attempt leaves them), and a
+``glued.json`` byte-identical to the same run done locally (a plain local sweep of the same
+grid, or of its first rows with ``--reference N``); a second invocation must have nothing
+left to do.
 
 ``tests/cli/test_soak.py`` runs 40 runs of it inside ``make test``; by hand::
 
-    nice .venv/bin/python benchmarks/soak.py --runs 500 --workers 2 --period 4
+    nice .venv/bin/python benchmarks/soak.py --runs 500 --workers 2 --period 5 --reference 50
 
 prints runs, kills, wall time, lost and duplicated, and (last line) the same as JSON.
 """
@@ -135,7 +137,7 @@ def grid(n_runs: int) -> tuple[str, str]:
         f"{i / n_x:g}" for i in range(n_x))
 
 
-def sweep(out: Path, a: str, x: str, *extra, timeout=3600) -> subprocess.CompletedProcess:
+def sweep(out: Path, a: str, x: str, *extra, timeout=None) -> subprocess.CompletedProcess:
     """``rayint sweep tiny -p a A -p x X --out OUT EXTRA...`` in a child process."""
     argv = [sys.executable, "-c", RAYINT, "sweep", str(TINY), "-p", "a", a, "-p", "x", x,
             "--out", str(out), *extra]
@@ -155,26 +157,38 @@ def plant_stale_failures(out: Path, reference: Path, n=2) -> int:
 
 
 def audit(out: Path, reference: Path) -> dict:
-    """Lost, duplicated and differing runs of the sweep ``out`` against ``reference``."""
-    expected = sorted(p.name for p in reference.iterdir() if p.is_dir())
+    """Lost, duplicated and differing runs of the sweep ``out`` (its ``summary.csv`` lists
+    every combination) against the local runs in ``reference`` (all or some of them)."""
+    import csv
+
+    with open(out / "summary.csv", newline="") as f:
+        expected = [row["run"] for row in csv.DictReader(f)]
     entries = [p.name for p in out.iterdir() if p.is_dir()]
-    complete = {n for n in expected if (out / n / "provenance.json").is_file()}
-    lost = [n for n in expected if n not in complete]
+    complete = [n for n in expected if (out / n / "provenance.json").is_file()]
     # anything beside one final folder per run: a second copy, a stale failure, a temp folder
-    duplicated = sorted(e for e in entries if e not in expected)
-    differ = [n for n in sorted(complete)
-              if (out / n / "glued.json").read_bytes() != (reference / n / "glued.json")
-              .read_bytes()]
-    return {"runs": len(expected), "lost": lost, "duplicated": duplicated, "differ": differ}
+    duplicated = sorted(set(entries) - set(expected))
+    compared = [n for n in complete if (reference / n).is_dir()]
+    differ = [n for n in compared if (out / n / "glued.json").read_bytes()
+              != (reference / n / "glued.json").read_bytes()]
+    return {"runs": len(expected), "lost": sorted(set(expected) - set(complete)),
+            "duplicated": duplicated, "compared": len(compared), "differ": differ}
 
 
-def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0) -> dict:
-    """The whole check in ``folder`` (new); returns the figures (see the module doc)."""
+def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0,
+         timeout=None, reference=None) -> dict:
+    """The whole check in ``folder`` (new); returns the figures (see the module doc).
+
+    ``timeout``: seconds each of the three sweeps may take (``TimeoutExpired`` beyond);
+    ``reference``: compare only about this many runs with local runs (default: all)."""
     folder = Path(folder)
     folder.mkdir(parents=True)
     a, x = grid(n_runs)
+    if reference is not None:
+        n_x = len(x.split(","))
+        a_ref = ",".join(a.split(",")[:max(1, math.ceil(reference / n_x))])
     t0 = time.perf_counter()
-    local = sweep(folder / "local", a, x, "--jobs", str(jobs))
+    local = sweep(folder / "local", a if reference is None else a_ref, x, "--jobs", str(jobs),
+                  timeout=timeout)
     t_local = time.perf_counter() - t0
     if local.returncode != 0:
         raise RuntimeError(f"the local reference sweep failed:\n{local.stderr[-3000:]}")
@@ -185,14 +199,14 @@ def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0) -> 
         t0 = time.perf_counter()
         killer.start()
         try:
-            first = sweep(folder / "dask", a, x, "--scheduler", cluster.address)
+            first = sweep(folder / "dask", a, x, "--scheduler", cluster.address, timeout=timeout)
         finally:
             killer.stop()
         wall = time.perf_counter() - t0
-        second = sweep(folder / "dask", a, x, "--scheduler", cluster.address)
+        found = audit(folder / "dask", folder / "local")
+        second = sweep(folder / "dask", a, x, "--scheduler", cluster.address, timeout=timeout)
     finally:
         cluster.close()
-    found = audit(folder / "dask", folder / "local")
     return {**found, "stale_failures_planted": planted, "kills": cluster.kills,
             "workers_started": cluster.started,
             "wall_time_s": round(wall, 1), "local_wall_time_s": round(t_local, 1),
@@ -205,15 +219,18 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=500, help="at least this many runs (500)")
     p.add_argument("--workers", type=int, default=2, help="Dask workers alive at a time (2)")
     p.add_argument("--period", type=float, default=4.0, help="seconds between kills (4)")
+    p.add_argument("--reference", type=int, default=None,
+                   help="compare about this many runs with local runs (default: all)")
     p.add_argument("--folder", default=None, help="new folder for everything (a temp folder)")
     args = p.parse_args(argv)
     import tempfile
 
     folder = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="soak-")) / "s"
-    r = soak(folder, args.runs, args.workers, args.period)
+    r = soak(folder, args.runs, args.workers, args.period, reference=args.reference)
     print(f"runs {r['runs']}, kills {r['kills']}, wall time {r['wall_time_s']} s "
           f"(local reference {r['local_wall_time_s']} s), lost {len(r['lost'])}, duplicated "
-          f"{len(r['duplicated'])}, differing from local {len(r['differ'])}; second "
+          f"{len(r['duplicated'])}, differing from local {len(r['differ'])} of {r['compared']} "
+          f"compared; second "
           f"invocation: {r['second_stderr'].splitlines()[0] if r['second_stderr'] else ''}")
     print(json.dumps({k: (len(v) if isinstance(v, list) else v) for k, v in r.items()
                       if not k.endswith("stderr")}))

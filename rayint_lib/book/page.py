@@ -18,7 +18,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue as _glue
 
 from ..model.stats import Estimate
-from . import claims
+from . import claims, figure_links
 from .provenance import Provenance
 
 
@@ -35,6 +35,7 @@ class Page:
         self.provenance = Provenance(**parameters)
         self.rows: list[dict] = []
         self.findings: list[dict] = []
+        figure_links.watch(notebook)  # in a book build: "Data: NAME.csv" under each figure
 
     def glue(self, values: dict | None = None, **more):
         """Glue each value (names from ``values`` and keyword arguments) for the prose."""

@@ -2,16 +2,17 @@
 
 A scheduler and workers run on 127.0.0.1 (started here, one thread per worker, no nanny);
 while a sweep of the tiny test notebook (``tests/data/tiny.ipynb``) runs on them, one worker
-is killed (SIGKILL, with its kernels) every ``--period`` seconds and a fresh one started in
-its place. Afterwards every combination must have exactly one complete folder, no stale
-``NAME.failed`` (two are planted, as an interrupted earlier attempt leaves them), and a
-``glued.json`` byte-identical to the same run done locally (a plain local sweep of the same
-grid, or of its first rows with ``--reference N``); a second invocation must have nothing
-left to do.
+is killed (SIGKILL, with its kernels) every ``--period`` seconds (at least twice the median
+wall time of a local run, so that a loaded machine still finishes runs between kills) and a
+fresh one started in its place. Afterwards every combination must have exactly one complete
+folder, no stale ``NAME.failed`` (two are planted, as an interrupted earlier attempt leaves
+them), and a ``glued.json`` byte-identical to the same run done locally (a plain local sweep
+of the same grid, or of its first rows with ``--reference N``); a second invocation must have
+nothing left to do.
 
 ``tests/cli/test_soak.py`` runs 40 runs of it inside ``make test``; by hand::
 
-    nice .venv/bin/python benchmarks/soak.py --runs 500 --workers 2 --period 5 --reference 50
+    nice .venv/bin/python benchmarks/soak.py --runs 500 --workers 3 --period 5 --reference 50
 
 prints runs, kills, wall time, lost and duplicated, and (last line) the same as JSON.
 """
@@ -145,6 +146,15 @@ def sweep(out: Path, a: str, x: str, *extra, timeout=None) -> subprocess.Complet
                           timeout=timeout, cwd=out.parent)
 
 
+def run_time(sweep_folder: Path) -> float:
+    """Median wall time of one run of a finished sweep (its ``summary.csv``)."""
+    import csv
+    import statistics
+
+    with open(sweep_folder / "summary.csv", newline="") as f:
+        return statistics.median(float(r["wall_time_s"]) for r in csv.DictReader(f))
+
+
 def plant_stale_failures(out: Path, reference: Path, n=2) -> int:
     """Start ``out`` as a sweep whose first ``n`` runs failed in an earlier attempt (as an
     interrupted local sweep leaves them): their ``NAME.failed`` must be gone once they run."""
@@ -193,6 +203,7 @@ def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0,
     if local.returncode != 0:
         raise RuntimeError(f"the local reference sweep failed:\n{local.stderr[-3000:]}")
     planted = plant_stale_failures(folder / "dask", folder / "local")
+    period = max(period, 2 * run_time(folder / "local"))
     cluster = Cluster(folder / "cluster", n_workers)
     try:
         killer = Killer(cluster, period, seed)
@@ -208,6 +219,7 @@ def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0,
     finally:
         cluster.close()
     return {**found, "stale_failures_planted": planted, "kills": cluster.kills,
+            "period_s": round(period, 1),
             "workers_started": cluster.started,
             "wall_time_s": round(wall, 1), "local_wall_time_s": round(t_local, 1),
             "first_rc": first.returncode, "second_rc": second.returncode,
@@ -227,7 +239,8 @@ def main(argv=None) -> int:
 
     folder = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="soak-")) / "s"
     r = soak(folder, args.runs, args.workers, args.period, reference=args.reference)
-    print(f"runs {r['runs']}, kills {r['kills']}, wall time {r['wall_time_s']} s "
+    print(f"runs {r['runs']}, kills {r['kills']} (one every {r['period_s']} s), wall time "
+          f"{r['wall_time_s']} s "
           f"(local reference {r['local_wall_time_s']} s), lost {len(r['lost'])}, duplicated "
           f"{len(r['duplicated'])}, differing from local {len(r['differ'])} of {r['compared']} "
           f"compared; second "

@@ -44,9 +44,19 @@ def _label(artist, kind: str, counts: dict) -> str:
     return f"{kind} {counts[kind]}"
 
 
+def _label_of(ax, which: str) -> str:
+    """The axis label of ``ax``, or of an axes sharing that axis (a shared axis is often
+    labelled once)."""
+    get = f"get_{which}label"
+    shared = ax.get_shared_x_axes() if which == "x" else ax.get_shared_y_axes()
+    for other in [ax, *shared.get_siblings(ax)]:
+        if getattr(other, get)().strip():
+            return getattr(other, get)().strip()
+    return which
+
+
 def _names(ax) -> tuple[str, str]:
-    x = ax.get_xlabel().strip() or "x"
-    y = ax.get_ylabel().strip() or "y"
+    x, y = _label_of(ax, "x"), _label_of(ax, "y")
     return x, (y if y != x else f"{y} (y)")
 
 

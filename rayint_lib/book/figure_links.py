@@ -63,7 +63,7 @@ def write(figures: list, name: str, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.csv"
     tmp = path.with_suffix(".csv.tmp")
-    df.to_csv(tmp, index=False)
+    df.to_csv(tmp, index=False, float_format="%.8g")  # 8 significant digits
     os.replace(tmp, path)
     return path
 

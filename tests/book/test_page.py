@@ -29,3 +29,19 @@ def test_rerun_command_names_a_real_parameter_and_a_valid_value(name):
 def test_rerun_without_a_seed_uses_the_first_parameter():
     text = Page("01_minimal_bandit", {"K": [2, 4], "n": 2}).rerun()
     assert "`rayint run 01_minimal_bandit -p K '[2,4]'`" in text
+
+
+@pytest.mark.book
+def test_every_built_chapter_page_ends_with_its_rerun_command():
+    import os
+    from pathlib import Path
+
+    html = Path(__file__).resolve().parents[2] / "_build" / "html" / "book"
+    if not html.is_dir():
+        if os.environ.get("RAYINT_REQUIRE_BOOK"):
+            pytest.fail("the book is not built: run `make book`")
+        pytest.skip("the book is not built (make book)")
+    for name in chapter_names():
+        text = (html / f"{name}.html").read_text()
+        assert "Re-run this page" in text and f"rayint run {name} -p " in text, name
+        assert re.search(r"This execution took \d+ s\.", text), name

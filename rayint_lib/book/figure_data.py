@@ -7,7 +7,8 @@ coordinates in columns named after the panel's axis labels (with their units, as
 shows them). Bands (``fill_between``) give ``LABEL (low)`` and ``LABEL (high)``; vertical
 error bars the same; images and meshes a ``value`` per cell; categorical axes also the tick
 label (``LABEL (tick)``). Reference lines drawn in axes coordinates (``axhline``) are given
-in data coordinates over the visible range. Colour bars are not data and are skipped.
+in data coordinates over the visible range. Colour bars and arrows are not data and are
+skipped.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from matplotlib.collections import (
 )
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.image import AxesImage
-from matplotlib.patches import Rectangle
+from matplotlib.patches import FancyArrowPatch, Rectangle
 
 FIXED = ("figure", "panel", "series", "kind")
 
@@ -189,8 +190,8 @@ def panel_table(ax) -> pd.DataFrame:
         if isinstance(c, BarContainer):
             parts += _bar_rows(c, xn, yn, counts)
             in_bars.update(map(id, c.patches))
-    for p in ax.patches:
-        if id(p) not in in_bars:
+    for p in ax.patches:  # arrows (streamplot heads, annotations) are decoration, not data
+        if id(p) not in in_bars and not isinstance(p, FancyArrowPatch):
             parts += _patch_rows(ax, p, xn, yn, counts)
     for coll in ax.collections:
         if isinstance(coll, FillBetweenPolyCollection):

@@ -23,6 +23,7 @@ from myst_nb import glue as _glue
 
 from ..model.stats import Estimate
 from . import claims, figure_links
+from .notebooks import chapter_names
 from .provenance import Provenance
 
 
@@ -79,7 +80,8 @@ class Page:
             display(claims.styled(pd.DataFrame(self.findings),
                                   ("id", "section", "question", "answer", "value", "evidence")))
         display(Markdown(self.provenance.markdown()))
-        display(Markdown(self.rerun()))
+        if self.notebook in chapter_names():  # a page `rayint run` can run
+            display(Markdown(self.rerun()))
 
     def rerun(self) -> str:
         """How to re-run this page with other parameters (one ``rayint run`` command with one

@@ -139,11 +139,18 @@ def grid(n_runs: int) -> tuple[str, str]:
 
 
 def sweep(out: Path, a: str, x: str, *extra, timeout=None) -> subprocess.CompletedProcess:
-    """``rayint sweep tiny -p a A -p x X --out OUT EXTRA...`` in a child process."""
+    """``rayint sweep tiny -p a A -p x X --out OUT EXTRA...`` in a child process; past
+    ``timeout`` seconds it is killed with its runs and ``TimeoutExpired`` raised."""
     argv = [sys.executable, "-c", RAYINT, "sweep", str(TINY), "-p", "a", a, "-p", "x", x,
             "--out", str(out), *extra]
-    return subprocess.run(argv, env=environment(), capture_output=True, text=True,
-                          timeout=timeout, cwd=out.parent)
+    proc = subprocess.Popen(argv, env=environment(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=out.parent)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_tree(proc)
+        raise
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout, stderr)
 
 
 def run_time(sweep_folder: Path) -> float:

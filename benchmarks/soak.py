@@ -23,6 +23,7 @@ import json
 import math
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -65,12 +66,16 @@ def _kill_tree(proc: subprocess.Popen):
 
 
 class Cluster:
-    """A Dask scheduler and ``n_workers`` one-thread workers on 127.0.0.1, in ``folder``."""
+    """A Dask scheduler and ``n_workers`` one-thread workers on 127.0.0.1, in ``folder``.
+    ``allowed_failures``: worker deaths the scheduler tolerates per task before it gives up
+    on it (``KilledWorker``; Dask's default is 3)."""
 
-    def __init__(self, folder: Path, n_workers: int):
+    def __init__(self, folder: Path, n_workers: int, allowed_failures: int | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.env = environment()
+        if allowed_failures is not None:
+            self.env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(allowed_failures)
         info = self.folder / "scheduler.json"
         self.scheduler = self._start("scheduler", [
             sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
@@ -108,6 +113,11 @@ class Cluster:
     def close(self):
         for proc in [*self.workers, self.scheduler]:
             _kill_tree(proc)
+
+    def gave_up(self) -> int:
+        """Tasks the scheduler gave up on (``KilledWorker``), which the sweep resubmits."""
+        log = (self.folder / "scheduler.log").read_text(errors="replace")
+        return len(re.findall(r"marked as failed because \d+ workers died", log))
 
 
 class Killer(threading.Thread):
@@ -192,11 +202,12 @@ def audit(out: Path, reference: Path) -> dict:
 
 
 def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0,
-         timeout=None, reference=None) -> dict:
+         timeout=None, reference=None, allowed_failures=None) -> dict:
     """The whole check in ``folder`` (new); returns the figures (see the module doc).
 
     ``timeout``: seconds each of the three sweeps may take (``TimeoutExpired`` beyond);
-    ``reference``: compare only about this many runs with local runs (default: all)."""
+    ``reference``: compare only about this many runs with local runs (default: all);
+    ``allowed_failures``: the scheduler's (see :class:`Cluster`)."""
     folder = Path(folder)
     folder.mkdir(parents=True)
     a, x = grid(n_runs)
@@ -211,7 +222,7 @@ def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0,
         raise RuntimeError(f"the local reference sweep failed:\n{local.stderr[-3000:]}")
     planted = plant_stale_failures(folder / "dask", folder / "local")
     period = max(period, 2 * run_time(folder / "local"))
-    cluster = Cluster(folder / "cluster", n_workers)
+    cluster = Cluster(folder / "cluster", n_workers, allowed_failures)
     try:
         killer = Killer(cluster, period, seed)
         t0 = time.perf_counter()
@@ -227,7 +238,7 @@ def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0,
         cluster.close()
     return {**found, "stale_failures_planted": planted, "kills": cluster.kills,
             "period_s": round(period, 1),
-            "workers_started": cluster.started,
+            "workers_started": cluster.started, "gave_up": cluster.gave_up(),
             "wall_time_s": round(wall, 1), "local_wall_time_s": round(t_local, 1),
             "first_rc": first.returncode, "second_rc": second.returncode,
             "first_stderr": first.stderr[-2000:], "second_stderr": second.stderr[-2000:]}
@@ -238,6 +249,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=500, help="at least this many runs (500)")
     p.add_argument("--workers", type=int, default=2, help="Dask workers alive at a time (2)")
     p.add_argument("--period", type=float, default=4.0, help="seconds between kills (4)")
+    p.add_argument("--allowed-failures", type=int, default=None,
+                   help="worker deaths the scheduler tolerates per task (Dask's default 3)")
     p.add_argument("--reference", type=int, default=None,
                    help="compare about this many runs with local runs (default: all)")
     p.add_argument("--folder", default=None, help="new folder for everything (a temp folder)")
@@ -245,8 +258,10 @@ def main(argv=None) -> int:
     import tempfile
 
     folder = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix="soak-")) / "s"
-    r = soak(folder, args.runs, args.workers, args.period, reference=args.reference)
-    print(f"runs {r['runs']}, kills {r['kills']} (one every {r['period_s']} s), wall time "
+    r = soak(folder, args.runs, args.workers, args.period, reference=args.reference,
+             allowed_failures=args.allowed_failures)
+    print(f"runs {r['runs']}, kills {r['kills']} (one every {r['period_s']} s; the scheduler "
+          f"gave up on {r['gave_up']} tasks, resubmitted by the sweep), wall time "
           f"{r['wall_time_s']} s "
           f"(local reference {r['local_wall_time_s']} s), lost {len(r['lost'])}, duplicated "
           f"{len(r['duplicated'])}, differing from local {len(r['differ'])} of {r['compared']} "

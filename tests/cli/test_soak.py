@@ -40,7 +40,7 @@ def test_sweep_survives_workers_killed_every_few_seconds(tmp_path):
     pytest.importorskip("distributed")
     # a scheduler that gives up on a task at the first worker death (KilledWorker): the
     # sweep itself must submit those runs again
-    r = soak.soak(tmp_path / "s", 40, n_workers=2, period=3.0, timeout=300, allowed_failures=0)
+    r = soak.soak(tmp_path / "s", 40, n_workers=2, period=3.0, timeout=600, allowed_failures=0)
     assert r["runs"] >= 40 and r["kills"] >= 3 and r["gave_up"] >= 1, r
     # the first invocation completes every run although workers kept dying
     assert r["first_rc"] == 0, r["first_stderr"]

@@ -208,8 +208,10 @@ def soak(folder: Path, n_runs: int, n_workers=2, period=4.0, jobs=2, seed=0,
     ``timeout``: seconds each of the three sweeps may take (``TimeoutExpired`` beyond);
     ``reference``: compare only about this many runs with local runs (default: all);
     ``allowed_failures``: the scheduler's (see :class:`Cluster`)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True)
+    folder = Path(folder)  # new, or holding only an earlier soak's local reference
+    folder.mkdir(parents=True, exist_ok=True)
+    if any((folder / sub).exists() for sub in ("dask", "cluster")):
+        raise ValueError(f"{folder} holds an earlier soak's sweep: choose a new folder")
     a, x = grid(n_runs)
     if reference is not None:
         n_x = len(x.split(","))

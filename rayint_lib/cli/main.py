@@ -312,8 +312,9 @@ def _run_local(todo, nb, jobs, kernel, bar):
 def _run_dask(todo, nb, client, bar):
     """Run ``todo`` on a Dask cluster; folders are written here from the returned files.
 
-    A run whose workers kept dying (``KilledWorker``: the scheduler gave up after its
-    ``allowed-failures``) is submitted again, up to ``runs.WORKER_DEATH_RESUBMITS`` times."""
+    Each result is fetched as soon as its run finishes (a worker that dies later cannot take
+    it along). A run whose workers kept dying (``KilledWorker``: the scheduler gave up after
+    its ``allowed-failures``) is submitted again, up to ``runs.WORKER_DEATH_RESUBMITS`` times."""
     from distributed import KilledWorker, as_completed
 
     text = nb.read_text()
@@ -327,21 +328,23 @@ def _run_dask(todo, nb, client, bar):
     resubmitted = dict.fromkeys((out for out, _, _ in todo), 0)
     results = {}
     try:
-        pending = as_completed(list(futures), loop=client.loop)
-        for fut in pending:
+        pending = as_completed(list(futures), loop=client.loop, with_results=True,
+                               raise_errors=False)
+        for fut, result in pending:
             out = futures[fut][0]
-            try:
-                results[out] = runs.write_remote_result(fut.result(), out)
-            except KilledWorker as err:
-                if resubmitted[out] < runs.WORKER_DEATH_RESUBMITS:
-                    resubmitted[out] += 1
-                    again = submit(*futures[fut])
-                    futures[again] = futures[fut]
-                    pending.add(again)
-                    continue
-                results[out] = {"status": "failed", "folder": "", "error": runs._short(err)}
-            except Exception as err:  # noqa: BLE001 - the cluster failed
-                results[out] = {"status": "failed", "folder": "", "error": runs._short(err)}
+            # a failed task gives (type, exception, traceback); a cancelled one the exception
+            error = result[1] if isinstance(result, tuple) else (
+                result if isinstance(result, BaseException) else None)
+            if isinstance(error, KilledWorker) and resubmitted[out] < runs.WORKER_DEATH_RESUBMITS:
+                resubmitted[out] += 1
+                again = submit(*futures[fut])
+                futures[again] = futures[fut]
+                pending.add(again)
+                continue
+            if error is not None:  # the cluster failed (a notebook's error is a failed result)
+                results[out] = {"status": "failed", "folder": "", "error": runs._short(error)}
+            else:
+                results[out] = runs.write_remote_result(result, out)
             bar.update()
     finally:
         client.cancel(list(futures))

@@ -51,3 +51,21 @@ def test_sweep_survives_workers_killed_every_few_seconds(tmp_path):
     assert r["stale_failures_planted"] == 2 and r["duplicated"] == [], r
     assert r["second_rc"] == 0
     assert f"{r['runs']} already finished, 0 to run" in r["second_stderr"]
+
+
+def test_a_completed_run_removes_the_failure_of_an_earlier_attempt(tmp_path):
+    import base64
+    import json
+
+    from rayint_lib.cli import runs
+
+    out = tmp_path / "a=1_x=0.5_0123abcd"
+    failed = runs.failed_path(out)
+    failed.mkdir()
+    (failed / "FAILED.txt").write_text("Interrupted: an earlier attempt\n")
+    prov = json.dumps({"status": "complete", "wall_time_s": 1.0}).encode()
+    result = {"ok": True, "traceback": "", "error": "",
+              "files": {"provenance.json": base64.b64encode(prov).decode()}}
+    assert runs.write_remote_result(result, out)["status"] == "complete"
+    assert out.is_dir() and not failed.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]

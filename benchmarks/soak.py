@@ -103,6 +103,15 @@ class Cluster:
             "127.0.0.1", "--nthreads", "1", "--no-nanny", "--no-dashboard",
             "--local-directory", str(self.folder / f"w{self.started}")])
 
+    def wait_registered(self, timeout=300.0, stop: threading.Event | None = None):
+        """Wait until the last started worker has registered with the scheduler."""
+        log = self.folder / f"worker-{self.started}.log"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not (stop and stop.is_set()):
+            if "Registered to" in log.read_text(errors="replace"):
+                return
+            time.sleep(0.2)
+
     def kill_one(self, rng: random.Random):
         """Kill a random worker (SIGKILL, kernels included) and start another in its place."""
         i = rng.randrange(len(self.workers))
@@ -121,7 +130,8 @@ class Cluster:
 
 
 class Killer(threading.Thread):
-    """Kills a worker of ``cluster`` every ``period`` seconds until stopped."""
+    """Kills a worker of ``cluster`` every ``period`` seconds until stopped (counted from
+    when its replacement has registered: a slow start does not shorten a worker's life)."""
 
     def __init__(self, cluster: Cluster, period: float, seed=0):
         super().__init__(daemon=True)
@@ -132,6 +142,7 @@ class Killer(threading.Thread):
     def run(self):
         while not self.stopped.wait(self.period):
             self.cluster.kill_one(self.rng)
+            self.cluster.wait_registered(stop=self.stopped)
 
     def stop(self):
         self.stopped.set()

@@ -8,10 +8,14 @@ parameters cell, starts the provenance record and sets the plotting style; then
   ``name_ci_low`` and ``name_ci_high``;
 * ``page.check(claim, measured, evidence=...)`` scores one claim of the paper;
 * ``page.find(finding, answer, measured)`` adds a "Beyond the paper" row;
-* ``page.finish()`` shows the "Paper vs reproduction" table, the findings and the provenance,
-  and records them for the scorecard when the book is built.
+* ``page.finish()`` shows the "Paper vs reproduction" table, the findings, the provenance
+  and the one command that re-runs the page with other parameters, and records them for the
+  scorecard when the book is built.
 """
 from __future__ import annotations
+
+import json
+import shlex
 
 import numpy as np
 import pandas as pd
@@ -19,7 +23,8 @@ from IPython.display import Markdown, display
 from myst_nb import glue as _glue
 
 from ..model.stats import Estimate
-from . import claims
+from . import claims, figure_links
+from .notebooks import chapter_names
 from .provenance import Provenance
 
 
@@ -36,6 +41,7 @@ class Page:
         self.provenance = Provenance(**parameters)
         self.rows: list[dict] = []
         self.findings: list[dict] = []
+        figure_links.watch(notebook)  # in a book build: "Data: NAME.csv" under each figure
 
     def glue(self, values: dict | None = None, **more):
         """Glue each value (names from ``values`` and keyword arguments) for the prose."""
@@ -75,3 +81,21 @@ class Page:
                              "among the paper's claims)"))
             display(claims.styled(pd.DataFrame(self.findings), claims.FINDING_COLUMNS))
         display(Markdown(self.provenance.markdown()))
+        if self.notebook in chapter_names():  # a page `rayint run` can run
+            display(Markdown(self.rerun()))
+
+    def rerun(self) -> str:
+        """How to re-run this page with other parameters (one ``rayint run`` command with one
+        of its real parameters), and how long this execution took."""
+        p = self.provenance
+        if p.seed is not None:
+            name, value = "seed", json.dumps(p.seed + 1)
+        else:
+            name, value = next(iter(p.parameters.items()), ("", None))
+            value = shlex.quote(json.dumps(value, separators=(",", ":")))
+        option = f" -p {name} {value}" if name else ""
+        n = len(p.parameters) + (p.seed is not None)
+        return (f"**Re-run this page** with other parameters: `rayint run {self.notebook}"
+                f"{option}` (`rayint list` shows its {n} parameters, their meanings and ranges; "
+                f"`rayint sweep` takes several values of each). This execution took "
+                f"{p.summary()['wall_time_s']:.0f} s.")

@@ -309,24 +309,41 @@ def _run_local(todo, nb, jobs, kernel, bar):
 
 
 def _run_dask(todo, nb, client, bar):
-    """Run ``todo`` on a Dask cluster; folders are written here from the returned files."""
-    from distributed import as_completed
+    """Run ``todo`` on a Dask cluster; folders are written here from the returned files.
+
+    Each result is fetched as soon as its run finishes (a worker that dies later cannot take
+    it along). A run whose workers kept dying (``KilledWorker``: the scheduler gave up after
+    its ``allowed-failures``) is submitted again, up to ``runs.WORKER_DEATH_RESUBMITS`` times."""
+    from distributed import KilledWorker, as_completed
 
     text = nb.read_text()
-    futures = {}
-    for out, ov, full in todo:
-        fut = client.submit(runs.execute_remote, text, nb.stem, ov, full, str(nb.parent),
-                            force=bool(os.environ.get("RAYINT_FORCE")),
-                            pure=False, key=f"rayint-{out.name}-{runs.digest(time.time())}")
-        futures[fut] = out
+
+    def submit(out, ov, full):
+        return client.submit(runs.execute_remote, text, nb.stem, ov, full, str(nb.parent),
+                             force=bool(os.environ.get("RAYINT_FORCE")),
+                             pure=False, key=f"rayint-{out.name}-{runs.digest(time.time())}")
+
+    futures = {submit(*task): task for task in todo}
+    resubmitted = dict.fromkeys((out for out, _, _ in todo), 0)
     results = {}
     try:
-        for fut in as_completed(list(futures), loop=client.loop):
-            out = futures[fut]
-            try:
-                results[out] = runs.write_remote_result(fut.result(), out)
-            except Exception as err:  # noqa: BLE001 - a worker died or the cluster failed
-                results[out] = {"status": "failed", "folder": "", "error": runs._short(err)}
+        pending = as_completed(list(futures), loop=client.loop, with_results=True,
+                               raise_errors=False)
+        for fut, result in pending:
+            out = futures[fut][0]
+            # a failed task gives (type, exception, traceback); a cancelled one the exception
+            error = result[1] if isinstance(result, tuple) else (
+                result if isinstance(result, BaseException) else None)
+            if isinstance(error, KilledWorker) and resubmitted[out] < runs.WORKER_DEATH_RESUBMITS:
+                resubmitted[out] += 1
+                again = submit(*futures[fut])
+                futures[again] = futures[fut]
+                pending.add(again)
+                continue
+            if error is not None:  # the cluster failed (a notebook's error is a failed result)
+                results[out] = {"status": "failed", "folder": "", "error": runs._short(error)}
+            else:
+                results[out] = runs.write_remote_result(result, out)
             bar.update()
     finally:
         client.cancel(list(futures))

@@ -6,8 +6,9 @@ file is written: ``notebook.ipynb`` (executed), ``notebook.html`` (standalone, n
 ``parameters.json``, ``glued.json`` (every glued value), ``provenance.json``. A failing or
 interrupted run (SIGINT, SIGTERM) is renamed to ``NAME.failed`` with ``FAILED.txt`` (the
 traceback) instead; a killed one (SIGKILL) leaves only its hidden temporary folder, still
-marked ``RUNNING.txt``. The kernel never sees ``RAYINT_CLAIMS_DIR``, so parameter runs do not
-touch the book's scorecard.
+marked ``RUNNING.txt``. When a run completes, the ``NAME.failed`` of an earlier attempt is
+removed (a resumed sweep leaves no stale failure beside a result). The kernel never sees
+``RAYINT_CLAIMS_DIR``, so parameter runs do not touch the book's scorecard.
 """
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from ..book.provenance import Provenance
 FILES = ("notebook.ipynb", "notebook.html", "parameters.json", "glued.json", "provenance.json")
 RUNNING, FAILED = "RUNNING.txt", "FAILED.txt"
 SCRUBBED_ENV = ("RAYINT_CLAIMS_DIR",)
+# a Dask sweep submits a run again this many times when its workers keep dying
+WORKER_DEATH_RESUBMITS = 10
 
 
 class RunExists(FileExistsError):
@@ -125,6 +128,9 @@ def _finish(tmp: Path, out_dir: Path):
     if out_dir.exists():  # appeared while we ran: keep both, ours as failed
         raise RunExists(f"output folder {out_dir} appeared while the run was executing")
     os.rename(tmp, out_dir)
+    stale = failed_path(out_dir)  # an earlier attempt's failure, now superseded
+    if stale.is_dir():
+        shutil.rmtree(stale)
 
 
 def _fail(tmp: Path, out_dir: Path, text: str) -> Path:

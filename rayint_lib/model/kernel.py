@@ -122,6 +122,23 @@ def _mix32(x):
     return x
 
 
+@njit(cache=True, inline="always")
+def _draw(run_key, update_key):
+    """24 random bits for one ``(run key, update key)`` pair: two rounds of :func:`_mix32`
+    (the engine's one random-number scheme; uniforms are ``bits * 2**-24``)."""
+    h = _mix32((_mix32(run_key ^ update_key) + update_key) & np.uint64(_M32))
+    return np.int32(h >> np.uint64(8))
+
+
+@njit(cache=True)
+def uniform(key, run, slot, n_slots, t):
+    """The uniform in ``[0, 1)`` (24 bits) that run ``run`` draws in slot ``slot`` (of
+    ``n_slots``) at update ``t`` under the 32-bit ``key``: the sampled learners' draw of
+    context ``slot`` (``n_slots = K``, ``key = seed_key(seed)``), for any other stream."""
+    run_key = _mix32(np.uint64(run * n_slots + slot) ^ key)
+    return float(_draw(run_key, _mix32(np.uint64(t) ^ key))) * 2.0 ** -24
+
+
 class Settings(NamedTuple):
     """The real-valued constants of one kernel call, all in the state's float type."""
 
@@ -379,24 +396,19 @@ def _sampled_scales(right, active, scale, s, c, run_key, update_key):
     (the behaviour ``mu_k`` picks arm k); off-policy ``1[u < 1/n]`` (uniform behaviour picks
     arm k), times ``n pi_k(k)`` with importance weighting."""
     K, B = right.shape
-    sh8 = np.uint64(8)
-    m32 = np.uint64(_M32)
     zero, one = s.zero, s.one
     for k in range(K):
         if c.learner == 0:
             for i in range(B):
-                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
                 scale[k, i] = active[i] if u < right[k, i] else zero
         elif c.learner == 3:
             for i in range(B):
-                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
                 scale[k, i] = active[i] if u < s.mix_keep * right[k, i] + s.mix_floor else zero
         else:
             for i in range(B):
-                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
                 scale[k, i] = active[i] if u < s.inv_n else zero
             if c.importance:
                 for i in range(B):

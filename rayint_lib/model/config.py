@@ -191,7 +191,7 @@ class BanditConfig:
     mix_fraction: float = 0.1       # mixture: behaviour (1 - mix_fraction) pi + mix_fraction / n
     policy: str = "shared_bias"     # shared_bias (l = W s + b) | tabular (l = W s) | separate
     batch: str = "sampled"          # sampled (one sample per context) | expected (infinite batch)
-    off_policy_weighting: str = "none"  # none | importance (pi/mu), off_policy only
+    off_policy_weighting: str = "none"  # none | importance (pi/mu), off_policy and mixture
     optimizer: str = "sgd"          # sgd | momentum | rmsprop | adam
     init: str = "angular"           # how theta0 is drawn for a given J0 (see bandit.initial_logits)
     logit_scale: float = 1.0        # spread of the random logits of wrong arms at theta0
@@ -223,10 +223,6 @@ class BanditConfig:
         check_choice("policy", self.policy, POLICIES)
         check_choice("batch", self.batch, BATCHES)
         check_choice("off_policy_weighting", self.off_policy_weighting, OFF_POLICY_WEIGHTINGS)
-        if self.learner == "mixture" and self.off_policy_weighting != "none":
-            raise ValueError("off_policy_weighting must be 'none' for learner='mixture' (REINFORCE "
-                             f"on the mixture's samples, no importance weights); got "
-                             f"{self.off_policy_weighting!r}")
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("init", self.init, INITS)
         check_float("logit_scale", self.logit_scale, 0, None)

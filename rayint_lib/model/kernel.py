@@ -363,8 +363,9 @@ def _normalise(exp_shifted, inv_sum, probs):
 def _expected_scales(right, active, scale, s, c, masked):
     """Expected reward scale of each context: ``E[r w]`` with ``w`` the update's weight.
 
-    On-policy (and importance-weighted off-policy): ``pi_k(k)``; off-policy without
-    weighting: ``1/n``; mixture: ``mu_k(k) = mix_keep pi_k(k) + mix_floor``; supervised: 1.
+    On-policy (and importance-weighted off-policy or mixture): ``pi_k(k)``; off-policy
+    without weighting: ``1/n``; mixture: ``mu_k(k) = mix_keep pi_k(k) + mix_floor``;
+    supervised: 1.
     ``masked``: multiply by ``active`` (stopped runs: 0).
     """
     K, B = right.shape
@@ -372,7 +373,7 @@ def _expected_scales(right, active, scale, s, c, masked):
         if c.learner == 2:
             for i in range(B):
                 scale[k, i] = s.one
-        elif c.learner == 3:
+        elif c.learner == 3 and not c.importance:
             for i in range(B):
                 scale[k, i] = s.mix_keep * right[k, i] + s.mix_floor
         elif c.learner == 0 or c.importance:
@@ -393,8 +394,9 @@ def _sampled_scales(right, active, scale, s, c, run_key, update_key):
     structure between the contexts of a run that biases momentum and Adam runs: caught by
     ``test_optimizers_agree_with_the_reference``); on-policy ``r = 1[u < pi_k(k)]``
     (Bernoulli draw of the rewarded arm); mixture ``1[u < mix_keep pi_k(k) + mix_floor]``
-    (the behaviour ``mu_k`` picks arm k); off-policy ``1[u < 1/n]`` (uniform behaviour picks
-    arm k), times ``n pi_k(k)`` with importance weighting."""
+    (the behaviour ``mu_k`` picks arm k), times ``pi_k(k) / mu_k(k)`` with importance
+    weighting; off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)``
+    with importance weighting."""
     K, B = right.shape
     zero, one = s.zero, s.one
     for k in range(K):
@@ -406,6 +408,9 @@ def _sampled_scales(right, active, scale, s, c, run_key, update_key):
             for i in range(B):
                 u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
                 scale[k, i] = active[i] if u < s.mix_keep * right[k, i] + s.mix_floor else zero
+            if c.importance:
+                for i in range(B):
+                    scale[k, i] *= right[k, i] / (s.mix_keep * right[k, i] + s.mix_floor)
         else:
             for i in range(B):
                 u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale

@@ -12,6 +12,7 @@ from .bandit import initial_logits, right_arm_probs, split_logits
 from .config import BanditConfig, check_memory
 from .kernel import run_kernel
 from .record import BanditRuns, FlatnessTracker, checkpoint_steps
+from .remedies import run_rule
 from .updates import (
     Optimizer,
     expected_progress_rate,
@@ -144,12 +145,20 @@ def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32,
                       out.flattest, out.logits if record_logits else None, final=out.final)
 
 
-def simulate(config: BanditConfig, steps=None, record_logits=False) -> BanditRuns:
+def simulate(config: BanditConfig, steps=None, record_logits=False, rule=None) -> BanditRuns:
     """Simulate ``config.n_runs`` learning runs; the library's entry point.
 
     Runs on the compiled kernel (:func:`simulate_fast`, float32 state); the pure-numpy
     :func:`simulate_reference` is the specification the tests compare it with.
     ``record_logits=True`` also keeps the logits at the checkpoints (``BanditRuns.logits``,
     ``[runs, checkpoints, K, n]``) for analyses of the parameters along the runs (Sec. 3.2).
+    ``rule``: a :class:`~.remedies.Method`, the update rule of a remedy (Sec. 4); the config
+    names its learner, policy, optimizer and step size (:func:`~.remedies.terms`), and the
+    runs use the default checkpoint grid (:func:`~.remedies.run_rule`).
     """
+    if rule is not None:
+        if steps is not None or record_logits:
+            raise ValueError("steps and record_logits must be left out with a rule; got "
+                             f"steps={steps!r}, record_logits={record_logits!r}")
+        return run_rule(rule, config)
     return simulate_fast(config, steps, record_logits=record_logits)

@@ -36,6 +36,7 @@ SAMPLED = [
     dict(learner="off_policy", off_policy_weighting="importance", policy="separate"),
     dict(K=3, n=4, flatness_measure="curve"),
     dict(learner="mixture", mix_fraction=0.1),                  # Fig. 3's 10% uniform mixture
+    dict(learner="mixture", mix_fraction=0.3, off_policy_weighting="importance"),
 ]
 
 
@@ -61,6 +62,8 @@ def test_sampled_runs_agree_in_distribution(settings):
     dict(learner="supervised", K=3, n=3),
     dict(batch="expected", K=4, n=5, flatness_measure="curve"),
     dict(batch="expected", K=3, n=4, learner="mixture", mix_fraction=0.25),
+    dict(batch="expected", learner="mixture", mix_fraction=0.5,
+         off_policy_weighting="importance"),
 ])
 def test_expected_runs_agree_run_by_run(settings):
     """Deterministic updates: float64 kernel = reference up to rounding (curves 1e-9, stop
@@ -112,8 +115,6 @@ def test_mixture_learner_expected_update_and_coupling(alpha):
 def test_mixture_learner_validation():
     with pytest.raises(ValueError, match="mix_fraction must be in"):
         BanditConfig(learner="mixture", mix_fraction=1.5)
-    with pytest.raises(ValueError, match="off_policy_weighting must be 'none'"):
-        BanditConfig(learner="mixture", off_policy_weighting="importance")
 
 
 def test_float32_agrees_with_float64_in_distribution():

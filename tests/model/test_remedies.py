@@ -4,6 +4,7 @@ import pytest
 
 from rayint_lib.model import remedies as rm
 from rayint_lib.model.bandit import softmax
+from rayint_lib.model.remedies_reference import run_rule_reference
 from rayint_lib.model.updates import expected_progress_rate
 
 L = np.array([[0.3, -0.2, 0.5], [1.2, -0.7, 0.1]])       # K = 2 contexts, n = 3 arms
@@ -250,3 +251,69 @@ def test_baseline_reproduces_the_library_fraction():
     p = (p1 + p2) / 2
     z = (p1 - p2) / np.sqrt(2 * p * (1 - p) / R)
     assert abs(z) < 3.5, (p1, p2)
+
+
+def test_cosine_gated_weights_each_context_by_its_agreeing_partners():
+    out, pi, _ = direction("cosgate", [1.0, 1.0])
+    d = residual(pi)
+    G = param_vectors(d)
+    cos = G[0] @ G[1] / np.linalg.norm(G[0]) / np.linalg.norm(G[1])
+    w = (1 + max(0.0, cos)) / K
+    # main task 0: g0 + max(0, cos) g1; main task 1: g1 + max(0, cos) g0; averaged
+    np.testing.assert_allclose(out, to_logits(w * G[0] + w * G[1]), atol=1e-12)
+    # a conflicting partner is dropped: the plain gradient divided by K
+    Lc = np.array([[2.0, -1.0, 0.0], [-1.0, 2.0, 0.0]])
+    m, h, pic, Jc = state("cosgate")
+    rm.policy(rm.CODES["cosgate"], Lc, h[3], pic, Jc)
+    dc = np.eye(K, N) - pic
+    Gc = param_vectors(dc)
+    assert Gc[0] @ Gc[1] < 0
+    outc = np.empty((K, N))
+    rm.direction(rm.CODES["cosgate"], h, Lc, pic, Jc, np.ones(K), 1.0, np.arange(K), np.ones(K),
+                 np.zeros((K, N)), np.zeros((K, N)), np.zeros(N), np.zeros(N), True,
+                 np.empty((K, N)), np.empty((K, K, N)), np.empty((K, N)), outc)
+    np.testing.assert_allclose(outc, shared(dc) / K, atol=1e-12)
+
+
+def _method(kind):
+    return rm.Method(kind, eta=0.01) if kind in ("adam", "rmsprop") else rm.Method(kind)
+
+
+@pytest.mark.parametrize("kind", rm.KINDS)
+def test_every_rule_agrees_with_its_numpy_reference_run_by_run(kind):
+    """Same starts, same random streams: the compiled rule and the numpy reference give the
+    same runs up to rounding (curves 1e-7, stop steps exact, flatness 1e-4 relative)."""
+    m = _method(kind)
+    cfg = rm.method_config(m, K=3, n=4, n_runs=16, max_samples=3000, seed=4)
+    fast, ref = rm.run_rule(m, cfg), run_rule_reference(m, cfg)
+    np.testing.assert_allclose(fast.curves, ref.curves, atol=1e-7)
+    np.testing.assert_array_equal(fast.stop_step, ref.stop_step)
+    np.testing.assert_array_equal(fast.solved, ref.solved)
+    np.testing.assert_allclose(fast.flatness, ref.flatness, rtol=1e-4)
+    np.testing.assert_allclose(fast.flattest_J, ref.flattest_J, atol=1e-7)
+    assert 0 < np.isfinite(ref.flatness).sum()
+
+
+def test_reinforce_rule_draws_the_library_learners_stream():
+    """One random-number scheme: REINFORCE as a rule and the library kernel's on-policy
+    learner (float64) draw the same uniforms, so their runs stop at the same updates."""
+    from rayint_lib.model.simulate import simulate_fast
+
+    m = rm.Method("reinforce")
+    cfg = rm.method_config(m, K=2, n=2, n_runs=32, max_samples=4000, seed=9)
+    ours, lib = rm.run_rule(m, cfg), simulate_fast(cfg, dtype=np.float64)
+    np.testing.assert_array_equal(ours.stop_step, lib.stop_step)
+    np.testing.assert_allclose(ours.final, lib.final, atol=1e-9)
+
+
+def test_simulate_takes_a_rule_and_checks_the_config_names_it():
+    from rayint_lib.model.simulate import simulate
+
+    m = rm.Method("tabular")
+    cfg = rm.method_config(m, n_runs=4, max_samples=400, seed=2)
+    a, b = simulate(cfg, rule=m), rm.run_method(m, n_runs=4, max_samples=400, seed=2)
+    np.testing.assert_array_equal(a.curves, b.curves)
+    with pytest.raises(ValueError, match="policy must be 'tabular'"):
+        simulate(cfg.replace(policy="shared_bias"), rule=m)
+    with pytest.raises(ValueError, match="eta must be 0.5"):
+        simulate(cfg, rule=m.with_(eta=0.5))

@@ -200,6 +200,7 @@ class BanditConfig:
     window: int = 10                # updates between flatness measurements (and per curve slope)
     start_margin: float = 0.05      # ignore slopes until J >= J0 + start_margin * K (the start)
     n_checkpoints: int = 200        # log-spaced points at which J_k(t) is recorded
+    rule: object = None             # a remedy's update rule (remedies.Method); None: plain steps
 
     def __post_init__(self):
         if self.J0 is None:
@@ -231,6 +232,11 @@ class BanditConfig:
         check_int("window", self.window, 1)
         check_float("start_margin", self.start_margin, 0, 1)
         check_int("n_checkpoints", self.n_checkpoints, 2)
+        if self.rule is not None:
+            if not callable(getattr(self.rule, "check_config", None)):
+                raise ValueError("rule must be None or a remedies.Method; got "
+                                 f"{short(self.rule)}")
+            self.rule.check_config(self)
         check_memory(f"n_runs={self.n_runs}, K={self.K}, n={self.n}", self.memory_bytes(),
                      "runs x (checkpoints x K + 6 x (K x n + n)) x 8 bytes")
         check_time(f"n_runs={self.n_runs} x max_samples={self.max_samples}", self.seconds(),

@@ -134,7 +134,7 @@ def _draw(run_key, update_key):
 def uniform(key, run, slot, n_slots, t):
     """The uniform in ``[0, 1)`` (24 bits) that run ``run`` draws in slot ``slot`` (of
     ``n_slots``) at update ``t`` under the 32-bit ``key``: the sampled learners' draw of
-    context ``slot`` (``n_slots = K``, ``key = seed_key(seed)``), for any other stream."""
+    context ``slot`` (``n_slots = K``, ``key = seed_keys(seed)[0]``), for any other stream."""
     run_key = _mix32(np.uint64(run * n_slots + slot) ^ key)
     return float(_draw(run_key, _mix32(np.uint64(t) ^ key))) * 2.0 ** -24
 
@@ -595,9 +595,12 @@ def block_size(K, n, n_runs, n_threads=None):
     return int(max(1, min(cap, -(-share // 8) * 8)))
 
 
-def seed_key(seed):
-    """32-bit key of the sampling hash, derived from the config seed."""
-    return np.uint64(np.random.SeedSequence([int(seed), 7]).generate_state(1, np.uint32)[0])
+def seed_keys(seed, count=1):
+    """``count`` 32-bit keys of the sampling hash from the config seed (:func:`uniform`):
+    the first keys the learners' reward draws, the others further streams (the remedies'
+    context draws and PCGrad's order)."""
+    state = np.random.SeedSequence([int(seed), 7]).generate_state(count, np.uint32)
+    return state.astype(np.uint64)
 
 
 def run_kernel(config, logits0, steps, dtype=np.float32, block=None,
@@ -631,7 +634,7 @@ def run_kernel(config, logits0, steps, dtype=np.float32, block=None,
         expected_batch=cfg.batch == "expected", policy=POLICY_CODES[cfg.policy],
         optimizer=OPTIMIZER_CODES[cfg.optimizer], max_updates=cfg.max_updates,
         window=cfg.window, curve_measure=cfg.flatness_measure == "curve",
-        seed_key=seed_key(cfg.seed), record_logits=bool(record_logits))
+        seed_key=seed_keys(cfg.seed)[0], record_logits=bool(record_logits))
     steps = np.asarray(steps, dtype=np.int64)
     order = np.argsort(steps, kind="stable")
     out = Outputs(

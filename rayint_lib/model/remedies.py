@@ -29,23 +29,23 @@ that jump past the stop rule in one update, such as the natural gradient).
 The expectation is exact for every method whose direction is linear in the signals
 (REINFORCE, mixtures, importance weighting, separate heads, tabular, natural gradient, escort,
 entropy, rebalanced sampling, curriculum, and GradNorm with its weights at their current
-value); for the nonlinear ones (PCGrad, cosine gating, Adam, RMSProp) it is the method's update applied to
-the expected per-context gradients at the current optimiser state (the mean-gradient
-surrogate; for SGD the two coincide).
+value); for the nonlinear ones (PCGrad, cosine gating, Adam, RMSProp) it is the method's
+update applied to the expected per-context gradients at the current optimiser state (the
+mean-gradient surrogate; for SGD the two coincide).
 
-They are update rules of the one linear-bandit engine: :func:`.simulate.simulate` with
-``rule=Method(...)`` (or :func:`run_method`) takes a :class:`~.config.BanditConfig` that names
-the method's learner, policy and optimizer in the engine's vocabulary (:data:`TERMS`), and
-returns the engine's record (:class:`.record.BanditRuns`). Random numbers are the engine's
-one scheme (:func:`.kernel.uniform`, a counter-based hash of ``(seed, run, context,
-update)``, no global seeding): the reward draws are the library learners' stream, so
-REINFORCE here and the kernel's on-policy learner see the same draws. Runs are simulated by
-a numba loop, one run per iteration in parallel over runs (the per-update work is a few
-dozen numbers; one compilation serves every method and shape, cached on disk);
-:mod:`.remedies_reference` is the plain numpy specification of every rule that the tests
-compare it with, run by run. Adding a remedy: its branch in :func:`direction` (and
-:func:`signal` if it changes the sampling), its rule in :mod:`.remedies_reference`, and its
-hand-computed update in the tests.
+They are update rules of the one linear-bandit engine: :func:`.simulate.simulate` (or
+:func:`run_method`) takes a :class:`~.config.BanditConfig` whose ``rule`` is a
+:class:`Method` and whose learner, policy and optimizer name the method's in the engine's
+vocabulary (:data:`TERMS`, checked), and returns the engine's record
+(:class:`.record.BanditRuns`). Random numbers are the engine's one scheme
+(:func:`.kernel.uniform`, a counter-based hash of ``(seed, run, context, update)``, no
+global seeding): the reward draws are the library learners' stream, so REINFORCE here and
+the kernel's on-policy learner see the same draws. Runs are simulated by a numba loop, one
+run per iteration in parallel over runs (the per-update work is a few dozen numbers; one
+compilation serves every method and shape, cached on disk); :mod:`.remedies_reference` is
+the plain numpy specification of every rule that the tests compare it with, run by run.
+Adding a remedy: its branch in :func:`direction` (and :func:`signal` if it changes the
+sampling), its rule in :mod:`.remedies_reference`, and its hand-computed update in the tests.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ from numba import njit, prange
 
 from .bandit import initial_logits
 from .config import BanditConfig, check_choice, check_float
-from .kernel import uniform
+from .kernel import seed_keys, uniform
 from .record import BanditRuns, checkpoint_steps
 
 # method kinds, in the order of the compiled rules' integer codes
@@ -98,7 +98,8 @@ TERMS = {
     "rmsprop": {"optimizer": "rmsprop"},
 }
 _DEFAULT_TERMS = {"learner": "on_policy", "off_policy_weighting": "none",
-                  "policy": "shared_bias", "optimizer": "sgd", "batch": "sampled"}
+                  "policy": "shared_bias", "optimizer": "sgd", "batch": "sampled",
+                  "flatness_measure": "expected"}
 
 # hyper-parameter vector layout (one float vector per method, traced)
 _H = {"eta": 0, "mix": 1, "tau": 2, "p": 3, "beta": 4, "fast": 5, "slow": 6, "floor": 7,
@@ -152,6 +153,14 @@ class Method:
 
     def with_(self, **changes) -> "Method":
         return replace(self, label="", **changes)
+
+    def check_config(self, config):
+        """Raise ``ValueError`` unless ``config`` names this rule's learner, policy, optimizer
+        and step size (:func:`terms`)."""
+        for name, value in terms(self).items():
+            if getattr(config, name) != value:
+                raise ValueError(f"{name} must be {value!r} for the rule {self.kind!r} (the "
+                                 f"method's {name}); got {getattr(config, name)!r}")
 
 
 def default_label(m: Method) -> str:
@@ -589,10 +598,10 @@ RemedyRuns = BanditRuns     # the engine's one record (the chapters' name for it
 
 
 def stream_keys(seed):
-    """The three 32-bit keys of a run's random streams (:func:`.kernel.uniform`): reward
-    draws (the library learners' key, :func:`.kernel.seed_key`), context draws, PCGrad's
-    order. Same seed: same streams for every method (common random numbers)."""
-    return np.random.SeedSequence([int(seed), 7]).generate_state(3, np.uint32).astype(np.uint64)
+    """The three keys of a run's random streams (:func:`.kernel.uniform`): reward draws (the
+    library learners' key), context draws, PCGrad's order. Same seed: same streams for every
+    method (common random numbers)."""
+    return seed_keys(seed, 3)
 
 
 def initial_logits_for(method: Method, config: BanditConfig):
@@ -611,7 +620,8 @@ def initial_logits_for(method: Method, config: BanditConfig):
 
 def terms(method: Method) -> dict:
     """The config fields that ``method`` fixes (:data:`TERMS`): step size, learner,
-    weighting, policy, optimizer, batch, and the behaviour's uniform share for mixtures."""
+    weighting, policy, optimizer, batch, flatness measure, and the behaviour's uniform share
+    for mixtures."""
     out = {"eta": method.eta, **_DEFAULT_TERMS, **TERMS.get(method.kind, {})}
     if out["learner"] == "mixture":
         out["mix_fraction"] = method.mix
@@ -627,23 +637,13 @@ def method_config(method: Method, K=2, n=2, J0=None, n_runs=100, max_samples=100
     return BanditConfig(K=K, n=n, J0=J0, n_runs=n_runs, max_samples=max_samples, seed=seed,
                         init=init, window=window, start_margin=start_margin,
                         solved_margin=solved_margin, n_checkpoints=n_checkpoints,
-                        **terms(method))
+                        rule=method, **terms(method))
 
 
-def check_terms(method: Method, config: BanditConfig):
-    """Raise ``ValueError`` unless ``config`` names ``method``'s learner, policy, optimizer
-    and step size (:func:`terms`)."""
-    for name, value in terms(method).items():
-        if getattr(config, name) != value:
-            raise ValueError(f"{name} must be {value!r} for the rule {method.kind!r} (the "
-                             f"method's {name}); got {getattr(config, name)!r}")
-
-
-def run_rule(method: Method, config: BanditConfig) -> BanditRuns:
-    """``config.n_runs`` runs of ``method``'s rule with ``config``'s bandit, start, budget,
-    stop rule, flatness windows and checkpoints (compiled, float64)."""
-    check_terms(method, config)
-    cfg = config
+def run_rule(config: BanditConfig) -> BanditRuns:
+    """``config.n_runs`` runs of the update rule ``config.rule`` with ``config``'s bandit,
+    start, budget, stop rule, flatness windows and checkpoints (compiled, float64)."""
+    cfg, method = config, config.rule
     T = cfg.max_updates
     steps = checkpoint_steps(T, cfg.n_checkpoints)
     L0 = initial_logits_for(method, cfg)
@@ -670,4 +670,4 @@ def run_method(method: Method, **settings) -> BanditRuns:
     (default ``K/10``), stopped at ``J >= K - solved_margin`` or after ``max_samples``
     samples (K per update), App. A (``settings``: as :func:`method_config`). Same seed: same
     starts and same random streams for every method (common random numbers)."""
-    return run_rule(method, method_config(method, **settings))
+    return run_rule(method_config(method, **settings))

@@ -14,8 +14,9 @@ import copy
 
 import numpy as np
 
+from .bandit import softmax
 from .record import BanditRuns, FlatnessTracker, checkpoint_steps
-from .remedies import Method, check_terms, initial_logits_for, stream_keys
+from .remedies import Method, initial_logits_for, stream_keys
 from .updates import Optimizer
 
 _M32 = np.uint64(0xFFFFFFFF)
@@ -51,9 +52,9 @@ def policy(m: Method, L):
     if m.kind == "escort":
         top = np.abs(L).max(axis=-1, keepdims=True)
         e = np.where(top > 0, (np.abs(L) / np.where(top > 0, top, 1.0)) ** m.p, 1.0)
+        pi = e / e.sum(axis=-1, keepdims=True)
     else:
-        e = np.exp(L - L.max(axis=-1, keepdims=True))
-    pi = e / e.sum(axis=-1, keepdims=True)
+        pi = softmax(L)
     K = L.shape[1]
     return pi, pi[:, np.arange(K), np.arange(K)]
 
@@ -194,10 +195,10 @@ def pcgrad_orders(streams, t, R, K):
     return order
 
 
-def run_rule_reference(method: Method, config) -> BanditRuns:
-    """``config.n_runs`` runs of ``method`` as :func:`.remedies.run_rule`, in numpy."""
-    check_terms(method, config)
-    cfg, m = config, method
+def run_rule_reference(config) -> BanditRuns:
+    """``config.n_runs`` runs of the rule ``config.rule`` as :func:`.remedies.run_rule`, in
+    numpy."""
+    cfg, m = config, config.rule
     R, K, n = cfg.n_runs, cfg.K, cfg.n
     stop_at = K - cfg.solved_margin
     steps = checkpoint_steps(cfg.max_updates, cfg.n_checkpoints)

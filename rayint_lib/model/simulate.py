@@ -24,6 +24,8 @@ from .updates import (
 
 def _checked_steps(config, steps):
     """The checkpoint grid: log-spaced by default, else the caller's non-negative ints."""
+    if config.rule is not None:
+        raise ValueError(f"rule must be None here (a rule's runs: simulate); got {config.rule!r}")
     if steps is None:
         return checkpoint_steps(config.max_updates, config.n_checkpoints)
     steps = np.asarray(steps)
@@ -145,20 +147,20 @@ def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32,
                       out.flattest, out.logits if record_logits else None, final=out.final)
 
 
-def simulate(config: BanditConfig, steps=None, record_logits=False, rule=None) -> BanditRuns:
+def simulate(config: BanditConfig, steps=None, record_logits=False) -> BanditRuns:
     """Simulate ``config.n_runs`` learning runs; the library's entry point.
 
     Runs on the compiled kernel (:func:`simulate_fast`, float32 state); the pure-numpy
     :func:`simulate_reference` is the specification the tests compare it with.
     ``record_logits=True`` also keeps the logits at the checkpoints (``BanditRuns.logits``,
     ``[runs, checkpoints, K, n]``) for analyses of the parameters along the runs (Sec. 3.2).
-    ``rule``: a :class:`~.remedies.Method`, the update rule of a remedy (Sec. 4); the config
-    names its learner, policy, optimizer and step size (:func:`~.remedies.terms`), and the
-    runs use the default checkpoint grid (:func:`~.remedies.run_rule`).
+    With ``config.rule`` (a remedy's :class:`~.remedies.Method`, Sec. 4) the runs use that
+    update rule (:func:`~.remedies.run_rule`, float64; its numpy specification is
+    :mod:`.remedies_reference`) on the default checkpoint grid.
     """
-    if rule is not None:
+    if config.rule is not None:
         if steps is not None or record_logits:
             raise ValueError("steps and record_logits must be left out with a rule; got "
                              f"steps={steps!r}, record_logits={record_logits!r}")
-        return run_rule(rule, config)
+        return run_rule(config)
     return simulate_fast(config, steps, record_logits=record_logits)

@@ -285,7 +285,7 @@ def test_every_rule_agrees_with_its_numpy_reference_run_by_run(kind):
     same runs up to rounding (curves 1e-7, stop steps exact, flatness 1e-4 relative)."""
     m = _method(kind)
     cfg = rm.method_config(m, K=3, n=4, n_runs=16, max_samples=3000, seed=4)
-    fast, ref = rm.run_rule(m, cfg), run_rule_reference(m, cfg)
+    fast, ref = rm.run_rule(cfg), run_rule_reference(cfg)
     np.testing.assert_allclose(fast.curves, ref.curves, atol=1e-7)
     np.testing.assert_array_equal(fast.stop_step, ref.stop_step)
     np.testing.assert_array_equal(fast.solved, ref.solved)
@@ -301,19 +301,25 @@ def test_reinforce_rule_draws_the_library_learners_stream():
 
     m = rm.Method("reinforce")
     cfg = rm.method_config(m, K=2, n=2, n_runs=32, max_samples=4000, seed=9)
-    ours, lib = rm.run_rule(m, cfg), simulate_fast(cfg, dtype=np.float64)
+    ours, lib = rm.run_rule(cfg), simulate_fast(cfg.replace(rule=None), dtype=np.float64)
     np.testing.assert_array_equal(ours.stop_step, lib.stop_step)
     np.testing.assert_allclose(ours.final, lib.final, atol=1e-9)
 
 
-def test_simulate_takes_a_rule_and_checks_the_config_names_it():
+def test_simulate_runs_the_configs_rule_and_checks_the_config_names_it():
+    from rayint_lib.model.config import BanditConfig
     from rayint_lib.model.simulate import simulate
 
     m = rm.Method("tabular")
     cfg = rm.method_config(m, n_runs=4, max_samples=400, seed=2)
-    a, b = simulate(cfg, rule=m), rm.run_method(m, n_runs=4, max_samples=400, seed=2)
+    a, b = simulate(cfg), rm.run_method(m, n_runs=4, max_samples=400, seed=2)
     np.testing.assert_array_equal(a.curves, b.curves)
+    assert a.method == m
     with pytest.raises(ValueError, match="policy must be 'tabular'"):
-        simulate(cfg.replace(policy="shared_bias"), rule=m)
+        cfg.replace(policy="shared_bias")
     with pytest.raises(ValueError, match="eta must be 0.5"):
-        simulate(cfg, rule=m.with_(eta=0.5))
+        cfg.replace(rule=m.with_(eta=0.5))
+    with pytest.raises(ValueError, match="rule must be None or a remedies.Method"):
+        BanditConfig(rule="pcgrad")
+    with pytest.raises(ValueError, match="steps and record_logits"):
+        simulate(cfg, record_logits=True)

@@ -273,6 +273,8 @@ def test_benchmark_runs_at_tiny_size():
     assert all(v > 0 for d in summary["updates_per_s"].values() for v in d.values())
     assert summary["library_vs_plain_2x2"] > 0 and summary["library_vs_plain_8x8"] > 0
     assert summary["extreme_32x32_eta10_finite"] is True
+    assert all(summary["after_vs_bound"][size] > 0 for size in ("2x2", "8x8"))
+    assert summary["before_after"] is None and summary["rule_reinforce_2x2"] > 0
     assert summary["memory"]["long"]["run_updates_done"] == 100 * 100
 
 

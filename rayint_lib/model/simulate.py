@@ -1,8 +1,13 @@
-"""Many bandit learning runs at once (App. A), with online plateau measures.
+"""The one linear-bandit engine: many learning runs at once (App. A), with online plateau
+measures.
 
-Runs are simulated together (arrays with a leading runs axis). Memory does not grow with
-the number of updates: the curves ``J_k(t)`` are kept on a log-spaced grid of checkpoints
-and the flatness of the flattest plateau is computed online (see :mod:`rayint_lib.plateaus`).
+:func:`simulate` takes a :class:`~.config.BanditConfig` that names the learner, policy,
+optimizer and, for a remedy (Sec. 4), the update rule (``config.rule``), and returns the
+engine's record (:class:`.record.BanditRuns`). Learners run on the compiled kernel
+(:mod:`.kernel`) whose numpy specification is :func:`simulate_reference`; rules run on the
+compiled rules of :mod:`.remedies`, specified by :mod:`.remedies_reference`. Memory does not
+grow with the number of updates: the curves ``J_k(t)`` are kept on a log-spaced grid of
+checkpoints and the flatness of the flattest plateau is computed online.
 """
 from __future__ import annotations
 

@@ -130,13 +130,30 @@ def _draw(run_key, update_key):
     return np.int32(h >> np.uint64(8))
 
 
+@njit(cache=True, inline="always")
+def stream_key(key, run, slot, n_slots):
+    """The hash key of slot ``slot`` (of ``n_slots``) of run ``run`` under the 32-bit ``key``."""
+    return _mix32(np.uint64(run * n_slots + slot) ^ key)
+
+
+@njit(cache=True, inline="always")
+def update_key(key, t):
+    """The hash key of update ``t`` under the 32-bit ``key``."""
+    return _mix32(np.uint64(t) ^ key)
+
+
+@njit(cache=True, inline="always")
+def draw_uniform(slot_key, step_key):
+    """The uniform in ``[0, 1)`` (24 bits, float64) of a slot key and an update key."""
+    return float(_draw(slot_key, step_key)) * 2.0 ** -24
+
+
 @njit(cache=True)
 def uniform(key, run, slot, n_slots, t):
     """The uniform in ``[0, 1)`` (24 bits) that run ``run`` draws in slot ``slot`` (of
     ``n_slots``) at update ``t`` under the 32-bit ``key``: the sampled learners' draw of
     context ``slot`` (``n_slots = K``, ``key = seed_keys(seed)[0]``), for any other stream."""
-    run_key = _mix32(np.uint64(run * n_slots + slot) ^ key)
-    return float(_draw(run_key, _mix32(np.uint64(t) ^ key))) * 2.0 ** -24
+    return draw_uniform(stream_key(key, run, slot, n_slots), update_key(key, t))
 
 
 class Settings(NamedTuple):
@@ -301,6 +318,8 @@ def _run_block(logits0, run0, B, s, c, checkpoint_steps, checkpoint_index, out):
             _expected_scales(right, active, scale, s, c, True)
         else:
             _sampled_scales(right, active, scale, s, c, run_key, _mix32(np.uint64(t) ^ c.seed_key))
+            if c.learner == 3 and c.importance:
+                _mixture_weights(right, scale, s)
         if c.optimizer == 0:
             _update(logits, exp_shifted, inv_sum, scale, weight, bias_grad, s.eta, s.self_coef,
                     s.shared_coef, zero)
@@ -394,8 +413,8 @@ def _sampled_scales(right, active, scale, s, c, run_key, update_key):
     structure between the contexts of a run that biases momentum and Adam runs: caught by
     ``test_optimizers_agree_with_the_reference``); on-policy ``r = 1[u < pi_k(k)]``
     (Bernoulli draw of the rewarded arm); mixture ``1[u < mix_keep pi_k(k) + mix_floor]``
-    (the behaviour ``mu_k`` picks arm k), times ``pi_k(k) / mu_k(k)`` with importance
-    weighting; off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)``
+    (the behaviour ``mu_k`` picks arm k; importance weights: :func:`_mixture_weights`);
+    off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)``
     with importance weighting."""
     K, B = right.shape
     zero, one = s.zero, s.one
@@ -408,9 +427,6 @@ def _sampled_scales(right, active, scale, s, c, run_key, update_key):
             for i in range(B):
                 u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
                 scale[k, i] = active[i] if u < s.mix_keep * right[k, i] + s.mix_floor else zero
-            if c.importance:
-                for i in range(B):
-                    scale[k, i] *= right[k, i] / (s.mix_keep * right[k, i] + s.mix_floor)
         else:
             for i in range(B):
                 u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
@@ -418,6 +434,16 @@ def _sampled_scales(right, active, scale, s, c, run_key, update_key):
             if c.importance:
                 for i in range(B):
                     scale[k, i] *= s.n_actions * right[k, i]
+
+
+@njit(cache=True)
+def _mixture_weights(right, scale, s):
+    """Importance weights of the mixture learner's samples: ``scale *= pi_k(k) / mu_k(k)``
+    (a separate loop, so that the other learners' sampling code is unchanged)."""
+    K, B = right.shape
+    for k in range(K):
+        for i in range(B):
+            scale[k, i] *= right[k, i] / (s.mix_keep * right[k, i] + s.mix_floor)
 
 
 @njit(cache=True)

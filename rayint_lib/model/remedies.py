@@ -58,7 +58,7 @@ from numba import njit, prange
 
 from .bandit import initial_logits
 from .config import BanditConfig, check_choice, check_float
-from .kernel import seed_keys, uniform
+from .kernel import draw_uniform, seed_keys, stream_key, uniform, update_key
 from .record import BanditRuns, checkpoint_steps
 
 # method kinds, in the order of the compiled rules' integer codes
@@ -500,6 +500,11 @@ def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, r, curves
     u = np.empty(K)
     v = np.empty(K)
     order = np.arange(K)
+    reward_keys = np.empty(K, np.uint64)
+    context_keys = np.empty(K, np.uint64)
+    for k in range(K):
+        reward_keys[k] = stream_key(keys[0], r, k, K)
+        context_keys[k] = stream_key(keys[1], r, k, K)
     mW = np.zeros((K, n))
     vW = np.zeros((K, n))
     mb = np.zeros(n)
@@ -535,11 +540,13 @@ def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, r, curves
             for k in range(K):
                 fast[k] = h[5] * fast[k] + (1.0 - h[5]) * J[k]
                 slow[k] = h[6] * slow[k] + (1.0 - h[6]) * J[k]
+        reward_step = update_key(keys[0], t)
         for k in range(K):
-            u[k] = uniform(keys[0], r, k, K, t)
+            u[k] = draw_uniform(reward_keys[k], reward_step)
         if kind == REBALANCED or kind == CURRICULUM:
+            context_step = update_key(keys[1], t)
             for k in range(K):
-                v[k] = uniform(keys[1], r, k, K, t)
+                v[k] = draw_uniform(context_keys[k], context_step)
         if kind == PCGRAD:
             pcgrad_order(keys[2], r, t, order)
         signal(kind, h, J, fast, slow, u, v, n, s, probs)

@@ -10,9 +10,16 @@ Also measured: 16 runs of K = n = 8 for 1e6 updates (per-step overhead), peak me
 (resident set of a fresh process) for 10k runs x 1e6 updates against 10k runs x 1e3 updates,
 and the extremes K = n = 32, eta = 10, 1e6 updates (finite results).
 
-Usage: ``python benchmarks/simulator.py [--tiny] [--no-memory]``; ``make bench`` runs it.
-The last line printed is a JSON object (``updates_per_s``, ``library_vs_plain_2x2``,
-``library_vs_plain_8x8``, ...).
+Before and after: the library of another git revision (``--before REV``, default ``main``)
+is timed in the same run, alternating with this one (fresh processes, best of two each), and
+both are compared with the machine's arithmetic bound, a compiled loop of the same float32
+arithmetic per run-update (the softmax with the kernel's ``exp`` and the shared-bias step,
+vectorised over runs, no random numbers or bookkeeping). The remedies' rules
+(:mod:`rayint_lib.model.remedies`, REINFORCE) are timed at 2x2 for comparison.
+
+Usage: ``python benchmarks/simulator.py [--tiny] [--no-memory] [--before REV]``; ``make bench``
+runs it. The last line printed is a JSON object (``updates_per_s``, ``library_vs_plain_2x2``,
+``library_vs_plain_8x8``, ``before_after``, ...).
 """
 from __future__ import annotations
 
@@ -24,14 +31,18 @@ import platform
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from numba import njit, prange
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rayint_lib.model.config import BanditConfig  # noqa: E402
+from rayint_lib.model.kernel import _exp_f32  # noqa: E402
+from rayint_lib.model.remedies import Method, run_method  # noqa: E402
 from rayint_lib.model.simulate import simulate  # noqa: E402
 
 ETA = 0.1
@@ -99,6 +110,91 @@ def library(K, n, runs, updates, seed=0):
     return done, res
 
 
+@njit(cache=True, parallel=True)
+def _bound_loop(x, updates, eta):
+    """The kernel's essential float32 arithmetic on blocks ``x`` ``[blocks, K, n, B]``."""
+    for ib in prange(x.shape[0]):
+        L = x[ib]
+        K, n, B = L.shape
+        e = np.empty((K, n, B), np.float32)
+        inv = np.empty(B, np.float32)
+        m = np.empty(B, np.float32)
+        bias = np.zeros((n, B), np.float32)
+        for _ in range(updates):
+            for k in range(K):
+                for i in range(B):
+                    m[i] = L[k, 0, i]
+                    inv[i] = 0
+                for a in range(1, n):
+                    for i in range(B):
+                        m[i] = max(m[i], L[k, a, i])
+                for a in range(n):
+                    for i in range(B):
+                        e[k, a, i] = _exp_f32(L[k, a, i] - m[i])
+                        inv[i] += e[k, a, i]
+                for i in range(B):
+                    inv[i] = np.float32(1) / inv[i]
+                for a in range(n):
+                    for i in range(B):
+                        g = e[k, a, i] * inv[i]
+                        bias[a, i] -= g
+                        L[k, a, i] += eta * (bias[a, i] - g)
+    return x
+
+
+def arithmetic_bound(K, n, runs, updates):
+    """Run-updates per second of the kernel's essential float32 arithmetic: per context a
+    row max, ``n`` exps (the kernel's vectorisable ``exp``), a sum, a reciprocal, and the
+    shared-bias step on every logit, on blocks of 512 runs in parallel."""
+    B = 512
+    x = np.zeros((max(1, runs // B), K, n, B), np.float32)
+    _bound_loop(x[:1], 1, np.float32(ETA))
+    t0 = time.perf_counter()
+    _bound_loop(x, updates, np.float32(ETA))
+    return x.shape[0] * B * updates / (time.perf_counter() - t0)
+
+
+_RATE = (
+    "import sys, time; sys.path.insert(0, %r)\n"
+    "from rayint_lib.model.config import BanditConfig\n"
+    "from rayint_lib.model.simulate import simulate\n"
+    "def run(K, R, T):\n"
+    "    cfg = BanditConfig(K=K, n=K, eta=0.1, n_runs=R, max_samples=T * K, solved_margin=1e-6)\n"
+    "    t0 = time.perf_counter(); r = simulate(cfg)\n"
+    "    return r.stop_step.sum() / (time.perf_counter() - t0)\n"
+    "from rayint_lib.model.remedies import Method, run_method\n"
+    "def rule(R, T):\n"
+    "    t0 = time.perf_counter()\n"
+    "    r = run_method(Method('reinforce'), n_runs=R, max_samples=2 * T, solved_margin=1e-6)\n"
+    "    return r.stop_step.sum() / (time.perf_counter() - t0)\n"
+    "run(2, 8, 10); run(8, 8, 10); rule(8, 10)\n"
+    "print(run(2, %d, %d), run(8, %d, %d), rule(%d, %d))\n")
+
+
+def before_after(rev, plan, rule_plan, rounds=2):
+    """Run-updates/s of the library at 2x2 and 8x8 and of the remedies' REINFORCE rule at
+    2x2 (``rule_plan``: runs, updates), for revision ``rev`` and this tree, each in fresh
+    processes, alternating, best of ``rounds``: ``{"before": {...}, "after": {...}}``."""
+    root = Path(__file__).resolve().parents[1]
+    best = {name: {"2x2": 0.0, "8x8": 0.0, "rule_2x2": 0.0} for name in ("before", "after")}
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", rev], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    old = Path(tempfile.gettempdir()) / f"rayint-bench-{commit}"     # kept: numba's cache
+    if not old.exists():
+        archive = subprocess.run(["git", "-C", str(root), "archive", commit, "rayint_lib"],
+                                 capture_output=True, check=True).stdout
+        old.mkdir()
+        subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    for _ in range(rounds):
+        for name, path in (("before", str(old)), ("after", str(root))):
+            code = _RATE % (path, *plan[2]["library"], *plan[8]["library"], *rule_plan)
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                 text=True, check=True).stdout.split()
+            for size, rate in zip(("2x2", "8x8", "rule_2x2"), out):
+                best[name][size] = max(best[name][size], float(rate))
+    return best
+
+
 def timed(fn, *args):
     t0 = time.perf_counter()
     out = fn(*args)
@@ -149,6 +245,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tiny", action="store_true", help="tiny sizes (smoke test)")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
+    ap.add_argument("--before", default=None,
+                    help="git revision timed as 'before' (default main; none with --tiny)")
     args = ap.parse_args(argv)
     import numba
 
@@ -164,6 +262,8 @@ def main(argv=None):
     }
     library(2, 2, 8, 10)     # load the compiled kernels (cache) before timing
     library(8, 8, 8, 10)
+    p2_runs, p2_updates = (64, 100) if args.tiny else (2000, 20_000)
+    run_method(Method("reinforce"), K=2, n=2, n_runs=8, max_samples=20)
     rates = {}
     rows = []
     for K, p in plan.items():
@@ -175,6 +275,14 @@ def main(argv=None):
             done = out[0] if name == "library" else out
             rates.setdefault(name, {})[size] = done / dt
             rows.append((name, size, r, u, dt, done / dt))
+
+    bound = {f"{K}x{K}": arithmetic_bound(K, K, p["library"][0], p["library"][1] // 4)
+             for K, p in plan.items()}
+    before = args.before or (None if args.tiny else "main")
+    compared = before_after(before, plan, (p2_runs, p2_updates)) if before else None
+    rule_out, rule_s = timed(lambda: run_method(Method("reinforce"), K=2, n=2, n_runs=p2_runs,
+                                                max_samples=2 * p2_updates, solved_margin=1e-6))
+    rule_rate = rule_out.stop_step.sum() / rule_s
 
     long_updates = 100 if args.tiny else 10**6
     long_cfg = BanditConfig(K=8, n=8, eta=ETA, n_runs=16, max_samples=8 * long_updates,
@@ -204,6 +312,17 @@ def main(argv=None):
     print("K=n=32, eta=10, importance-weighted off-policy, "
           f"2 runs x {ext.stop_step.min()} updates: {extreme_s:.2f} s, "
           f"all finite: {extreme_finite}")
+    after = compared["after"] if compared else rates["library"]
+    print()
+    print(f"| library, K=n | before ({before}) | after | arithmetic bound | after / bound |")
+    print("| --- | --- | --- | --- | --- |")
+    for size in ("2x2", "8x8"):
+        was = f"{compared['before'][size] / 1e6:.1f} M" if compared else "-"
+        print(f"| {size} | {was} | {after[size] / 1e6:.1f} M | {bound[size] / 1e6:.1f} M | "
+              f"{after[size] / bound[size]:.0%} |")
+    was = f"{compared['before']['rule_2x2'] / 1e6:.2f} M before, " if compared else ""
+    print(f"remedies' REINFORCE rule, 2x2: {was}{rule_rate / 1e6:.2f} M run-updates/s (per-run "
+          "loop, float64)")
     summary = {
         "updates_per_s": {k: {s: round(v) for s, v in d.items()} for k, d in rates.items()},
         "library_vs_plain_2x2": round(ratio2, 1),
@@ -212,6 +331,10 @@ def main(argv=None):
         "long_16runs_8x8_updates": int(res.stop_step.min()),
         "extreme_32x32_eta10_finite": extreme_finite,
         "extreme_32x32_eta10_updates": int(ext.stop_step.min()),
+        "before_after": compared,
+        "arithmetic_bound": {k: round(v) for k, v in bound.items()},
+        "after_vs_bound": {k: round(after[k] / v, 3) for k, v in bound.items()},
+        "rule_reinforce_2x2": round(rule_rate),
         "numba_threads": numba.get_num_threads(),
         "tiny": args.tiny,
     }

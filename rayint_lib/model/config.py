@@ -191,7 +191,7 @@ class BanditConfig:
     mix_fraction: float = 0.1       # mixture: behaviour (1 - mix_fraction) pi + mix_fraction / n
     policy: str = "shared_bias"     # shared_bias (l = W s + b) | tabular (l = W s) | separate
     batch: str = "sampled"          # sampled (one sample per context) | expected (infinite batch)
-    off_policy_weighting: str = "none"  # none | importance (pi/mu), off_policy only
+    off_policy_weighting: str = "none"  # none | importance (pi/mu), off_policy and mixture
     optimizer: str = "sgd"          # sgd | momentum | rmsprop | adam
     init: str = "angular"           # how theta0 is drawn for a given J0 (see bandit.initial_logits)
     logit_scale: float = 1.0        # spread of the random logits of wrong arms at theta0
@@ -200,6 +200,7 @@ class BanditConfig:
     window: int = 10                # updates between flatness measurements (and per curve slope)
     start_margin: float = 0.05      # ignore slopes until J >= J0 + start_margin * K (the start)
     n_checkpoints: int = 200        # log-spaced points at which J_k(t) is recorded
+    rule: object = None             # a remedy's update rule (remedies.Method); None: plain steps
 
     def __post_init__(self):
         if self.J0 is None:
@@ -223,10 +224,6 @@ class BanditConfig:
         check_choice("policy", self.policy, POLICIES)
         check_choice("batch", self.batch, BATCHES)
         check_choice("off_policy_weighting", self.off_policy_weighting, OFF_POLICY_WEIGHTINGS)
-        if self.learner == "mixture" and self.off_policy_weighting != "none":
-            raise ValueError("off_policy_weighting must be 'none' for learner='mixture' (REINFORCE "
-                             f"on the mixture's samples, no importance weights); got "
-                             f"{self.off_policy_weighting!r}")
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("init", self.init, INITS)
         check_float("logit_scale", self.logit_scale, 0, None)
@@ -235,6 +232,11 @@ class BanditConfig:
         check_int("window", self.window, 1)
         check_float("start_margin", self.start_margin, 0, 1)
         check_int("n_checkpoints", self.n_checkpoints, 2)
+        if self.rule is not None:
+            if not callable(getattr(self.rule, "check_config", None)):
+                raise ValueError("rule must be None or a remedies.Method; got "
+                                 f"{short(self.rule)}")
+            self.rule.check_config(self)
         check_memory(f"n_runs={self.n_runs}, K={self.K}, n={self.n}", self.memory_bytes(),
                      "runs x (checkpoints x K + 6 x (K x n + n)) x 8 bytes")
         check_time(f"n_runs={self.n_runs} x max_samples={self.max_samples}", self.seconds(),

@@ -151,10 +151,32 @@ def _logit(J):
     return np.log(J) - np.log1p(-J)
 
 
+def arc_length_orbits(z, alive, velocity, step, ds, max_length):
+    """The one orbit integrator of the expected-update flows: RK4 with arc-length steps
+    ``ds`` on the orbits ``z`` ``[starts, D]`` (updated in place), at most ``max_length``.
+
+    ``alive``: indices of the orbits to follow; ``velocity(y)``: ``dz/ds`` of the rows ``y``
+    ``[m, D]`` (unit speed in the flow's coordinates; extra columns, such as the elapsed
+    time, are carried along); after each step ``step(alive, y_old, y_new)`` records what it
+    needs and returns which of the ``alive`` orbits are done.
+    """
+    for _ in range(int(max_length / ds)):
+        if alive.size == 0:
+            break
+        y = z[alive]
+        k1 = velocity(y)
+        k2 = velocity(y + ds / 2 * k1)
+        k3 = velocity(y + ds / 2 * k2)
+        k4 = velocity(y + ds * k3)
+        y_new = y + ds / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        z[alive] = y_new
+        alive = alive[~step(alive, y, y_new)]
+
+
 def follow_orbits(J1, J2, J_end=1.0, field=jdot_rl, ds=0.02, max_length=400.0, path=False):
     """Follow the deterministic flow of ``field`` from each start ``(J1, J2)``.
 
-    Vectorised RK4 in logit coordinates ``z_k = log(J_k / (1 - J_k))``, where
+    :func:`arc_length_orbits` in logit coordinates ``z_k = log(J_k / (1 - J_k))``, where
     ``z_k dot = J_k dot / q_k`` stays well scaled even when a component is nearly 0 or 1 (flat
     plateaus have ``J1 ~ sqrt(eps / 2)``), parametrised by arc length (a plateau costs no
     integration steps) with the elapsed time carried along (``dt/ds = 1 / speed``). Stops each
@@ -169,51 +191,44 @@ def follow_orbits(J1, J2, J_end=1.0, field=jdot_rl, ds=0.02, max_length=400.0, p
     """
     J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
     shape = J1.shape
-    z = np.stack([_logit(J1.ravel()), _logit(J2.ravel()), np.zeros(J1.size)])
+    z = np.stack([_logit(J1.ravel()), _logit(J2.ravel()), np.zeros(J1.size)], axis=1)
     time = np.full(J1.size, np.nan)
     cross = np.full(J1.size, np.nan)
-    alive = np.flatnonzero(J1.ravel() + J2.ravel() < J_end)
 
     def velocity(y):
-        J = _sigmoid(y)
+        J = _sigmoid(y[:, :2].T)
         d1, d2 = field(J[0], J[1])
         v1, v2 = d1 / (J[0] * (1 - J[0])), d2 / (J[1] * (1 - J[1]))
         speed = np.hypot(v1, v2) + 1e-300
-        return np.stack([v1 / speed, v2 / speed, 1.0 / speed])
+        return np.stack([v1 / speed, v2 / speed, 1.0 / speed], axis=1)
 
     trail, trail_time = [], []
 
-    def snapshot():
+    def snapshot(alive):
         J = np.full((2, J1.size), np.nan)
         t = np.full(J1.size, np.nan)
-        J[:, alive] = _sigmoid(z[:2, alive])
-        t[alive] = z[2, alive]
+        J[:, alive] = _sigmoid(z[alive, :2].T)
+        t[alive] = z[alive, 2]
         trail.append(J)
         trail_time.append(t)
 
-    if path:
-        snapshot()
-    for _ in range(int(max_length / ds)):
-        if alive.size == 0:
-            break
-        y = z[:, alive]
-        k1 = velocity(y[:2])
-        k2 = velocity(y[:2] + ds / 2 * k1[:2])
-        k3 = velocity(y[:2] + ds / 2 * k2[:2])
-        k4 = velocity(y[:2] + ds * k3[:2])
-        y_new = y + ds / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        s_old, s_new = _sigmoid(y[:2]).sum(axis=0), _sigmoid(y_new[:2]).sum(axis=0)
+    def step(alive, y, y_new):
+        s_old, s_new = _sigmoid(y[:, :2].T).sum(axis=0), _sigmoid(y_new[:, :2].T).sum(axis=0)
         rise = np.where(s_new > s_old, s_new - s_old, 1)
         hit = (s_old < 1) & (s_new >= 1)                 # interpolate linearly in z
         w = np.clip((1 - s_old) / rise, 0, 1)
-        cross[alive[hit]] = _sigmoid(y[0] + w * (y_new[0] - y[0]))[hit]
+        cross[alive[hit]] = _sigmoid(y[:, 0] + w * (y_new[:, 0] - y[:, 0]))[hit]
         done = s_new >= J_end
         w = np.clip((J_end - s_old) / rise, 0, 1)
-        time[alive[done]] = (y[2] + w * (y_new[2] - y[2]))[done]
-        z[:, alive] = y_new
+        time[alive[done]] = (y[:, 2] + w * (y_new[:, 2] - y[:, 2]))[done]
         if path:
-            snapshot()
-        alive = alive[~done]
+            snapshot(alive)
+        return done
+
+    alive = np.flatnonzero(J1.ravel() + J2.ravel() < J_end)
+    if path:
+        snapshot(alive)
+    arc_length_orbits(z, alive, velocity, step, ds, max_length)
     out = {"time": time.reshape(shape), "cross_J1": cross.reshape(shape)}
     if path:
         out["path"] = np.stack(trail).reshape((len(trail), 2) + shape)

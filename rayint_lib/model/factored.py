@@ -27,7 +27,7 @@ from scipy.special import expit
 
 from .bandit import softmax
 from .config import check_choice, check_float, check_int
-from .dynamics import classify_corner
+from .dynamics import arc_length_orbits, classify_corner
 
 U = sp.Symbol("u", real=True)
 COUPLINGS = ("on_policy", "supervised", "mixture", "power")
@@ -637,8 +637,8 @@ def wta_face_width(model, k, level=0.5, hi=0.5):
 def follow_flow(model, J_start, J_end=None, ds=0.05, max_length=400.0):
     """Follow the flow of ``model`` from each start (``[runs, K]``) and find its plateaus.
 
-    Vectorised RK4 in logit coordinates ``z_k = log(J_k / (1 - J_k))`` parametrised by arc
-    length (as :func:`rayint_lib.model.dynamics.follow_orbits`, in ``K`` dimensions), until
+    The one orbit integrator (:func:`rayint_lib.model.dynamics.arc_length_orbits`, RK4 by arc
+    length) in logit coordinates ``z_k = log(J_k / (1 - J_k))``, in ``K`` dimensions, until
     ``J >= J_end`` (default ``K - 0.1``, App. A's stopping rule). Along each orbit every point
     where ``Jddot`` changes sign from negative to positive (a local minimum of ``Jdot`` in
     time: Definition 2's inflection with ``Jdddot > 0``) is a plateau. Returns
@@ -651,7 +651,6 @@ def follow_flow(model, J_start, J_end=None, ds=0.05, max_length=400.0):
     flat = np.full(runs, np.inf)
     count = np.zeros(runs, int)
     solved = J_start.sum(1) >= J_end
-    alive = np.flatnonzero(~solved)
     prev = model.jddot(J_start)
 
     def velocity(y):
@@ -659,16 +658,7 @@ def follow_flow(model, J_start, J_end=None, ds=0.05, max_length=400.0):
         v = model.jdot(J) / (J * expit(-y))          # dz/dt, finite even where J rounds to 1
         return v / (np.linalg.norm(v, axis=-1, keepdims=True) + 1e-300)
 
-    for _ in range(int(max_length / ds)):
-        if alive.size == 0:
-            break
-        y = z[alive]
-        k1 = velocity(y)
-        k2 = velocity(y + ds / 2 * k1)
-        k3 = velocity(y + ds / 2 * k2)
-        k4 = velocity(y + ds * k3)
-        y = y + ds / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
-        z[alive] = y
+    def step(alive, _, y):
         J = expit(y)
         jdd = model.jddot(J)
         turn = (prev[alive] < 0) & (jdd >= 0)
@@ -679,7 +669,9 @@ def follow_flow(model, J_start, J_end=None, ds=0.05, max_length=400.0):
         prev[alive] = jdd
         done = J.sum(1) >= J_end
         solved[alive[done]] = True
-        alive = alive[~done]
+        return done
+
+    arc_length_orbits(z, np.flatnonzero(~solved), velocity, step, ds, max_length)
     return {"flatness": flat, "n_plateaus": count, "solved": solved}
 
 

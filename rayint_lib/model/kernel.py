@@ -122,6 +122,40 @@ def _mix32(x):
     return x
 
 
+@njit(cache=True, inline="always")
+def _draw(run_key, update_key):
+    """24 random bits for one ``(run key, update key)`` pair: two rounds of :func:`_mix32`
+    (the engine's one random-number scheme; uniforms are ``bits * 2**-24``)."""
+    h = _mix32((_mix32(run_key ^ update_key) + update_key) & np.uint64(_M32))
+    return np.int32(h >> np.uint64(8))
+
+
+@njit(cache=True, inline="always")
+def stream_key(key, run, slot, n_slots):
+    """The hash key of slot ``slot`` (of ``n_slots``) of run ``run`` under the 32-bit ``key``."""
+    return _mix32(np.uint64(run * n_slots + slot) ^ key)
+
+
+@njit(cache=True, inline="always")
+def update_key(key, t):
+    """The hash key of update ``t`` under the 32-bit ``key``."""
+    return _mix32(np.uint64(t) ^ key)
+
+
+@njit(cache=True, inline="always")
+def draw_uniform(slot_key, step_key):
+    """The uniform in ``[0, 1)`` (24 bits, float64) of a slot key and an update key."""
+    return float(_draw(slot_key, step_key)) * 2.0 ** -24
+
+
+@njit(cache=True)
+def uniform(key, run, slot, n_slots, t):
+    """The uniform in ``[0, 1)`` (24 bits) that run ``run`` draws in slot ``slot`` (of
+    ``n_slots``) at update ``t`` under the 32-bit ``key``: the sampled learners' draw of
+    context ``slot`` (``n_slots = K``, ``key = seed_keys(seed)[0]``), for any other stream."""
+    return draw_uniform(stream_key(key, run, slot, n_slots), update_key(key, t))
+
+
 class Settings(NamedTuple):
     """The real-valued constants of one kernel call, all in the state's float type."""
 
@@ -284,6 +318,8 @@ def _run_block(logits0, run0, B, s, c, checkpoint_steps, checkpoint_index, out):
             _expected_scales(right, active, scale, s, c, True)
         else:
             _sampled_scales(right, active, scale, s, c, run_key, _mix32(np.uint64(t) ^ c.seed_key))
+            if c.learner == 3 and c.importance:
+                _mixture_weights(right, scale, s)
         if c.optimizer == 0:
             _update(logits, exp_shifted, inv_sum, scale, weight, bias_grad, s.eta, s.self_coef,
                     s.shared_coef, zero)
@@ -346,8 +382,9 @@ def _normalise(exp_shifted, inv_sum, probs):
 def _expected_scales(right, active, scale, s, c, masked):
     """Expected reward scale of each context: ``E[r w]`` with ``w`` the update's weight.
 
-    On-policy (and importance-weighted off-policy): ``pi_k(k)``; off-policy without
-    weighting: ``1/n``; mixture: ``mu_k(k) = mix_keep pi_k(k) + mix_floor``; supervised: 1.
+    On-policy (and importance-weighted off-policy or mixture): ``pi_k(k)``; off-policy
+    without weighting: ``1/n``; mixture: ``mu_k(k) = mix_keep pi_k(k) + mix_floor``;
+    supervised: 1.
     ``masked``: multiply by ``active`` (stopped runs: 0).
     """
     K, B = right.shape
@@ -355,7 +392,7 @@ def _expected_scales(right, active, scale, s, c, masked):
         if c.learner == 2:
             for i in range(B):
                 scale[k, i] = s.one
-        elif c.learner == 3:
+        elif c.learner == 3 and not c.importance:
             for i in range(B):
                 scale[k, i] = s.mix_keep * right[k, i] + s.mix_floor
         elif c.learner == 0 or c.importance:
@@ -376,31 +413,37 @@ def _sampled_scales(right, active, scale, s, c, run_key, update_key):
     structure between the contexts of a run that biases momentum and Adam runs: caught by
     ``test_optimizers_agree_with_the_reference``); on-policy ``r = 1[u < pi_k(k)]``
     (Bernoulli draw of the rewarded arm); mixture ``1[u < mix_keep pi_k(k) + mix_floor]``
-    (the behaviour ``mu_k`` picks arm k); off-policy ``1[u < 1/n]`` (uniform behaviour picks
-    arm k), times ``n pi_k(k)`` with importance weighting."""
+    (the behaviour ``mu_k`` picks arm k; importance weights: :func:`_mixture_weights`);
+    off-policy ``1[u < 1/n]`` (uniform behaviour picks arm k), times ``n pi_k(k)``
+    with importance weighting."""
     K, B = right.shape
-    sh8 = np.uint64(8)
-    m32 = np.uint64(_M32)
     zero, one = s.zero, s.one
     for k in range(K):
         if c.learner == 0:
             for i in range(B):
-                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
                 scale[k, i] = active[i] if u < right[k, i] else zero
         elif c.learner == 3:
             for i in range(B):
-                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
                 scale[k, i] = active[i] if u < s.mix_keep * right[k, i] + s.mix_floor else zero
         else:
             for i in range(B):
-                h = _mix32((_mix32(run_key[k, i] ^ update_key) + update_key) & m32)
-                u = _to_float(np.int32(h >> sh8), one) * s.uniform_scale
+                u = _to_float(_draw(run_key[k, i], update_key), one) * s.uniform_scale
                 scale[k, i] = active[i] if u < s.inv_n else zero
             if c.importance:
                 for i in range(B):
                     scale[k, i] *= s.n_actions * right[k, i]
+
+
+@njit(cache=True)
+def _mixture_weights(right, scale, s):
+    """Importance weights of the mixture learner's samples: ``scale *= pi_k(k) / mu_k(k)``
+    (a separate loop, so that the other learners' sampling code is unchanged)."""
+    K, B = right.shape
+    for k in range(K):
+        for i in range(B):
+            scale[k, i] *= right[k, i] / (s.mix_keep * right[k, i] + s.mix_floor)
 
 
 @njit(cache=True)
@@ -578,9 +621,12 @@ def block_size(K, n, n_runs, n_threads=None):
     return int(max(1, min(cap, -(-share // 8) * 8)))
 
 
-def seed_key(seed):
-    """32-bit key of the sampling hash, derived from the config seed."""
-    return np.uint64(np.random.SeedSequence([int(seed), 7]).generate_state(1, np.uint32)[0])
+def seed_keys(seed, count=1):
+    """``count`` 32-bit keys of the sampling hash from the config seed (:func:`uniform`):
+    the first keys the learners' reward draws, the others further streams (the remedies'
+    context draws and PCGrad's order)."""
+    state = np.random.SeedSequence([int(seed), 7]).generate_state(count, np.uint32)
+    return state.astype(np.uint64)
 
 
 def run_kernel(config, logits0, steps, dtype=np.float32, block=None,
@@ -614,7 +660,7 @@ def run_kernel(config, logits0, steps, dtype=np.float32, block=None,
         expected_batch=cfg.batch == "expected", policy=POLICY_CODES[cfg.policy],
         optimizer=OPTIMIZER_CODES[cfg.optimizer], max_updates=cfg.max_updates,
         window=cfg.window, curve_measure=cfg.flatness_measure == "curve",
-        seed_key=seed_key(cfg.seed), record_logits=bool(record_logits))
+        seed_key=seed_keys(cfg.seed)[0], record_logits=bool(record_logits))
     steps = np.asarray(steps, dtype=np.int64)
     order = np.argsort(steps, kind="stable")
     out = Outputs(

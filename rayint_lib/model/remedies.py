@@ -29,16 +29,23 @@ that jump past the stop rule in one update, such as the natural gradient).
 The expectation is exact for every method whose direction is linear in the signals
 (REINFORCE, mixtures, importance weighting, separate heads, tabular, natural gradient, escort,
 entropy, rebalanced sampling, curriculum, and GradNorm with its weights at their current
-value); for the nonlinear ones (PCGrad, Adam, RMSProp) it is the method's update applied to
-the expected per-context gradients at the current optimiser state (the mean-gradient
-surrogate; for SGD the two coincide).
+value); for the nonlinear ones (PCGrad, cosine gating, Adam, RMSProp) it is the method's
+update applied to the expected per-context gradients at the current optimiser state (the
+mean-gradient surrogate; for SGD the two coincide).
 
-Runs are simulated by a numba kernel, one run per loop iteration in parallel over runs (the
-library's choice for the linear bandit, :mod:`.kernel`): the per-update work is a few dozen
-numbers, so a vectorised JAX loop spends its time on per-operation overhead (measured: about
-45 microseconds per update for plain REINFORCE at 200 runs, K = 2, against well under 10 for
-this kernel, and a compilation per method and shape); one compilation serves every method
-and shape, cached on disk.
+They are update rules of the one linear-bandit engine: :func:`.simulate.simulate` (or
+:func:`run_method`) takes a :class:`~.config.BanditConfig` whose ``rule`` is a
+:class:`Method` and whose learner, policy and optimizer name the method's in the engine's
+vocabulary (:data:`TERMS`, checked), and returns the engine's record
+(:class:`.record.BanditRuns`). Random numbers are the engine's one scheme
+(:func:`.kernel.uniform`, a counter-based hash of ``(seed, run, context, update)``, no
+global seeding): the reward draws are the library learners' stream, so REINFORCE here and
+the kernel's on-policy learner see the same draws. Runs are simulated by a numba loop, one
+run per iteration in parallel over runs (the per-update work is a few dozen numbers; one
+compilation serves every method and shape, cached on disk); :mod:`.remedies_reference` is
+the plain numpy specification of every rule that the tests compare it with, run by run.
+Adding a remedy: its branch in :func:`direction` (and :func:`signal` if it changes the
+sampling), its rule in :mod:`.remedies_reference`, and its hand-computed update in the tests.
 """
 from __future__ import annotations
 
@@ -50,9 +57,11 @@ import numpy as np
 from numba import njit, prange
 
 from .bandit import initial_logits
-from .config import check_choice, check_float, check_int
+from .config import BanditConfig, check_choice, check_float
+from .kernel import draw_uniform, seed_keys, stream_key, uniform, update_key
+from .record import BanditRuns, checkpoint_steps
 
-# method kinds, in the order of the kernel's lax.switch
+# method kinds, in the order of the compiled rules' integer codes
 KINDS = ("reinforce", "mixture", "importance", "separate", "tabular", "pcgrad", "gradnorm",
          "natural", "escort", "entropy", "adam", "rmsprop", "rebalanced", "curriculum",
          "cosgate")
@@ -75,6 +84,22 @@ DESCRIPTIONS = {
     "cosgate": "cosine-gated gradients (Du et al. 2018): with each context as the main task "
                "in turn, another's gradient is added weighted by max(0, cosine)",
 }
+
+# each method in the engine's vocabulary (fields of :class:`.config.BanditConfig`): a learner
+# (the behaviour, and importance weights), a policy parameterisation and an optimizer; the
+# other fields keep their defaults (on-policy SGD, shared bias, sampled updates), and the
+# kinds not listed change only the update rule
+TERMS = {
+    "mixture": {"learner": "mixture"},
+    "importance": {"learner": "mixture", "off_policy_weighting": "importance"},
+    "separate": {"policy": "separate"},
+    "tabular": {"policy": "tabular"},
+    "adam": {"optimizer": "adam"},
+    "rmsprop": {"optimizer": "rmsprop"},
+}
+_DEFAULT_TERMS = {"learner": "on_policy", "off_policy_weighting": "none",
+                  "policy": "shared_bias", "optimizer": "sgd", "batch": "sampled",
+                  "flatness_measure": "expected"}
 
 # hyper-parameter vector layout (one float vector per method, traced)
 _H = {"eta": 0, "mix": 1, "tau": 2, "p": 3, "beta": 4, "fast": 5, "slow": 6, "floor": 7,
@@ -128,6 +153,14 @@ class Method:
 
     def with_(self, **changes) -> "Method":
         return replace(self, label="", **changes)
+
+    def check_config(self, config):
+        """Raise ``ValueError`` unless ``config`` names this rule's learner, policy, optimizer
+        and step size (:func:`terms`)."""
+        for name, value in terms(self).items():
+            if getattr(config, name) != value:
+                raise ValueError(f"{name} must be {value!r} for the rule {self.kind!r} (the "
+                                 f"method's {name}); got {getattr(config, name)!r}")
 
 
 def default_label(m: Method) -> str:
@@ -434,11 +467,25 @@ def expected_rate(kind, h, L, pi, J, t, fast, slow, a_norm, mW, vW, mb, vb, s, p
 
 
 @njit(cache=True)
-def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, seed, r, curves, initial,
+def pcgrad_order(key, r, t, order):
+    """PCGrad's projection order of run ``r`` at update ``t``: a Fisher-Yates shuffle of
+    ``0 .. K-1`` driven by the uniforms of slots ``1 .. K-1`` of stream ``key``."""
+    K = order.shape[0]
+    for k in range(K):
+        order[k] = k
+    for j in range(K - 1, 0, -1):
+        i = int(uniform(key, r, j, K, t) * (j + 1))
+        order[i], order[j] = order[j], order[i]
+    return order
+
+
+@njit(cache=True)
+def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, r, curves, initial,
              final, stop_step, flatness, flattest):
-    """Run ``r`` from ``L0[r]`` to ``J >= stop_at`` or ``T`` updates (as the library's kernel:
-    stop rule, flatness windows and checkpoints)."""
-    np.random.seed(seed)
+    """Run ``r`` from ``L0[r]`` to ``J >= stop_at`` or ``T`` updates (the engine's stop rule,
+    flatness windows and checkpoints). Random numbers: :func:`.kernel.uniform` of ``(run,
+    context, update)`` under ``keys[0]`` (reward draws, the library learners' stream),
+    ``keys[1]`` (context draws) and ``keys[2]`` (PCGrad's order)."""
     _, K, n = L0.shape
     L = L0[r].copy()
     pi = np.empty((K, n))
@@ -453,6 +500,11 @@ def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, seed, r, curves
     u = np.empty(K)
     v = np.empty(K)
     order = np.arange(K)
+    reward_keys = np.empty(K, np.uint64)
+    context_keys = np.empty(K, np.uint64)
+    for k in range(K):
+        reward_keys[k] = stream_key(keys[0], r, k, K)
+        context_keys[k] = stream_key(keys[1], r, k, K)
     mW = np.zeros((K, n))
     vW = np.zeros((K, n))
     mb = np.zeros(n)
@@ -488,13 +540,15 @@ def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, seed, r, curves
             for k in range(K):
                 fast[k] = h[5] * fast[k] + (1.0 - h[5]) * J[k]
                 slow[k] = h[6] * slow[k] + (1.0 - h[6]) * J[k]
+        reward_step = update_key(keys[0], t)
         for k in range(K):
-            u[k] = np.random.random()
+            u[k] = draw_uniform(reward_keys[k], reward_step)
         if kind == REBALANCED or kind == CURRICULUM:
+            context_step = update_key(keys[1], t)
             for k in range(K):
-                v[k] = np.random.random()
+                v[k] = draw_uniform(context_keys[k], context_step)
         if kind == PCGRAD:
-            np.random.shuffle(order)
+            pcgrad_order(keys[2], r, t, order)
         signal(kind, h, J, fast, slow, u, v, n, s, probs)
         direction(kind, h, L, pi, J, s, float(t), order, a_norm, mW, vW, mb, vb, True, d,
                   GW, Gb, out)
@@ -536,10 +590,10 @@ def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, seed, r, curves
 
 
 @njit(cache=True, parallel=True)
-def _run_all(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, seeds, curves, initial, final,
+def _run_all(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, curves, initial, final,
              stop_step, flatness, flattest):
     for r in prange(L0.shape[0]):
-        _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, seeds[r], r, curves,
+        _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, r, curves,
                  initial, final, stop_step, flatness, flattest)
 
 
@@ -547,92 +601,60 @@ def _run_all(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, seeds, curves, 
 # whole runs
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class RemedyRuns:
-    """What a batch of runs of one method recorded (as :class:`.simulate.BanditRuns`).
-
-    ``steps`` [T] (updates), ``curves`` [runs, T, K] (``J_k``, held at the final value after
-    a run stops), ``initial``/``final`` [runs, K], ``stop_step`` [runs], ``solved`` [runs],
-    ``flatness`` [runs] (NaN if no window qualified), ``flattest_J`` [runs, K].
-    """
-
-    method: Method
-    K: int
-    n: int
-    J0: float
-    max_samples: int
-    seed: int
-    steps: np.ndarray
-    curves: np.ndarray
-    initial: np.ndarray
-    final: np.ndarray
-    stop_step: np.ndarray
-    solved: np.ndarray
-    flatness: np.ndarray
-    flattest_J: np.ndarray
-    seconds: float = 0.0
-
-    @property
-    def samples_to_solve(self):
-        """Samples (K per update) used to reach ``J >= K - 0.1``; NaN if unsolved."""
-        return np.where(self.solved, self.stop_step * self.K, np.nan)
-
-    def flat(self, eps=1e-5):
-        """Per run: its flattest plateau has flatness ``<= eps``."""
-        return np.nan_to_num(self.flatness, nan=np.inf) <= eps
-
-    @property
-    def flatness_per_sample(self):
-        """The flatness on one scale for every method: the expected ``|J-dot|`` per sample in
-        J units (``flatness`` is per unit of the method's own step size: times ``eta``, per
-        update, over ``K`` samples per update)."""
-        return self.flatness * self.method.eta / self.K
-
-    def flat_per_sample(self, eps):
-        """Per run: its flattest plateau has ``flatness_per_sample <= eps``."""
-        return np.nan_to_num(self.flatness_per_sample, nan=np.inf) <= eps
+RemedyRuns = BanditRuns     # the engine's one record (the chapters' name for it)
 
 
-def initial_logits_for(method: Method, K, n, J0, n_runs, seed, init="angular"):
+def stream_keys(seed):
+    """The three keys of a run's random streams (:func:`.kernel.uniform`): reward draws (the
+    library learners' key), context draws, PCGrad's order. Same seed: same streams for every
+    method (common random numbers)."""
+    return seed_keys(seed, 3)
+
+
+def initial_logits_for(method: Method, config: BanditConfig):
     """``theta0`` as the library draws it (same seed, same starts as :mod:`.simulate`); for
     the escort transform the same initial policy ``pi0`` as escort logits
     ``l = pi0^(1/p)``."""
-    rng = np.random.default_rng(seed)
-    L0 = initial_logits(K, n, J0, n_runs, rng, init)
+    rng = np.random.default_rng(config.seed)
+    L0 = initial_logits(config.K, config.n, config.J0, config.n_runs, rng, config.init,
+                        config.logit_scale)
     if method.kind == "escort":
         z = L0 - L0.max(axis=-1, keepdims=True)
         pi = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
         return pi ** (1.0 / method.p)
-    return L0
+    return L0.astype(np.float64)
 
 
-def run_seeds(seed, n_runs):
-    """One integer seed per run for the sampler (independent of the number of threads)."""
-    return np.random.SeedSequence([int(seed), 8]).generate_state(n_runs, np.uint32).astype(
-        np.int64)
+def terms(method: Method) -> dict:
+    """The config fields that ``method`` fixes (:data:`TERMS`): step size, learner,
+    weighting, policy, optimizer, batch, flatness measure, and the behaviour's uniform share
+    for mixtures."""
+    out = {"eta": method.eta, **_DEFAULT_TERMS, **TERMS.get(method.kind, {})}
+    if out["learner"] == "mixture":
+        out["mix_fraction"] = method.mix
+    return out
 
 
-def run_method(method: Method, K=2, n=2, J0=None, n_runs=100, max_samples=100_000, seed=0,
-               init="angular", window=10, start_margin=0.05, solved_margin=0.1,
-               n_checkpoints=200) -> RemedyRuns:
-    """``n_runs`` runs of ``method`` on the (K x n) shared-bias bandit from ``J(theta0) = J0``
-    (default ``K/10``), stopped at ``J >= K - solved_margin`` or after ``max_samples``
-    samples (K per update), App. A. Same seed: same starts and same sampler seeds for every
-    method (common random numbers)."""
-    check_int("K", K, 1)
-    check_int("n", n, 2)
-    if n < K:
-        raise ValueError(f"n must be >= K (one right arm per context); got n={n}, K={K}")
-    J0 = K / 10 if J0 is None else J0
-    check_float("J0", J0, 0, K, low_open=True, high_open=True)
-    check_int("n_runs", n_runs, 1)
-    check_int("max_samples", max_samples, K)
-    check_int("seed", seed, 0)
-    check_int("window", window, 1)
-    T = max_samples // K
-    steps = checkpoint_steps(T, n_checkpoints)
-    L0 = initial_logits_for(method, K, n, J0, n_runs, seed, init).astype(np.float64)
-    R = n_runs
+def method_config(method: Method, K=2, n=2, J0=None, n_runs=100, max_samples=100_000, seed=0,
+                  init="angular", window=10, start_margin=0.05, solved_margin=0.1,
+                  n_checkpoints=200) -> BanditConfig:
+    """The engine's config of ``method``'s runs on the (K x n) bandit (validated as every
+    :class:`~.config.BanditConfig`; ``J0`` defaults to ``K/10``), in the engine's
+    vocabulary (:func:`terms`)."""
+    return BanditConfig(K=K, n=n, J0=J0, n_runs=n_runs, max_samples=max_samples, seed=seed,
+                        init=init, window=window, start_margin=start_margin,
+                        solved_margin=solved_margin, n_checkpoints=n_checkpoints,
+                        rule=method, **terms(method))
+
+
+def run_rule(config: BanditConfig) -> BanditRuns:
+    """``config.n_runs`` runs of the update rule ``config.rule`` with ``config``'s bandit,
+    start, budget, stop rule, flatness windows and checkpoints (compiled, float64)."""
+    cfg, method = config, config.rule
+    T = cfg.max_updates
+    steps = checkpoint_steps(T, cfg.n_checkpoints)
+    L0 = initial_logits_for(method, cfg)
+    R, K = cfg.n_runs, cfg.K
     curves = np.empty((R, steps.size, K))
     initial = np.empty((R, K))
     final = np.empty((R, K))
@@ -640,17 +662,19 @@ def run_method(method: Method, K=2, n=2, J0=None, n_runs=100, max_samples=100_00
     flatness = np.empty(R)
     flattest = np.full((R, K), np.nan)
     t0 = time.perf_counter()
-    _run_all(CODES[method.kind], method.hyper(), L0, T, window, K - solved_margin,
-             start_margin * K, steps, run_seeds(seed, R), curves, initial, final, stop_step,
-             flatness, flattest)
+    _run_all(CODES[method.kind], method.hyper(), L0, T, cfg.window, K - cfg.solved_margin,
+             cfg.start_margin * K, steps, stream_keys(cfg.seed), curves, initial, final,
+             stop_step, flatness, flattest)
     seconds = time.perf_counter() - t0
     flatness = np.where(np.isinf(flatness), np.nan, flatness)
-    solved = final.sum(-1) >= K - solved_margin
-    return RemedyRuns(method, K, n, J0, max_samples, seed, steps, curves, initial, final,
-                      stop_step, solved, flatness, flattest, seconds)
+    solved = final.sum(-1) >= K - cfg.solved_margin
+    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest,
+                      final=final, method=method, seconds=seconds)
 
 
-def checkpoint_steps(max_updates, n_checkpoints):
-    """Log-spaced update counts from 0 to ``max_updates`` (as :mod:`.simulate`)."""
-    grid = np.unique(np.round(np.geomspace(1, max_updates, n_checkpoints - 1)).astype(np.int64))
-    return np.concatenate([[0], grid])
+def run_method(method: Method, **settings) -> BanditRuns:
+    """``n_runs`` runs of ``method`` on the (K x n) shared-bias bandit from ``J(theta0) = J0``
+    (default ``K/10``), stopped at ``J >= K - solved_margin`` or after ``max_samples``
+    samples (K per update), App. A (``settings``: as :func:`method_config`). Same seed: same
+    starts and same random streams for every method (common random numbers)."""
+    return run_rule(method_config(method, **settings))

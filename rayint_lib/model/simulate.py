@@ -1,18 +1,23 @@
-"""Many bandit learning runs at once (App. A), with online plateau measures.
+"""The one linear-bandit engine: many learning runs at once (App. A), with online plateau
+measures.
 
-Runs are simulated together (arrays with a leading runs axis). Memory does not grow with
-the number of updates: the curves ``J_k(t)`` are kept on a log-spaced grid of checkpoints
-and the flatness of the flattest plateau is computed online (see :mod:`rayint_lib.plateaus`).
+:func:`simulate` takes a :class:`~.config.BanditConfig` that names the learner, policy,
+optimizer and, for a remedy (Sec. 4), the update rule (``config.rule``), and returns the
+engine's record (:class:`.record.BanditRuns`). Learners run on the compiled kernel
+(:mod:`.kernel`) whose numpy specification is :func:`simulate_reference`; rules run on the
+compiled rules of :mod:`.remedies`, specified by :mod:`.remedies_reference`. Memory does not
+grow with the number of updates: the curves ``J_k(t)`` are kept on a log-spaced grid of
+checkpoints and the flatness of the flattest plateau is computed online.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from .bandit import initial_logits, right_arm_probs, split_logits
 from .config import BanditConfig, check_memory
 from .kernel import run_kernel
+from .record import BanditRuns, FlatnessTracker, checkpoint_steps
+from .remedies import run_rule
 from .updates import (
     Optimizer,
     expected_progress_rate,
@@ -22,89 +27,10 @@ from .updates import (
 )
 
 
-@dataclass
-class BanditRuns:
-    """What a batch of runs recorded.
-
-    ``steps``: update counts at which the curves were recorded, ``[T]``;
-    ``curves``: ``J_k`` at those steps, ``[runs, T, K]`` (held at the final value after a
-    run stops); ``initial``: ``J_k(theta0)``, ``[runs, K]``; ``stop_step``: updates done by
-    each run; ``solved``: reached ``J >= K - solved_margin``; ``flatness``: slowest progress
-    away from the start and the optimum, ``min |dJ/dt| / eta`` (NaN if the run never left
-    the start zone); ``flattest_J``: ``J_k`` where that slowest progress was measured;
-    ``logits``: with ``record_logits=True``, the logits at the checkpoints ``[runs, T, K, n]``
-    (held after the stop, as the curves; each context's logits up to an additive constant),
-    else ``None``.
-    """
-
-    config: BanditConfig
-    steps: np.ndarray
-    curves: np.ndarray
-    initial: np.ndarray
-    stop_step: np.ndarray
-    solved: np.ndarray
-    flatness: np.ndarray
-    flattest_J: np.ndarray
-    logits: np.ndarray | None = None
-
-    @property
-    def samples_to_solve(self):
-        """Samples (K per update) used by each run to reach the optimum; NaN if unsolved."""
-        return np.where(self.solved, self.stop_step * self.config.K, np.nan)
-
-    def fraction_flatter_than(self, eps):
-        """Fraction of runs whose flattest plateau has flatness ``<= eps`` (Fig. 3)."""
-        return float(np.mean(np.nan_to_num(self.flatness, nan=np.inf) <= eps))
-
-
-def checkpoint_steps(max_updates, n_checkpoints):
-    """Log-spaced integer update counts from 0 to ``max_updates`` (both included)."""
-    grid = np.unique(np.round(np.geomspace(1, max_updates, n_checkpoints - 1)).astype(np.int64))
-    return np.concatenate([[0], grid])
-
-
-class FlatnessTracker:
-    """Online flattest-plateau measure of a batch of learning curves (App. A).
-
-    Every ``window`` updates, the progress rate (the expected rate ``dJ/dt`` at the visited
-    state, or the slope ``(J(t) - J(t - window)) / (eta * window)`` of the curve) is
-    compared with the running minimum of its absolute value, but only once the run has left
-    the start zone (``max J >= J0 + start_margin * K``) and while it is not yet near the
-    optimum (it still runs, i.e. ``J < K - solved_margin`` at the window's start). O(runs)
-    memory.
-    """
-
-    def __init__(self, config, J_start):
-        self.cfg = config
-        self.threshold = J_start + config.start_margin * config.K
-        self.previous = J_start.copy()
-        self.running_max = J_start.copy()
-        self.flatness = np.full(J_start.shape, np.inf)
-        self.flattest = np.full(J_start.shape + (config.K,), np.nan)
-
-    def update(self, J_k, active, rate=None):
-        """Feed ``J_k`` ``[runs, K]`` at a window boundary; ``active``: runs still learning.
-
-        ``rate``: the expected progress rate at the current state (``flatness_measure =
-        "expected"``); without it the slope of the recorded curve is used (``"curve"``).
-        """
-        J = J_k.sum(axis=1)
-        self.running_max = np.maximum(self.running_max, J)
-        if rate is None:
-            slope = np.abs(J - self.previous) / (self.cfg.eta * self.cfg.window)
-        else:
-            slope = np.abs(rate)
-        better = active & (self.running_max >= self.threshold) & (slope < self.flatness)
-        self.flatness[better] = slope[better]
-        self.flattest[better] = J_k[better]
-        self.previous = J
-
-    def result(self):
-        return np.where(np.isinf(self.flatness), np.nan, self.flatness), self.flattest
-
-
 def _checked_steps(config, steps):
     """The checkpoint grid: log-spaced by default, else the caller's non-negative ints."""
+    if config.rule is not None:
+        raise ValueError(f"rule must be None here (a rule's runs: simulate); got {config.rule!r}")
     if steps is None:
         return checkpoint_steps(config.max_updates, config.n_checkpoints)
     steps = np.asarray(steps)
@@ -198,7 +124,7 @@ def simulate_reference(config: BanditConfig, steps=None, record_logits=False) ->
     flatness, flattest = tracker.result()
     solved = J_k.sum(axis=1) >= cfg.K - cfg.solved_margin
     return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest,
-                      logits_at)
+                      logits_at, final=J_k)
 
 
 def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32,
@@ -223,7 +149,7 @@ def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32,
     initial = right_arm_probs(logits0)          # exact theta0 performance, as the reference
     solved = out.final.sum(axis=1) >= cfg.K - cfg.solved_margin
     return BanditRuns(cfg, steps, out.curves, initial, out.stop_step, solved, flatness,
-                      out.flattest, out.logits if record_logits else None)
+                      out.flattest, out.logits if record_logits else None, final=out.final)
 
 
 def simulate(config: BanditConfig, steps=None, record_logits=False) -> BanditRuns:
@@ -233,5 +159,13 @@ def simulate(config: BanditConfig, steps=None, record_logits=False) -> BanditRun
     :func:`simulate_reference` is the specification the tests compare it with.
     ``record_logits=True`` also keeps the logits at the checkpoints (``BanditRuns.logits``,
     ``[runs, checkpoints, K, n]``) for analyses of the parameters along the runs (Sec. 3.2).
+    With ``config.rule`` (a remedy's :class:`~.remedies.Method`, Sec. 4) the runs use that
+    update rule (:func:`~.remedies.run_rule`, float64; its numpy specification is
+    :mod:`.remedies_reference`) on the default checkpoint grid.
     """
+    if config.rule is not None:
+        if steps is not None or record_logits:
+            raise ValueError("steps and record_logits must be left out with a rule; got "
+                             f"steps={steps!r}, record_logits={record_logits!r}")
+        return run_rule(config)
     return simulate_fast(config, steps, record_logits=record_logits)

@@ -18,7 +18,9 @@ Learners (per context k, right arm k, policy ``pi_k = softmax(l_k)``, ``e_k`` th
   ``a ~ mu_k``, direction ``1[a = k] (e_k - pi_k)``; expected direction
   ``((1 - alpha) pi_k(k) + alpha/n)(e_k - pi_k)``, the Figure 6 mixture with coupling
   ``f(u) = ((1 - alpha) u + alpha/n)(1 - u)`` (:func:`rayint_lib.model.factored.mixture_expr`
-  family): coupling reduced, not removed, and the update is not supervised learning.
+  family): coupling reduced, not removed, and the update is not supervised learning. Weighting
+  ``importance`` multiplies by ``pi_k(k)/mu_k(k)``: unbiased for the on-policy gradient
+  (``off_policy`` with importance weights is the case ``alpha = 1``).
 * ``supervised`` cross-entropy toward the right arm: ``e_k - pi_k = d log pi_k(k) / dl_k``
   (Sec. 2.5); no sampling involved.
 """
@@ -46,7 +48,11 @@ def logit_directions(logits, learner, batch, rng=None, weighting="none", mix_fra
         scale = np.ones_like(p_right)
     elif learner == "mixture":
         hit = (1.0 - mix_fraction) * p_right + mix_fraction / n   # mu_k(k)
-        scale = hit if batch == "expected" else (rng.random((runs, K)) < hit).astype(pi.dtype)
+        weight = p_right / hit if weighting == "importance" else 1.0
+        if batch == "expected":
+            scale = hit * weight
+        else:
+            scale = (rng.random((runs, K)) < hit).astype(pi.dtype) * weight
     elif batch == "expected":
         if learner == "on_policy" or weighting == "importance":
             scale = p_right
@@ -99,9 +105,13 @@ class Optimizer:
 
     def step(self, params, grads):
         """Update ``params`` in place with the ascent directions ``grads``."""
+        for key, d in self.directions(grads).items():
+            params[key] += self.eta * d
+
+    def directions(self, grads):
+        """The next step's directions per unit step size ``{name: array}``, state updated."""
         self.t += 1
-        for key, g in grads.items():
-            params[key] += self.eta * self._direction(key, g)
+        return {key: self._direction(key, g) for key, g in grads.items()}
 
     def _direction(self, key, g):
         if self.name == "sgd":

@@ -36,6 +36,7 @@ SAMPLED = [
     dict(learner="off_policy", off_policy_weighting="importance", policy="separate"),
     dict(K=3, n=4, flatness_measure="curve"),
     dict(learner="mixture", mix_fraction=0.1),                  # Fig. 3's 10% uniform mixture
+    dict(learner="mixture", mix_fraction=0.3, off_policy_weighting="importance"),
 ]
 
 
@@ -61,6 +62,8 @@ def test_sampled_runs_agree_in_distribution(settings):
     dict(learner="supervised", K=3, n=3),
     dict(batch="expected", K=4, n=5, flatness_measure="curve"),
     dict(batch="expected", K=3, n=4, learner="mixture", mix_fraction=0.25),
+    dict(batch="expected", learner="mixture", mix_fraction=0.5,
+         off_policy_weighting="importance"),
 ])
 def test_expected_runs_agree_run_by_run(settings):
     """Deterministic updates: float64 kernel = reference up to rounding (curves 1e-9, stop
@@ -112,8 +115,6 @@ def test_mixture_learner_expected_update_and_coupling(alpha):
 def test_mixture_learner_validation():
     with pytest.raises(ValueError, match="mix_fraction must be in"):
         BanditConfig(learner="mixture", mix_fraction=1.5)
-    with pytest.raises(ValueError, match="off_policy_weighting must be 'none'"):
-        BanditConfig(learner="mixture", off_policy_weighting="importance")
 
 
 def test_float32_agrees_with_float64_in_distribution():
@@ -272,6 +273,8 @@ def test_benchmark_runs_at_tiny_size():
     assert all(v > 0 for d in summary["updates_per_s"].values() for v in d.values())
     assert summary["library_vs_plain_2x2"] > 0 and summary["library_vs_plain_8x8"] > 0
     assert summary["extreme_32x32_eta10_finite"] is True
+    assert all(summary["after_vs_bound"][size] > 0 for size in ("2x2", "8x8"))
+    assert summary["before_after"] is None and summary["rule_reinforce_2x2"] > 0
     assert summary["memory"]["long"]["run_updates_done"] == 100 * 100
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from rayint_lib.model import remedies as rm
 from rayint_lib.model.bandit import softmax
+from rayint_lib.model.remedies_reference import run_rule_reference
 from rayint_lib.model.updates import expected_progress_rate
 
 L = np.array([[0.3, -0.2, 0.5], [1.2, -0.7, 0.1]])       # K = 2 contexts, n = 3 arms
@@ -272,3 +273,53 @@ def test_cosine_gated_weights_each_context_by_its_agreeing_partners():
                  np.zeros((K, N)), np.zeros((K, N)), np.zeros(N), np.zeros(N), True,
                  np.empty((K, N)), np.empty((K, K, N)), np.empty((K, N)), outc)
     np.testing.assert_allclose(outc, shared(dc) / K, atol=1e-12)
+
+
+def _method(kind):
+    return rm.Method(kind, eta=0.01) if kind in ("adam", "rmsprop") else rm.Method(kind)
+
+
+@pytest.mark.parametrize("kind", rm.KINDS)
+def test_every_rule_agrees_with_its_numpy_reference_run_by_run(kind):
+    """Same starts, same random streams: the compiled rule and the numpy reference give the
+    same runs up to rounding (curves 1e-7, stop steps exact, flatness 1e-4 relative)."""
+    m = _method(kind)
+    cfg = rm.method_config(m, K=3, n=4, n_runs=16, max_samples=3000, seed=4)
+    fast, ref = rm.run_rule(cfg), run_rule_reference(cfg)
+    np.testing.assert_allclose(fast.curves, ref.curves, atol=1e-7)
+    np.testing.assert_array_equal(fast.stop_step, ref.stop_step)
+    np.testing.assert_array_equal(fast.solved, ref.solved)
+    np.testing.assert_allclose(fast.flatness, ref.flatness, rtol=1e-4)
+    np.testing.assert_allclose(fast.flattest_J, ref.flattest_J, atol=1e-7)
+    assert 0 < np.isfinite(ref.flatness).sum()
+
+
+def test_reinforce_rule_draws_the_library_learners_stream():
+    """One random-number scheme: REINFORCE as a rule and the library kernel's on-policy
+    learner (float64) draw the same uniforms, so their runs stop at the same updates."""
+    from rayint_lib.model.simulate import simulate_fast
+
+    m = rm.Method("reinforce")
+    cfg = rm.method_config(m, K=2, n=2, n_runs=32, max_samples=4000, seed=9)
+    ours, lib = rm.run_rule(cfg), simulate_fast(cfg.replace(rule=None), dtype=np.float64)
+    np.testing.assert_array_equal(ours.stop_step, lib.stop_step)
+    np.testing.assert_allclose(ours.final, lib.final, atol=1e-9)
+
+
+def test_simulate_runs_the_configs_rule_and_checks_the_config_names_it():
+    from rayint_lib.model.config import BanditConfig
+    from rayint_lib.model.simulate import simulate
+
+    m = rm.Method("tabular")
+    cfg = rm.method_config(m, n_runs=4, max_samples=400, seed=2)
+    a, b = simulate(cfg), rm.run_method(m, n_runs=4, max_samples=400, seed=2)
+    np.testing.assert_array_equal(a.curves, b.curves)
+    assert a.method == m
+    with pytest.raises(ValueError, match="policy must be 'tabular'"):
+        cfg.replace(policy="shared_bias")
+    with pytest.raises(ValueError, match="eta must be 0.5"):
+        cfg.replace(rule=m.with_(eta=0.5))
+    with pytest.raises(ValueError, match="rule must be None or a remedies.Method"):
+        BanditConfig(rule="pcgrad")
+    with pytest.raises(ValueError, match="steps and record_logits"):
+        simulate(cfg, record_logits=True)

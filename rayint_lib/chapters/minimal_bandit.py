@@ -99,6 +99,7 @@ def validate(**values) -> Settings:
     n_grid, n_mc, n_orbits, n_runs_onpolicy = s.n_grid, s.n_mc, s.n_orbits, s.n_runs_onpolicy
     # the simulations validate (and estimate) themselves when their configs are built
     base.replace(n_runs=n_runs_onpolicy)
+    base.replace(n_runs=n_runs_onpolicy, logit_scale=0.0)   # Fig. 3's second wrong-arm reading
     base.replace(n_runs=s.n_runs_alt, learner="mixture", mix_fraction=s.mix_fraction)
     s.config_2x2
     # the chapter's own arrays: grids with their orbits, Monte Carlo samples, orbit paths

@@ -999,12 +999,5 @@ deep_rl_summary = deep_rl_remedies.summary
 deep_rl_glue = deep_rl_remedies.glue
 deep_rl_findings = deep_rl_remedies.findings
 td_difference = deep_rl_remedies.td_difference
-
-
-def deep_rl_text(bench: Benchmark, summ: dict, d) -> str:
-    """One sentence for the prose: what was run on the corridor task, or why not."""
-    return deep_rl_remedies.text(d)
-
-
-def deep_rl_table(d, summ_rl: dict) -> pd.DataFrame:
-    return deep_rl_remedies.table(d, summ_rl)
+deep_rl_text = deep_rl_remedies.text
+deep_rl_table = deep_rl_remedies.table

@@ -90,7 +90,7 @@ def test_deep_rl_is_skipped_at_zero_runs():
     bench = ch.benchmark(s)
     summ = ch.summaries(bench)
     assert ch.best_mixture(bench, summ) == 0.1
-    assert ch.deep_rl(bench, summ) is None and "Not run" in ch.deep_rl_text(bench, summ, None)
+    assert ch.deep_rl(bench, summ) is None and "Not run" in ch.deep_rl_text(None)
 
 
 def test_deep_rl_methods_are_the_remedies_in_neural_form():

@@ -1,7 +1,8 @@
 """The claims registry: one entry per statement of the paper, verdicts that use intervals.
 
 A claim's fixed fields (the paper's words and value, the test, the tolerance and why) are
-data, defined once in the chapter module that checks it (``CLAIMS``). A notebook supplies
+data, defined once in a YAML file of the chapter that checks it and read by
+:func:`definitions` into the chapter's ``CLAIMS`` and ``FINDINGS``. A notebook supplies
 only the measured value with its 95% interval and its evidence
 (:meth:`rayint_lib.book.page.Page.check`); :func:`record` saves the rows for the scorecard
 while the book is built (``RAYINT_CLAIMS_DIR``), so parameter runs never touch it.
@@ -160,6 +161,20 @@ def registry(*entries):
             raise ValueError(f"id {c.id!r} defined twice")
         out[c.id] = c
     return out
+
+
+def definitions(path) -> tuple[dict, dict]:
+    """``(claims, findings)`` registries from a YAML file with the lists ``claims`` (the
+    fields of :class:`Claim`) and ``findings`` (those of :class:`Finding`); either may be
+    absent. Unknown fields and repeated ids raise ``ValueError`` naming the file."""
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    out = []
+    for key, kind in (("claims", Claim), ("findings", Finding)):
+        try:
+            out.append(registry(*(kind(**entry) for entry in data.get(key) or [])))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{path}: {key}: {err}") from None
+    return out[0], out[1]
 
 
 def _fmt(x) -> str:

@@ -6,14 +6,17 @@ declared once with :func:`rayint_lib.model.params.declare`; the notebook's ``par
 equals it) and ``validate(**parameters)``. ``validate`` checks the values against ``PARAMS``
 and what a declaration cannot say (combinations, memory and time estimates), raising
 ``ValueError`` naming the parameter and its allowed range before any work starts; the
-notebook's set-up line and ``rayint run`` both call it.
+notebook's set-up line and ``rayint run`` both call it. Its claims and findings are data:
+``claims/NN_name.yaml`` beside this file, read by :func:`claims_of`.
 """
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 from types import ModuleType
 
 from ..book import plotting
+from ..book.claims import definitions
 from ..book.page import Page
 
 
@@ -23,6 +26,15 @@ def module_name(notebook: str) -> str:
     if not name or not number[:2].isdigit():
         raise ValueError(f"unknown notebook {notebook!r}: chapter notebooks are named NN_name")
     return name
+
+
+CLAIMS_DIR = Path(__file__).with_name("claims")
+
+
+def claims_of(notebook: str) -> tuple[dict, dict]:
+    """``(CLAIMS, FINDINGS)`` of a chapter: its claim definitions, data in
+    ``claims/<notebook>.yaml`` (:func:`rayint_lib.book.claims.definitions`)."""
+    return definitions(CLAIMS_DIR / f"{notebook}.yaml")
 
 
 def chapter(notebook: str) -> ModuleType:

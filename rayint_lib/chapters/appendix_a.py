@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 
 from ..book import plotting
-from ..book.claims import Claim, Finding, registry
 from ..model.bandit import initial_logits, right_arm_probs
 from ..model.config import OPTIMIZERS, BanditConfig, check_float, check_int, check_memory
 from ..model.dynamics import flatness_on_antidiagonal, follow_orbits, plateau_intervals
 from ..model.params import Param, declare
 from ..model.simulate import simulate
 from ..model.stats import Estimate, fraction, median
+from . import claims_of
 
 
 def orbits(J1, J2, J_end=1.9, ds=0.05, max_length=400.0):
@@ -163,43 +163,8 @@ OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, plt.get_cmap("tab10")(range(len(OPTIMIZE
 
 # ------------------------------------------------------------------------------ claims
 
-CLAIMS = registry(
-    Claim("A-eps10x", "App. A, Fig. 8",
-          "for eps ~ 1e-4, the deterministic learning trajectories are 10 times slower than a "
-          "diagonal trajectory (log10 eps)", -4.0, "within", math.log10(2),
-          why="'about 1e-4' read off a log axis that spans many decades: we read it to a "
-              "factor of 2 (0.3 in log10). A looser reading would accept both the paper's "
-              "reduced parameters and the simulator's full (W, b) parameters, which differ "
-              "by exactly that factor; the readings show both"),
-    Claim("A-O(1/eps)", "Sec. 2.3, Fig. 8",
-          "the existence of an eps-plateau slows down learning by O(1/eps) steps (an upper "
-          "bound: exponent b of extra steps ~ eps^-b at most 1)", 1.0, "at_most", 0.05,
-          why="O(1/eps) bounds the growth: it holds when the fitted exponent is at most 1. "
-              "0.05 is the fit's resolution over 1e-12 <= eps <= 1e-5 (a known power law is "
-              "recovered to 1e-3; the local exponent drifts by a few hundredths across the "
-              "range)"),
-    Claim("A-half-at-0.2", "App. A, Fig. 5",
-          "half of the trajectories initialized at J(theta0) = 0.2 hit such a flat plateau "
-          "(10 times slower)", 0.5, "within", 0.1,
-          why="'half' is a round figure read off a CDF: read to the nearest 10 points"),
-    Claim("A-lower-J0-worse", "App. A, Fig. 5; Sec. 2.4",
-          "for initializations with low overall performance J(theta0) << 1, a large fraction "
-          "of learning trajectories hit (very) flat plateaus: the lower J(theta0), the more",
-          rule="holds"),
-    Claim("A-fig9-persists", "App. A, Fig. 9",
-          "Figure 9 illustrates some of the effects of learning rates and optimizer choices",
-          rule="ambiguous",
-          reason="the text states no effect and the figure's image is missing from our copy; "
-                 "what we measure is under 'Beyond the paper'"),
-)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
-FINDINGS = registry(
-    Finding("A-exponent-half", "Sec. 2.3, Fig. 8",
-            "How fast does the cost of a plateau grow with its flatness?"),
-    Finding("A-fig9-optimizers", "App. A, Fig. 9",
-            "Do flat plateaus persist for every step size and optimizer, each optimizer at its "
-            "best step size and measured by its own progress?"),
-)
 
 
 # ---------------------------------------------------------------------------- settings

@@ -21,13 +21,13 @@ import sympy as sp
 from IPython.display import Markdown
 from matplotlib.path import Path
 
-from ..book.claims import Claim, Finding, registry
 from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import algebra, dynamics, stats
 from ..model.algebra import check
 from ..model.config import BanditConfig, check_memory, check_time
 from ..model.params import Param, declare
 from ..model.simulate import simulate
+from . import claims_of
 
 NOTEBOOK = "06_appendix_b"
 
@@ -45,62 +45,8 @@ Q1, Q2 = q(J1), q(J2)
 
 
 # ---------------------------------------------------------------- the claims of this chapter
-CLAIMS = registry(
-    Claim("B1-jacobian", "B.1",
-          "The Jacobian with respect to J1, J2 is [[-2J1+1, J2-1/2], [J1-1/2, -2J2+1]]",
-          rule="holds"),
-    Claim("B1-determinant", "B.1", "with determinant 5/4 (1-2J1)(1-2J2)", 1.25, "within", 1e-9,
-          why="exact algebra: the coefficient is a rational number, any difference fails "
-              "(1e-9 only absorbs the conversion to float)"),
-    Claim("B1-trace", "B.1", "and trace -2J1 - 2J2 + 2", rule="holds"),
-    Claim("B2-derivation", "B.2",
-          "the printed lines of the derivation of Jddot = <grad Jdot, grad J>", rule="holds"),
-    Claim("B2-bracket", "B.2", "Jddot = 2(1 - J1 - J2)[-8J1^6 + 8J1^5 J2 + ... - 16J2^4 + 4J2^3]",
-          rule="holds"),
-    Claim("B2-eq3-factor", "2.3 (Eq. 3), B.2",
-          "Jddot = (1 - J1 - J2) P6(J1, J2), with P6 the polynomial of B.2", 1.0, "within",
-          1e-9, why="exact algebra: Jddot / ((1 - J1 - J2) P6) is a constant; any other value "
-                    "than 1 fails",
-          reason="B.2 defines P6 with ':=' as (1 - J1 - J2) P6 := 2 (1 - J1 - J2)[...], so the "
-                 "factor 2 belongs to P6 and Eq. (3) is consistent with it; P6 read as the "
-                 "bracket alone (ratio 2) is shown as the other reading, and the slip is "
-                 "scored on the anti-diagonal line (B2-antidiagonal)"),
-    Claim("B2-antidiagonal", "B.2", "P6(J1, 1-J1) = -(J1-1)^2 J1^2 (30J1^2 - 30J1 + 7)",
-          rule="holds",
-          reason="P6 as B.2 defines it (':=', twice the bracket) is twice the printed value "
-                 "on the anti-diagonal; the printed line is the bracket's. The factor changes "
-                 "neither the sign nor the roots, so the plateau interval is unaffected"),
-    Claim("B2-def2", "2.3, B.2",
-          "We have a plateau if the sign-change is from negative to positive", rule="holds"),
-    Claim("B3-polygon", "B.3",
-          "the basin of attraction for an eps-plateau includes the polygon defined by (0,0), "
-          "(0,1), (J1[2], 1-J1[2]), (J1[1], J2[1]), (J1[1], 1-J2[1])", 1.0, "at_least", 0.0,
-          why="a lower bound admits no exception: every grid start inside the polygon must "
-              "reach a plateau at least as flat as eps"),
-    Claim("B4-slopes", "B.4",
-          "derivatives of the null cline equation at the origin: 2 and 1", rule="holds"),
-    Claim("B5-lines", "B.5", "the printed lines of the derivation of Jddot_sup (App. B.5)",
-          rule="holds"),
-    Claim("B5-rho", "2.5, B.5", "interference is the same as before (rho = -1/2)", -0.5,
-          "within", 1e-9, why="exact algebra: rho is a constant"),
-    Claim("B5-no-plateau", "2.5",
-          "nor are there any inflection points that could indicate the presence of a plateau",
-          rule="holds",
-          reason="the sentence follows Eq. (4) and is about J_sup = log J1 + log J2, which has "
-                 "no concave-to-convex inflection; the inflections of J = J1 + J2 (shallow, "
-                 "near the edges, from the boundary points (0, 1/2), (1/2, 0)) are the other "
-                 "reading and a finding"),
-)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
-FINDINGS = registry(
-    Finding("B3-sampled", "B.3",
-            "Does the B.3 polygon (derived for expected updates) predict flat plateaus of "
-            "sampled runs (eta = 0.1, one sample per context)?"),
-    Finding("B4-radius", "B.4",
-            "How does the share of WTA starts change away from the origin?"),
-    Finding("B5-boundary-saddles", "2.5, B.5",
-            "Where do the supervised inflections of J come from, and how slow are they?"),
-)
 
 
 # ---------------------------------------------------------------- derivations from theta

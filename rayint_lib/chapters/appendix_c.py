@@ -24,35 +24,19 @@ import pandas as pd
 import sympy as sp
 from IPython.display import Markdown
 
-from ..book.claims import Claim, registry
 from ..book.plotting import new_figure
 from ..model import factored as F
 from ..model.algebra import check
 from ..model.config import check_memory
 from ..model.params import Param, declare
+from . import claims_of
 
 NOTEBOOK = "07_appendix_c"
 
 J1, J2 = sp.symbols("J_1 J_2", real=True)
 f1, f2 = sp.Function("f_1", positive=True), sp.Function("f_2", positive=True)
 
-CLAIMS = registry(
-    Claim("C1_lines", "C.1",
-          "the displayed lines of C.1 (rho, J1dot, Jdot, grad Jdot, its value at f1(J1) = 0)",
-          rule="holds"),
-    Claim("C1_jddot_J1_0", "3.1, C.1",
-          "Jddot at J1 = 0 ~ 2 f2(J2)^3 f2'(J2) |v2|^4 (grad v_k assumed negligible)",
-          rule="holds"),
-    Claim("C1_saddles", "C.1",
-          "If the above conditions hold [f_k(Jmax) = 0, f_k > 0 inside] ... J will exhibit the "
-          "saddle points at J = (0, Jmax) and J = (Jmax, 0)", rule="holds"),
-    Claim("C2_lines", "C.2", "the displayed lines of C.2 (grad v_k terms ignored)",
-          rule="holds"),
-    Claim("C2_null_clines", "C.2, 3.1",
-          "the sign change in Jddot must occur in the region between the null clines "
-          "J1dot = 0 and J2dot = 0", rule="holds"),
-)
-FINDINGS = {}
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
 class Setup:
     """Symbols of the factored model in ``d`` parameter dimensions (App. C.1)."""

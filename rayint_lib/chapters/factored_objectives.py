@@ -12,7 +12,6 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from ..book.claims import Claim, Finding, registry
 from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import dynamics, stats
 from ..model import factored as F
@@ -20,6 +19,7 @@ from ..model.bandit import softmax
 from ..model.config import check_memory, check_time
 from ..model.params import Param, declare
 from ..model.updates import logit_directions
+from . import claims_of
 
 NOTEBOOK = "02_factored_objectives"
 
@@ -511,68 +511,5 @@ def basin_readings(runs, P):
 
 # --- the paper's statements and the book's own findings ------------------------------------
 
-CLAIMS = registry(
-    Claim("S31_saddle", "Sec. 3.1",
-          "a sufficient condition for a saddle point to exist is that for one of the "
-          "components there is no learning at its performance minimum, f_k(0) = 0",
-          rule="holds"),
-    Claim("S31_plateau", "Sec. 3.1",
-          "the same condition sufficient to induce a saddle point (f_1(0) = 0) is also "
-          "sufficient to induce plateaus nearby: Jddot(0, 1-xi) < 0 < Jddot(xi, 1)",
-          rule="holds"),
-    Claim("S31_wta_needs_rho_neg", "Sec. 3.1",
-          "a WTA region can only happen if there is negative interference (rho < 0)",
-          rule="holds"),
-    Claim("S31_wta", "Sec. 3.1",
-          "if rho < 0, a WTA region necessarily exists in a strip around 0 < xi << 1",
-          rule="holds"),
-    Claim("S31_no_coupling", "Sec. 3.1, Fig. 6",
-          "the extra factor of u in the RL case is what introduced the saddle points: with "
-          "f(0) > 0 (supervised 1 - u, on-policy mixed with uniform actions) there is none",
-          rule="holds"),
-    Claim("Fig6_mixture", "Sec. 3.3, Fig. 6",
-          "mixing the soft-max policy with 10% of random actions: crucially it no longer "
-          "satisfies f_k(0) = 0", rule="holds"),
-    Claim("Fig6_shape", "Fig. 6", "the on-policy coupling u(1-u) is 'U-shaped'",
-          rule="ambiguous",
-          reason="u(1-u) is an inverted U (zero at both ends, maximum 1/4 at u = 1/2); the "
-                 "caption's word fits its mirror image, so the shape cannot be checked as "
-                 "printed; the property the text uses (zero at both ends) is S31_saddle's"),
-    Claim("S31_grad_v", "Sec. 3.1, App. C.1",
-          "the approximation comes from assuming that grad v_k is small (negligible) near "
-          "the saddle point", 0.0, "at_most", 0.1,
-          why="'negligible' read as an order of magnitude below Jddot itself: at most 10% of "
-              "|Jddot| at the test points (0, 1-xi), (xi, 1) in every (2 x n) shared-bias "
-              "bandit tried; the sign argument of Sec. 3.1 would survive up to 100%"),
-    Claim("S32_saddles_exponential", "Sec. 3.2",
-          "the number of saddle points grows exponentially with the number of components "
-          "that satisfy f_k(0) = 0", 1.5, "at_least", 0.0,
-          why="'exponentially' names no base and is tested against polynomial growth: an "
-              "exponential count C b^m + D has successive differences that grow by the same "
-              "factor b at every m, a polynomial's by factors falling to 1 (m^3: 1.49 at "
-              "m = 6); we ask for a factor of at least 1.5 in the last step of the exact "
-              "counts (a plain log-linear fit cannot tell 2^m - 2 from m^3 on m = 2..6)"),
-    Claim("S32_plateaus", "Sec. 3.2",
-          "the arguments that establish the existence of plateaus near the saddles extend "
-          "to K > 2 (fully interfering case)", rule="holds"),
-    Claim("S32_wta", "Sec. 3.2",
-          "in the fully-interfering case (all rho_kk' < 0) WTA regions must exist near the "
-          "boundaries (K > 2)", rule="holds"),
-    Claim("S32_basins_beyond_wta", "Sec. 3.2, Fig. 2",
-          "the basins of attraction extend beyond the WTA region, especially in the "
-          "low-performance regime", 0.05, "at_least", 0.0,
-          why="the paper gives no size: 'extend beyond' read as a share that is not "
-              "negligible, at least 1 in 20 of the low-performance starts (J(theta0) = K/10) "
-              "whose orbit crosses the plateau begins outside every WTA region"),
-)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
-FINDINGS = registry(
-    Finding("mixture-coupling", "Fig. 6",
-            "What is f for on-policy data mixed with uniform actions, with and without "
-            "importance weights?"),
-    Finding("grad-v-interior", "Sec. 3.1, App. C.2",
-            "Does the factored formula (grad v_k dropped) hold away from the saddles?"),
-    Finding("saddle-count-law", "Sec. 3.2",
-            "How many saddles does the fully interfering model have with m components "
-            "f_k(0) = 0?"),
-)

@@ -43,6 +43,26 @@ def test_definitions_are_checked():
         claims.registry(WITHIN, WITHIN)
 
 
+def test_definitions_read_from_yaml(tmp_path):
+    """A chapter's claims are data: a YAML file read into the two registries, checked."""
+    path = tmp_path / "c.yaml"
+    path.write_text("claims:\n- {id: c, section: '2', quote: 20% of runs, paper_value: 0.2,\n"
+                    "   tolerance: 0.05, why: read to 5 points}\n"
+                    "findings:\n- {id: f, section: '2', question: which}\n")
+    found, asked = claims.definitions(path)
+    assert found == {"c": WITHIN} and asked == {"f": Finding("f", "2", "which")}
+    path.write_text("claims:\n- {id: c, section: '2', quote: q, rule: holds, value: 1}\n")
+    with pytest.raises(ValueError, match="c.yaml: claims: .*value"):
+        claims.definitions(path)
+    path.write_text("findings:\n- {id: f, section: '2', question: q}\n"
+                    "- {id: f, section: '3', question: r}\n")
+    with pytest.raises(ValueError, match="c.yaml: findings: .*twice"):
+        claims.definitions(path)
+    path.write_text("claims:\n- {id: c, section: '2', quote: q, rule: maybe}\n")
+    with pytest.raises(ValueError, match="rule"):
+        claims.definitions(path)
+
+
 def all_claims():
     out = []
     for name in chapter_names():

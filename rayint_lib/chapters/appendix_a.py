@@ -1,170 +1,47 @@
-"""Appendix A: how much a plateau slows learning (Fig. 8) and how often it is hit (Fig. 5).
+"""Chapter 05_appendix_a: how much a plateau slows learning (Fig. 8), how often it is hit
+(Fig. 5), and whether step sizes and optimizers avoid it (Fig. 9).
 
-Deterministic (expected-update, continuous-time) dynamics of the 2x2 bandit, Eqs. (1)-(2),
-in the paper's *reduced* parameters (``theta1, theta2, theta3``; see :mod:`.dynamics`).
-The simulator trains the full ``(W, b)`` instead, where every rate is twice as large: a
-flatness ``eps`` here is ``2 eps`` there and a time ``T`` here takes ``T / (2 eta)`` updates
-there (``T / eta`` in the reduced form). Ratios of times do not depend on that factor.
-
-Orbits are integrated by :func:`rayint_lib.model.dynamics.follow_orbits`, in logit coordinates
-where the field is smooth and bounded, so that the very flat plateaus near the saddles are
-followed accurately. Fig. 9 runs the simulator with sampled updates; each optimizer's
-flatness is measured from its own progress (the slope of its learning curve).
+The deterministic numerics (orbits of Eqs. 1-2, the balanced run, the flatness of a 10x
+slowdown, the plateau each start meets) are :mod:`rayint_lib.model.slowdown`; Figs. 8 and 9
+run the simulator (:func:`rayint_lib.model.simulate.simulate`). This module declares the
+parameters, assembles each figure's results and glued values, and reads its claims
+(``claims/05_appendix_a.yaml``); the figures are drawn by :mod:`.appendix_a_figures`. Fig. 9
+measures each optimizer's flatness from its own progress (the slope of its learning curve).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..book import plotting
-from ..model.bandit import initial_logits, right_arm_probs
-from ..model.config import OPTIMIZERS, BanditConfig, check_float, check_int, check_memory
-from ..model.dynamics import flatness_on_antidiagonal, follow_orbits, plateau_intervals
+from ..model.config import OPTIMIZERS, BanditConfig, check_int, check_memory
+from ..model.dynamics import plateau_intervals
 from ..model.params import Param, declare
 from ..model.simulate import simulate
+from ..model.slowdown import (
+    balanced_time,
+    draw_starts,
+    eps_at_slowdown,
+    eps_at_slowdown_scatter,
+    fit_slowdown_exponent,
+    log10,
+    orbits,
+    plateau_flatness,
+    simulated_slowdown,
+    slowdown_curve,
+    to_steps,
+)
 from ..model.stats import Estimate, fraction, median
 from . import claims_of
 
-
-def orbits(J1, J2, J_end=1.9, ds=0.05, max_length=400.0):
-    """Follow the deterministic on-policy flow (Eqs. 1-2) from each start ``(J1, J2)``.
-
-    Vectorised RK4 in logit space, parametrised by arc length ``s`` (so a plateau costs no
-    integration steps), with the elapsed time ``t`` carried along (``dt/ds = 1 / speed``).
-    Returns a dict of arrays shaped like the starts: ``time`` to reach ``J1 + J2 >= J_end``
-    (reduced continuous time; NaN if not reached within ``max_length``), ``cross_J1`` where
-    the orbit crosses the anti-diagonal ``J1 + J2 = 1`` (NaN if it starts beyond it), ``eps``
-    the flatness ``Jdot`` there (Sec. 2.3), and ``plateau``: whether that crossing is a
-    plateau (``P6 < 0``, App. B.2), i.e. within ``a`` of a corner.
-    """
-    run = follow_orbits(J1, J2, J_end=J_end, ds=ds, max_length=max_length)
-    cross = run["cross_J1"]
-    a = plateau_intervals()
-    return {"time": run["time"], "cross_J1": cross, "eps": flatness_on_antidiagonal(cross),
-            "plateau": (cross <= a) | (cross >= 1 - a)}
-
-
-def balanced_time(J0, J_end=1.9):
-    """Reduced time along the diagonal ``J1 = J2 = u`` from ``J0/2`` to ``J_end/2`` (Fig. 8,
-    dashed).
-
-    On the diagonal ``udot = q(u)^2``, so ``T = F(J_end/2) - F(J0/2)`` with
-    ``F(u) = -1/u + 1/(1-u) + 2 log(u / (1-u))``.
-    """
-    check_float("J0", J0, 0, J_end, low_open=True, high_open=True)
-    check_float("J_end", J_end, 0, 2, low_open=True, high_open=True)
-
-    def F(u):
-        return -1 / u + 1 / (1 - u) + 2 * np.log(u / (1 - u))
-
-    return float(F(J_end / 2) - F(J0 / 2))
-
-
-def to_steps(time, eta, parameters="full"):
-    """Updates of step size ``eta`` that a reduced continuous time ``time`` corresponds to.
-
-    ``parameters="reduced"``: the paper's 3-parameter form, ``time / eta``;
-    ``"full"``: the simulator's ``(W, b)``, where rates are doubled, ``time / (2 eta)``.
-    """
-    check_float("eta", eta, 0, None, low_open=True)
-    if parameters not in ("full", "reduced"):
-        raise ValueError(f"parameters must be 'full' or 'reduced'; got {parameters!r}")
-    return np.asarray(time) / (eta * (2.0 if parameters == "full" else 1.0))
-
-
-def slowdown_curve(J0=0.2, J_end=1.9, n_points=100, min_share=1e-4):
-    """Fig. 8 under the ODE: starts on ``J1 + J2 = J0`` from balanced to very imbalanced.
-
-    ``J1 = (J0/2) * s`` with ``s`` log-spaced in ``[min_share, 1]`` (``s = 1`` is the balanced
-    start). Returns a dict of arrays: ``J1``, ``J2``, ``eps`` (reduced units), ``time`` and
-    ``ratio = time / balanced_time``, ordered from flattest to balanced.
-    """
-    check_int("n_points", n_points, 2)
-    check_float("min_share", min_share, 0, 1, low_open=True, high_open=True)
-    share = np.geomspace(min_share, 1.0, n_points)
-    J1 = J0 / 2 * share
-    J2 = J0 - J1
-    o = orbits(J1, J2, J_end)
-    return {"J1": J1, "J2": J2, "eps": o["eps"], "time": o["time"],
-            "ratio": o["time"] / balanced_time(J0, J_end), "plateau": o["plateau"]}
-
-
-def eps_at_slowdown(curve, factor=10.0):
-    """The flatness at which learning is ``factor`` times slower than the balanced run (Fig. 8).
-
-    Log-log interpolation of ``ratio(eps)`` from :func:`slowdown_curve` (monotone: flatter
-    plateaus cost more). Same units as ``curve["eps"]``.
-    """
-    check_float("factor", factor, 1, None, low_open=True)
-    le, lr = np.log(curve["eps"]), np.log(curve["ratio"])
-    order = np.argsort(lr)
-    if not (lr.min() <= np.log(factor) <= lr.max()):
-        raise ValueError(f"factor {factor} outside the curve's range of slowdowns "
-                         f"[{np.exp(lr.min()):.3g}, {np.exp(lr.max()):.3g}]")
-    return float(np.exp(np.interp(np.log(factor), lr[order], le[order])))
-
-
-def fit_slowdown_exponent(eps, extra_time, eps_min=1e-12, eps_max=1e-5):
-    """Least-squares ``b`` in ``extra_time ~ C eps^(-b)`` on ``eps_min <= eps <= eps_max``.
-
-    The paper's "a plateau of flatness eps costs O(1/eps) steps" (Sec. 2.3) is an upper bound,
-    ``b <= 1``. Returns ``(b, C)``.
-    """
-    eps, extra_time = np.asarray(eps, float), np.asarray(extra_time, float)
-    keep = (eps >= eps_min) & (eps <= eps_max) & (extra_time > 0) & np.isfinite(extra_time)
-    if keep.sum() < 2:
-        raise ValueError(f"need at least 2 points with {eps_min:g} <= eps <= {eps_max:g}; "
-                         f"got {keep.sum()}")
-    slope, intercept = np.polyfit(np.log(eps[keep]), np.log(extra_time[keep]), 1)
-    return float(-slope), float(np.exp(intercept))
-
-
-def local_exponent(curve):
-    """``-d log(T - T_bal) / d log eps`` along the curve (tends to 1/2 as eps -> 0)."""
-    extra = curve["time"] * (1 - 1 / curve["ratio"])
-    return -np.gradient(np.log(extra), np.log(curve["eps"]))
-
-
-def start_flatness(J0, init, n_starts, rng, logit_scale=1.0):
-    """Fig. 5: the plateau flatness (reduced units) hit from ``n_starts`` random starts.
-
-    Starts are drawn by :func:`rayint_lib.bandit.initial_logits` (``init`` = simplex, angular
-    or logit) for the 2x2 bandit with ``J(theta0) = J0``. Trajectories that cross the
-    anti-diagonal outside the plateau intervals meet no plateau: their flatness is ``inf``.
-    Returns ``(eps, J_start)`` with ``J_start`` of shape ``[n_starts, 2]``.
-    """
-    J = draw_starts(J0, init, n_starts, rng, logit_scale)
-    return plateau_flatness(J), J
-
-
-def draw_starts(J0, init, n_starts, rng, logit_scale=1.0):
-    """``[n_starts, 2]`` performances ``(J1, J2)`` of random starts with ``J1 + J2 = J0``
-    (:func:`rayint_lib.model.bandit.initial_logits`, ``init`` = simplex, angular or logit)."""
-    check_float("J0", J0, 0, 1, low_open=True, high_open=True)
-    return right_arm_probs(initial_logits(2, 2, J0, n_starts, rng, init, logit_scale))
-
-
-def plateau_flatness(J):
-    """Flatness (reduced units) of the plateau each start ``J [..., 2]`` meets; ``inf`` where
-    its orbit crosses the anti-diagonal outside the plateau intervals. One vectorised call
-    for any number of starts."""
-    o = orbits(J[..., 0], J[..., 1], J_end=1.0 + 1e-6)  # only the anti-diagonal crossing matters
-    return np.where(o["plateau"], o["eps"], np.inf)
-
-
 NOTEBOOK = "05_appendix_a"
 INITS = ("simplex", "angular", "logit")
-OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, plt.get_cmap("tab10")(range(len(OPTIMIZERS)))))
 
 
 # ------------------------------------------------------------------------------ claims
 
 CLAIMS, FINDINGS = claims_of(NOTEBOOK)
-
 
 
 # ---------------------------------------------------------------------------- settings
@@ -274,57 +151,6 @@ def simulate_each(configs):
 
 # --------------------------------------------------------------------------- Figure 8
 
-def simulated_slowdown(runs, J_end=1.9):
-    """Fig. 8 from the simulator (expected updates, full ``(W, b)``, step size ``eta``).
-
-    Returns ``(eps_full, ratio, solved)``: each run's flatness (full-parameter units), its
-    updates to reach ``J >= J_end`` divided by the balanced run's ``T_bal / (2 eta)``, and
-    whether it got there (unsolved runs have a lower bound as ratio).
-    """
-    cfg = runs.config
-    bal = to_steps(balanced_time(cfg.J0, J_end), cfg.eta, "full")
-    return runs.flatness, runs.stop_step / bal, runs.solved
-
-
-def _scatter_fit(eps, ratio, factor, spread):
-    """``eps`` at ``ratio = factor`` from log-log lines through stacks of resamples
-    ``[B, n]`` (points with ``factor / spread <= ratio <= factor * spread``) -> ``[B]``."""
-    keep = (ratio >= factor / spread) & (ratio <= factor * spread) & np.isfinite(eps) & (eps > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(keep, np.log(np.where(keep, eps, 1.0)), 0.0)
-        y = np.where(keep, np.log(np.where(keep, ratio, 1.0)), 0.0)
-        n, sx, sy = keep.sum(-1), x.sum(-1), y.sum(-1)
-        slope = (n * (x * y).sum(-1) - sx * sy) / (n * (x * x).sum(-1) - sx * sx)
-        intercept = (sy - slope * sx) / n
-        out = np.exp((np.log(factor) - intercept) / slope)
-    return np.where(n >= 3, out, np.nan)
-
-
-def eps_at_slowdown_scatter(eps, ratio, factor=10.0, spread=4.0, n_boot=0, seed=0):
-    """Flatness at which ``ratio = factor``, from a scatter of runs (log-log line fit).
-
-    Uses the points with ``factor / spread <= ratio <= factor * spread``; NaN if fewer than 3.
-    With ``n_boot > 0`` returns an :class:`Estimate` with a bootstrap interval over runs.
-    """
-    eps, ratio = np.asarray(eps, float), np.asarray(ratio, float)
-    value = float(_scatter_fit(eps[None], ratio[None], factor, spread)[0])
-    if not n_boot:
-        return value
-    idx = np.random.default_rng(seed).integers(0, eps.size, size=(n_boot, eps.size))
-    draws = _scatter_fit(eps[idx], ratio[idx], factor, spread)
-    draws = draws[np.isfinite(draws)]
-    if draws.size == 0 or not np.isfinite(value):
-        return Estimate(value, np.nan, np.nan, eps.size, "bootstrap")
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return Estimate(value, float(low), float(high), eps.size, "bootstrap")
-
-
-def log10(x):
-    """``log10`` of a number or of an :class:`Estimate` (interval transformed with it)."""
-    if isinstance(x, Estimate):
-        return Estimate(math.log10(x.value), math.log10(x.low), math.log10(x.high), x.n, x.method)
-    return math.log10(x)
-
 
 def figure8(setup: Setup) -> dict:
     """Fig. 8: the ODE curve from ``J0`` (reduced units), its 10x flatness and exponent, and
@@ -378,40 +204,6 @@ def near_table(setup: Setup, n_points=40) -> pd.DataFrame:
                 to_steps(balanced_time(j0, j_end), setup.eta, "full")),
                 "eps (reduced)": e, "eps (full)": 2 * e})
     return pd.DataFrame(rows).sort_values(["J(theta0)", "J_end"], ignore_index=True)
-
-
-def plot_figure8(setup: Setup, f8: dict):
-    """Figure 8: updates against the flatness traversed; local exponent of the extra cost."""
-    curve, runs, solved = f8["curve"], f8["runs"], f8["solved"]
-    eps_red = f8["eps_sim"] / 2
-    fig, axes = plotting.new_figure(ncols=2, width=5.2, height=4.0)
-    ax = axes[0, 0]
-    steps_bal = to_steps(f8["T_bal"], setup.eta, "full")
-    sc = ax.scatter(eps_red[solved], runs.stop_step[solved], s=10,
-                    c=runs.initial[solved].min(axis=1) / setup.J0,
-                    cmap=plotting.PERFORMANCE_CMAP, vmin=0, vmax=0.5,
-                    label="simulator runs (expected updates)")
-    ax.scatter(eps_red[~solved], runs.stop_step[~solved], s=14, marker="^", color="grey",
-               label="not solved within the budget")
-    ax.plot(curve["eps"], to_steps(curve["time"], setup.eta, "full"), color="black", lw=1,
-            label="ODE, starts on $J_1+J_2=J(\\theta_0)$")
-    ax.axhline(steps_bal, ls="--", color="grey", label="balanced (diagonal)")
-    ax.axhline(setup.factor * steps_bal, ls=":", color="grey")
-    ax.axvline(f8["eps_10x"], ls="--", color="black", lw=0.8)
-    ax.set(xscale="log", yscale="log", xlabel="plateau flatness $\\epsilon$ (reduced units)",
-           ylabel=f"updates from $J={setup.J0:g}$ to $J\\geq{setup.J_end:g}$ "
-                  f"($\\eta={setup.eta:g}$)", xlim=(1e-12, 1))
-    ax.set_ylim(steps_bal / 2, None)
-    fig.colorbar(sc, ax=ax, label="$\\min(J_1, J_2)\\,/\\,J(\\theta_0)$ at start")
-    ax.legend(loc="upper right", fontsize="x-small")
-    ax = axes[0, 1]
-    ax.plot(curve["eps"], local_exponent(curve), color="black")
-    ax.axhline(1.0, ls=":", color="grey", label="$O(1/\\epsilon)$ (paper's bound)")
-    ax.axhline(0.5, ls="--", color="grey", label="$1/2$ (homogeneous saddle)")
-    ax.set(xscale="log", xlabel="plateau flatness $\\epsilon$ (reduced units)",
-           ylabel="local exponent $-d\\log(T-T_{bal})/d\\log\\epsilon$", ylim=(0, 1.2))
-    ax.legend(fontsize="x-small")
-    return fig
 
 
 # --------------------------------------------------------------------------- Figure 5
@@ -469,22 +261,6 @@ def lower_J0_worse(setup: Setup, f5: dict, slack=0.02) -> bool:
         if np.any(np.diff([x.value for x in f]) > slack) or not f[0].low > f[-1].high:
             return False
     return len(J0s) > 1
-
-
-def plot_figure5(setup: Setup, f5: dict, eps_10x: float):
-    """Figure 5: ECDF of the plateau flatness met from random starts, per start rule."""
-    fig, axes = plotting.new_figure(ncols=3, width=4.0, height=3.6, sharey=True)
-    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(setup.J0_list)))
-    for ax, i in zip(axes[0], INITS):
-        for col, j0 in zip(colors, setup.J0_list):
-            plotting.ecdf(ax, f5["eps"][(i, j0)], label=f"$J(\\theta_0)={j0:g}$", color=col)
-        ax.axvline(eps_10x, ls="--", color="black", lw=1)
-        ax.set(title=f"init = {i}", xlabel="plateau flatness $\\epsilon$\n(reduced units: "
-                                           "rate in $\\theta$, half the $(W, b)$ rate)",
-               xlim=(1e-12, 1))
-    axes[0, 0].set_ylabel("P(plateau with flatness $\\leq \\epsilon$)")
-    axes[0, 0].legend(loc="upper left", fontsize="x-small")
-    return fig
 
 
 # --------------------------------------------------------------------------- Figure 9
@@ -596,33 +372,3 @@ def fig9_answer(setup: Setup, f9: dict) -> tuple[str, Estimate]:
     lowest = min((r.bad for r in best.values()), key=float)
     return (("Yes: " if every else "Not for every optimizer: ")
             + f"P(eps <= {setup.bad_eps:g}) at the best step size: {parts}"), lowest
-
-
-def plot_figure9(setup: Setup, f9: dict):
-    """Figure 9: SGD step sizes (left); optimizers at their best step size (solid) and at
-    the shared one (dashed), by own progress (middle); samples the same runs needed (right)."""
-    fig, axes = plotting.new_figure(ncols=3, width=4.0, height=3.6)
-    eta_colors = plt.get_cmap("plasma")(np.linspace(0, 0.85, len(f9["eta"])))
-    for col, (e, r) in zip(eta_colors, f9["eta"].items()):
-        plotting.ecdf(axes[0, 0], r.runs.flatness, label=f"SGD, $\\eta={e:g}$", color=col)
-    for o in setup.optimizers:
-        c, eb = OPTIMIZER_COLORS[o], f9["best_eta"][o]
-        plotting.ecdf(axes[0, 1], f9["best"][o].runs.flatness, color=c,
-                      label=f"{o}, $\\eta={eb:g}$")
-        plotting.ecdf(axes[0, 1], f9["shared"][o].runs.flatness, color=c, ls="--", lw=0.8)
-        plotting.ecdf(axes[0, 2], f9["best"][o].runs.samples_to_solve, color=c,
-                      label=f"{o}, $\\eta={eb:g}$")
-        plotting.ecdf(axes[0, 2], f9["shared"][o].runs.samples_to_solve, color=c, ls="--",
-                      lw=0.8)
-    for ax in axes[0, :2]:
-        ax.axvline(setup.bad_eps, ls=":", color="grey")
-        ax.set(xlabel="flattest plateau $\\epsilon$ (full units)")
-        ax.set_xlim(right=1)
-    axes[0, 0].set(ylabel="P(flattest plateau $\\leq \\epsilon$)",
-                   title="SGD step sizes (expected rate)")
-    axes[0, 1].set(title=f"own progress; dashed: all at $\\eta={setup.eta:g}$")
-    axes[0, 2].set(xlabel=f"samples to reach $J \\geq {setup.J_end:g}$",
-                   ylabel="fraction of runs", title="cost of the same runs")
-    for ax in axes[0]:
-        ax.legend(loc="upper left", fontsize="x-small")
-    return fig

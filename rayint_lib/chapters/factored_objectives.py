@@ -2,8 +2,10 @@
 of Sec. 3.2 that the factored model decides (saddle counts, plateaus and WTA regions for
 K > 2, basins beyond the WTA regions).
 
-Everything the notebook shows is computed here from :mod:`rayint_lib.model.factored`; the
-notebook glues the numbers and scores :data:`CLAIMS`.
+Everything the notebook shows is computed here from :mod:`rayint_lib.model.factored` (and
+:mod:`rayint_lib.model.update_coupling`); the notebook glues the numbers and scores
+:data:`CLAIMS` (data: ``claims/02_factored_objectives.yaml``). The figures are drawn by
+:mod:`.factored_objectives_figures`.
 """
 from __future__ import annotations
 
@@ -12,23 +14,19 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import dynamics, stats
 from ..model import factored as F
-from ..model.bandit import softmax
 from ..model.config import check_memory, check_time
 from ..model.params import Param, declare
-from ..model.updates import logit_directions
+from ..model.update_coupling import coupling_from_updates
 from . import claims_of
 
 NOTEBOOK = "02_factored_objectives"
 
-FLOW_GRID = 161          # cells per side of the flow panels (Fig. 3.1a)
 CHECK_GRID = 60          # points per side of the Eqs. (1)-(3) comparison
 MAP_GRID = 99            # points per side of the grad-v map (Fig. 3.1c)
 WTA_GRID = 400           # cells per side of the WTA-area quadrature (rho sweep)
 GRAD_V_XIS = (0.01, 0.05, 0.1)   # "near the saddle": the distances tried for grad v
-MIX_COLOR = "#ff7f0e"
 
 
 PARAMS = declare(
@@ -101,57 +99,19 @@ def couplings(P):
     return out
 
 
-def coupling_from_updates(learner, u, P, other=0.5):
-    """The factor ``f(u)`` of a learner read off its expected update in the bandit itself.
-
-    Builds the (2 x n) bandit's logits with ``pi(1|s1) = u`` (wrong arms sharing ``1 - u``
-    equally), takes the expected logit update of ``learner`` from
-    :func:`rayint_lib.model.updates.logit_directions` and projects it on
-    ``v_1 = (e_1 - pi_1) / (1 - u)``: ``f = <d_1, v_1> / ||v_1||^2``. Independent of the
-    derived expression of :func:`rayint_lib.model.factored.mixture_expr`.
-    """
-    u = np.atleast_1d(np.asarray(u, float))
-    logits = F.bandit_logits(u, np.full_like(u, other), P["n_actions"])
-    d = logit_directions(logits, learner, "expected", mix_fraction=P["mix_fraction"])
-    pi = softmax(logits)
-    v = -pi[:, 0, :]
-    v[:, 0] += 1
-    v /= (1 - u)[:, None]
-    return (d[:, 0, :] * v).sum(-1) / (v * v).sum(-1)
-
-
-def figure6(P):
-    """Fig. 6: the coupling functions (on-policy red, supervised green, mixture orange)."""
-    c = couplings(P)
-    u = np.linspace(0, 1, 401)
-    fig, axes = new_figure(1, width=6.0, height=3.8)
-    ax = axes[0, 0]
-    ax.plot(u, c["on_policy"](u), color=SETTING_COLORS["on_policy"], lw=2,
-            label=c["on_policy"].label)
-    ax.plot(u, c["supervised"](u), color=SETTING_COLORS["tabular"], lw=2,
-            label=c["supervised"].label)
-    ax.plot(u, c["mixture"](u), color=MIX_COLOR, lw=2, label=c["mixture"].label)
-    for name, cf in c.items():
-        if name.startswith("power"):
-            ax.plot(u, cf(u), color="0.5", lw=1, ls="--", label=cf.label)
-    ax.set_xlabel("$u = J_k$ (performance of the component)")
-    ax.set_ylabel("$f(u)$")
-    ax.legend(loc="upper right")
-    ax.set_ylim(0, 1.02)
-    return fig
-
-
 def mixture_check(P):
-    """``f_mix(0)`` derived (sympy) and read off the update rule (:func:`coupling_from_updates`),
+    """``f_mix(0)`` derived (sympy) and read off the update rule
+    (:func:`rayint_lib.model.update_coupling.coupling_from_updates`),
     and the largest gap between the two over ``u`` in (0, 1)."""
     mix = couplings(P)["mixture"]
     u = np.linspace(1e-9, 1 - 1e-6, 201)
-    measured = coupling_from_updates("mixture", u, P)
+    kw = {"n_actions": P["n_actions"], "mix_fraction": P["mix_fraction"]}
+    measured = coupling_from_updates("mixture", u, **kw)
     return {"f_mix_at_zero": mix.at_zero,
             "f_mix_expected_at_zero": P["mix_fraction"] / P["n_actions"],
             "mix_percent": 100 * P["mix_fraction"],
             "f_mix_at_zero_updates": float(measured[0]),
-            "f_on_policy_at_zero_updates": float(coupling_from_updates("on_policy", 1e-9, P)[0]),
+            "f_on_policy_at_zero_updates": float(coupling_from_updates("on_policy", 1e-9, **kw)[0]),
             "f_mix_max_gap": float(np.abs(measured - mix(u)).max())}
 
 
@@ -208,32 +168,6 @@ def statement_values(stmt, P):
     return out
 
 
-def flow_panel(ax, model, title):
-    """Flow of a 2-component model with null clines, WTA regions and inflection lines."""
-    g = np.linspace(0.002, 0.998, FLOW_GRID)
-    X, Y = np.meshgrid(g, g)
-    d1, d2 = model.field(X, Y)
-    ax.contourf(X, Y, model.wta(X, Y).astype(float), levels=[0.5, 1.5], colors=["#cfe8cf"])
-    ax.streamplot(X, Y, d1, d2, density=0.9, color="0.55", linewidth=0.6, arrowsize=0.6)
-    ax.contour(X, Y, d1, levels=[0], colors="green", linewidths=1.2)
-    ax.contour(X, Y, d2, levels=[0], colors="green", linewidths=1.2)
-    jdd = model.jddot(np.stack([X, Y], -1))
-    ax.contour(X, Y, jdd, levels=[0], colors="#1f77b4", linewidths=1.2, linestyles="--")
-    ax.set_title(title)
-    ax.set_xlabel("$J_1$")
-    ax.set_aspect("equal")
-
-
-def figure_flows(P):
-    """Fig. 3.1a: the flow for on-policy, mixture and supervised coupling."""
-    c = couplings(P)
-    fig, axes = new_figure(3, width=3.6, height=3.8)
-    for ax, name in zip(axes[0], ["on_policy", "mixture", "supervised"]):
-        flow_panel(ax, F.FactoredModel(c[name], rho=P["rho"]), c[name].label)
-    axes[0, 0].set_ylabel("$J_2$")
-    return fig
-
-
 CURVE_START = (0.02, 0.18)   # J(theta0) = 0.2 = K/10, imbalanced (inside J2's WTA region)
 CURVE_LEARNERS = {"on_policy": "on-policy", "mixture": "mixture", "supervised": "supervised"}
 
@@ -256,22 +190,6 @@ def curve_values(curves):
     t_on, t_mix, t_sup = (time_to(*curves[k]) for k in CURVE_LEARNERS)
     return {"t_solve_on_policy": t_on, "t_solve_mixture": t_mix, "t_solve_supervised": t_sup,
             "speedup_mixture": t_on / t_mix}
-
-
-def figure_curves(curves):
-    """Fig. 3.1b: ``J`` (solid) and the suppressed ``J_1`` (dotted) for each learner."""
-    colors = {"on_policy": SETTING_COLORS["on_policy"], "mixture": MIX_COLOR,
-              "supervised": SETTING_COLORS["supervised"]}
-    fig, axes = new_figure(1, width=6.4, height=3.6)
-    ax = axes[0, 0]
-    for key, (t, J) in curves.items():
-        ax.plot(t[1:], J[1:].sum(1), color=colors[key], lw=2, label=f"{CURVE_LEARNERS[key]} $J$")
-        ax.plot(t[1:], J[1:, 0], color=colors[key], lw=1, ls=":")
-    ax.set_xscale("log")
-    ax.set_xlabel("time (continuous, step size 1)")
-    ax.set_ylabel("performance")
-    ax.legend(loc="upper left")
-    return fig
 
 
 # --- is grad v_k negligible near the saddle? ---------------------------------------------
@@ -319,24 +237,12 @@ def neglected_map(n, skew):
     return X, Y, ex, ap, np.abs(ne) / np.maximum(np.abs(ex), np.abs(ap))
 
 
-def figure_neglected(P):
-    """Fig. 3.1c: relative size of the neglected terms for the first ``n``, first and last
-    skew; returns ``(fig, values)`` with the fraction of the square where it exceeds 1/2."""
+def neglected_share(P):
+    """Fig. 3.1c's reading: the fraction of the square where the neglected terms exceed half
+    of ``Jddot`` (first ``n`` of ``bandit_actions``, first skew: equal shares)."""
     n_map = P["bandit_actions"][0]
-    fig, axes = new_figure(2, width=3.9, height=3.6)
-    bad = None
-    for ax, s in zip(axes[0], [P["skews"][0], P["skews"][-1]]):
-        X, Y, ex, ap, rel = neglected_map(n_map, s)
-        im = ax.pcolormesh(X, Y, rel, vmin=0, vmax=1, cmap="magma_r", shading="auto")
-        ax.contour(X, Y, ex, levels=[0], colors="#1f77b4", linewidths=1.2)
-        ax.contour(X, Y, ap, levels=[0], colors="white", linewidths=1.0, linestyles="--")
-        ax.set_title(f"n = {n_map}, skew {s:g}")
-        ax.set_xlabel("$J_1$")
-        ax.set_aspect("equal")
-        bad = float((rel > 0.5).mean()) if bad is None else bad
-    axes[0, 0].set_ylabel("$J_2$")
-    fig.colorbar(im, ax=axes[0, -1], label="|neglected| / max(|exact|, |C.2 form|)")
-    return fig, {"frac_square_bad_equal_split": bad, "n_map": n_map}
+    rel = neglected_map(n_map, P["skews"][0])[-1]
+    return {"frac_square_bad_equal_split": float((rel > 0.5).mean()), "n_map": n_map}
 
 
 # --- WTA regions need rho < 0 (Sec. 3.1) -------------------------------------------------
@@ -402,25 +308,6 @@ def saddle_values(counts):
             "saddles_match_2K_minus_2": "yes" if (allK["saddles"] == allK["2^m - 2"]).all()
             else "no",
             "non_isolated_fixed_points": int(counts["non-isolated"].sum())}
-
-
-def figure_saddles(counts):
-    """Fig. 3.2a: number of saddles against the number of components with ``f(0) = 0``."""
-    allK = counts[counts["K"] == counts["m (f(0)=0)"]]
-    fixK = counts[counts["K"] == counts["K"].max()]
-    fig, axes = new_figure(1, width=5.2, height=3.6)
-    ax = axes[0, 0]
-    ax.plot(allK["m (f(0)=0)"], allK["saddles"], "o-", color=SETTING_COLORS["on_policy"],
-            label="K = m components, all on-policy")
-    ax.plot(fixK["m (f(0)=0)"], fixK["saddles"], "s--", color=MIX_COLOR,
-            label=f"K = {int(fixK['K'].iloc[0])}: m on-policy, rest supervised")
-    m = np.arange(1, int(counts["K"].max()) + 1)
-    ax.plot(m, 2.0**m, color="0.6", lw=1, ls=":", label="$2^m$")
-    ax.set_yscale("log")
-    ax.set_xlabel("m = components with $f_k(0) = 0$")
-    ax.set_ylabel("saddle points")
-    ax.legend(loc="upper left")
-    return fig
 
 
 def plateaus_K(P):

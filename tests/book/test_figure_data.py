@@ -68,8 +68,9 @@ def test_every_artist_becomes_rows_named_after_the_axes(fig):
 
 def test_a_chapter_figure_has_every_legend_entry_and_line():
     from rayint_lib.chapters import factored_objectives as ch
+    from rayint_lib.chapters import factored_objectives_figures as figs
 
-    f = ch.figure6(ch.validate())
+    f = figs.figure6(ch.validate())
     try:
         df = figure_data.table(f, "fig-02-coupling")
         for ax in f.axes:

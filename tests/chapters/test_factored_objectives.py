@@ -38,15 +38,33 @@ def test_validator_estimates_memory(monkeypatch):
     assert ch.validate(**SMALL)["K_values"] == [2, 3, 4]
 
 
-def test_coupling_read_off_the_update_rule():
-    """f from the expected logit update of each learner equals the Fig. 6 expressions."""
+def test_mixture_check_reads_f_off_the_update_rule():
     P = ch.validate(mix_fraction=0.2, n_actions=3)
-    u = np.linspace(0.01, 0.99, 9)
-    np.testing.assert_allclose(ch.coupling_from_updates("on_policy", u, P), u * (1 - u))
-    np.testing.assert_allclose(ch.coupling_from_updates("supervised", u, P), 1 - u)
-    mix = F.coupling("mixture", alpha=0.2, n_actions=3)
-    np.testing.assert_allclose(ch.coupling_from_updates("mixture", u, P), mix(u), atol=1e-12)
-    assert ch.mixture_check(P)["f_mix_at_zero_updates"] == pytest.approx(0.2 / 3)
+    m = ch.mixture_check(P)
+    assert m["f_mix_at_zero_updates"] == pytest.approx(0.2 / 3) == m["f_mix_expected_at_zero"]
+    assert m["f_on_policy_at_zero_updates"] == pytest.approx(0, abs=1e-8)
+    assert m["f_mix_max_gap"] < 1e-12
+
+
+def test_neglected_share_is_the_figure_reading():
+    P = ch.validate(bandit_actions=[3], skews=[0.0, 2.0])
+    share = ch.neglected_share(P)
+    rel = ch.neglected_map(3, 0.0)[-1]
+    assert share == {"frac_square_bad_equal_split": float((rel > 0.5).mean()), "n_map": 3}
+    assert 0 < share["frac_square_bad_equal_split"] < 1
+
+
+def test_figures_draw_the_results():
+    import matplotlib.pyplot as plt
+
+    from rayint_lib.chapters import factored_objectives_figures as figs
+
+    P = ch.validate(**SMALL)
+    for fig in (figs.figure6(P), figs.figure_flows(P),
+                figs.figure_curves(ch.learning_curves(P)), figs.figure_neglected(P),
+                figs.figure_saddles(ch.saddle_counts(P))):
+        assert all(ax.has_data() for ax in fig.axes if ax.get_label() != "<colorbar>")
+        plt.close(fig)
 
 
 def test_claims_are_data_and_new_ones_can_fail():

@@ -17,6 +17,7 @@ import pandas as pd
 from ..model import dynamics, stats
 from ..model import factored as F
 from ..model.config import check_memory, check_time
+from ..model.neglected import segment_rows
 from ..model.params import Param, declare
 from ..model.update_coupling import coupling_from_updates
 from . import claims_of
@@ -196,18 +197,10 @@ def curve_values(curves):
 
 def neglected_table(P, xi=None):
     """Exact ``Jddot`` against App. C.2's form (``grad v_k`` dropped) in the (2 x n)
-    shared-bias bandits, at the two test points of Sec. 3.1 and along the segment."""
+    shared-bias bandits, at the two test points of Sec. 3.1 and along the segment
+    (:func:`rayint_lib.model.neglected.segment_rows`), with the shift of the inflection."""
     xi = P["xi"] if xi is None else xi
-    rows = []
-    for n in P["bandit_actions"]:
-        for s in P["skews"]:
-            ss, ex, ap = F.bandit_segment(xi, n, s)
-            rel = np.abs(ex - ap)[[0, -1]] / np.abs(ap)[[0, -1]]
-            rows.append({"n": n, "skew": s, "rel. neglected at (0,1-xi)": rel[0],
-                         "rel. neglected at (xi,1)": rel[1],
-                         "signs as C.1": bool(ex[0] < 0 < ex[-1]),
-                         "inflection, exact": F.first_zero(ss, ex),
-                         "inflection, C.2 form": F.first_zero(ss, ap)})
+    rows = segment_rows(P["bandit_actions"], P["skews"], xi)
     near = pd.DataFrame(rows)
     near["shift"] = (near["inflection, exact"] - near["inflection, C.2 form"]).abs()
     return near

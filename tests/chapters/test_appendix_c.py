@@ -1,5 +1,6 @@
-"""App. C by computer algebra: the printed lines are identities, a wrong line is caught, the
-chapter's claims can fail, the validator names the parameter."""
+"""Chapter 07 (App. C): C.2 numerically and the neglected terms, the figure, the chapter's
+claims can fail, the validator names the parameter (the algebra:
+tests/model/test_appendix_c_checks.py)."""
 from __future__ import annotations
 
 import pytest
@@ -7,26 +8,6 @@ import pytest
 from rayint_lib.book.claims import NOT_REPRODUCED, REPRODUCED
 from rayint_lib.chapters import appendix_c as ch
 from rayint_lib.chapters import factored_objectives
-from rayint_lib.model.algebra import Check, same
-
-
-def test_symbolic_identities_verified():
-    """Every identity the book calls verified (App. C.1, C.2, the neglected terms)."""
-    checks = ch.all_checks(d=2)
-    assert all(isinstance(c, Check) for c in checks)
-    assert not [c.id for c in checks if not c.holds]
-    neg, exp = ch.check_exact_minus_approx(d=2)
-    assert same(neg, exp)
-    assert ch.check_bandit_2x2() == (0, 0)
-
-
-def test_symbolic_check_can_fail():
-    """A wrong printed line (factor 4 instead of 2) is not reported as verified."""
-    S = ch.Setup(2)
-    wrong = 4 * S.norm[1] ** 4 * S.dF[1] * S.F[1] ** 3
-    derived = S.no_grad_v(S.jddot().subs({S.F[0]: 0}))
-    assert not same(wrong, derived)
-    assert same(wrong / 2, derived)
 
 
 def test_c2_and_neglected_terms():
@@ -36,6 +17,14 @@ def test_c2_and_neglected_terms():
     assert not c2.saddle_supervised and c2.saddle_with_f0   # C.1's conditions alone: no saddle
     neg = ch.neglected_terms([3], [1.0], 0.01)
     assert neg.n2_max < 1e-10 and 0 < neg.max_rel < 0.1 and neg.signs_hold
+    assert len(neg.table) == 1 and 0 <= neg.shift_max < 0.1
+    import matplotlib.pyplot as plt
+
+    from rayint_lib.chapters import appendix_c_figures as figs
+
+    fig = figs.plot_null_clines(cps, ["on_policy", "power_2"])
+    assert all(ax.has_data() for ax in fig.axes)
+    plt.close(fig)
 
 
 def test_claims_are_data_and_can_fail():

@@ -88,32 +88,6 @@ def test_claims_can_fail():
     assert e10.verdict(np.log10(0.3e-4)) == NOT_REPRODUCED
 
 
-@pytest.mark.parametrize("bad, match", [
-    (dict(init="gaussian"), "init"),
-    (dict(J0_list=[0.1, 1.5]), r"J0_list\[1\]"),
-    (dict(J0_list="0.1"), "J0_list"),
-    (dict(etas=[]), "etas"),
-    (dict(optimizers=["sgd", "lbfgs"]), r"optimizers\[1\]"),
-    (dict(optimizers="sgd,adam"), "optimizers must be a non-empty list"),
-    (dict(optimizers=["sgd", "sgd"]), "repeat"),
-    (dict(optimizer_etas=[0.1, -1.0]), r"optimizer_etas\[1\]"),
-    (dict(curve_window=0), "curve_window"),
-    (dict(n_starts=0), "n_starts"),
-    (dict(J_end=2.5), "J_end"),
-    (dict(n_runs=0), "n_runs"),
-])
-def test_validation_names_the_parameter(bad, match):
-    with pytest.raises(ValueError, match=match):
-        chapters.validate("05_appendix_a", **bad)
-
-
-def test_validation_estimates_memory(monkeypatch):
-    monkeypatch.setenv("RAYINT_MAX_MEMORY", "1M")
-    with pytest.raises(ValueError, match="n_starts=100000.*memory"):
-        chapters.validate("05_appendix_a", n_starts=100_000, n_runs=2,
-                          n_runs_deterministic=2)
-
-
 def test_validation_builds_the_configs():
     v = chapters.validate("05_appendix_a", etas=[0.01, 0.1], optimizers=["sgd", "adam"],
                           optimizer_etas=[0.01, 0.03], curve_window=50, J_end=1.8)

@@ -83,33 +83,6 @@ def test_one_claim_per_statement_with_chapter_01():
         assert used in minimal_bandit.CLAIMS
 
 
-GOOD = dict(eps_list=[0.1], n_grid=50, sampled_J0=[0.2], n_runs=5, max_samples=1000, eta=0.1,
-            mc_samples=1000, mc_radius=1e-3, sup_grid=5, seed=0)
-
-
-@pytest.mark.parametrize("bad,name", [
-    (dict(eps_list=[0.2]), "eps_list[0]"), (dict(eps_list=[]), "eps_list"),
-    (dict(eps_list="0.1"), "eps_list"), (dict(n_grid=5), "n_grid"),
-    (dict(sampled_J0=[0.5, 1.5]), "sampled_J0[1]"), (dict(eta=0.0), "eta"),
-    (dict(seed=-1), "seed"), (dict(mc_samples=10), "mc_samples"),
-    (dict(sup_grid=1), "sup_grid"),
-])
-def test_validator_names_the_parameter(bad, name):
-    ch.validate(**GOOD)
-    with pytest.raises(ValueError, match=name.replace("[", r"\[").replace("]", r"\]")):
-        ch.validate(**{**GOOD, **bad})
-
-
-def test_validator_estimates_memory(monkeypatch):
-    monkeypatch.setenv("RAYINT_MAX_MEMORY", "20M")
-    with pytest.raises(ValueError, match="mc_samples"):
-        ch.validate(**{**GOOD, "mc_samples": 10**6})
-    with pytest.raises(ValueError, match="sup_grid"):
-        ch.validate(**{**GOOD, "sup_grid": 100})
-    with pytest.raises(ValueError, match="n_grid"):
-        ch.validate(**{**GOOD, "n_grid": 2000})
-
-
 @pytest.mark.slow
 def test_notebook_small(run_notebook):
     g = run_notebook("06_appendix_b", eps_list=[0.1, 0.001], n_grid=60, sampled_J0=[0.5],

@@ -36,23 +36,6 @@ def test_claims_are_data_and_can_fail():
     assert not set(ch.CLAIMS) & set(factored_objectives.CLAIMS)
 
 
-@pytest.mark.parametrize("bad,name", [
-    (dict(d=9), "d"), (dict(powers=[0.5]), r"powers\[0\]"), (dict(powers="1,2"), "powers"),
-    (dict(bandit_actions=[3, 1]), r"bandit_actions\[1\]"), (dict(skews=[]), "skews"),
-    (dict(xi=0.0), "xi"), (dict(n_heights=1), "n_heights"),
-])
-def test_validator_names_the_parameter(bad, name):
-    ch.validate()
-    with pytest.raises(ValueError, match=name):
-        ch.validate(**bad)
-
-
-def test_validator_estimates_memory(monkeypatch):
-    monkeypatch.setenv("RAYINT_MAX_MEMORY", "100k")
-    with pytest.raises(ValueError, match="n_heights"):
-        ch.validate()
-
-
 @pytest.mark.slow
 def test_notebook_small(run_notebook):
     g = run_notebook("07_appendix_c", d=2, powers=[1.0], bandit_actions=[3], skews=[1.0],

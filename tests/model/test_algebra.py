@@ -25,10 +25,10 @@ def test_same_on_matrices():
 
 
 def test_one_check_type_for_both_appendices():
-    from rayint_lib.chapters import appendix_b, appendix_c
+    from rayint_lib.model import appendix_b_checks, appendix_c_checks
 
-    b = appendix_b.checks()
-    c = appendix_c.all_checks(2)
+    b = appendix_b_checks.checks()
+    c = appendix_c_checks.all_checks(2)
     assert all(isinstance(k, algebra.Check) for k in (*b, *c))
     ok = algebra.check("id", "B.1", "step", x + x, 2 * x)
     wrong = algebra.check("id2", "B.1", "step", x + x, 3 * x, note="a slip")

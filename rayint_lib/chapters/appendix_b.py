@@ -29,11 +29,11 @@ from ..model.derivations import (
     J2,
     Q1,
     Q2,
+    cell_centres,
     classify,
     fixed_point_types,
     fixed_points,
     half_logit_jacobian,
-    inflections_on_orbits,
     jacobian,
     notch_threshold,
     null_cline_slopes_at_origin,
@@ -41,6 +41,7 @@ from ..model.derivations import (
     plateau_boundaries,
     rl_derivation,
     supervised_derivation,
+    supervised_orbits,
 )
 from ..model.params import Param, declare
 from ..model.simulate import simulate
@@ -302,27 +303,17 @@ class Supervised:
 def b5_supervised(sup_grid, J_end=1.98) -> Supervised:
     """The supervised flow of App. B.5: fixed points in the closed square (sympy, corners
     classified from the flow), concave-to-convex inflections of ``J = J1 + J2`` and of
-    ``J_sup`` along the orbits (``dynamics.follow_orbits``) from a ``sup_grid``-per-axis grid
-    plus starts near ``J1 = 0``, followed until ``J >= J_end``."""
+    ``J_sup`` along the orbits from a ``sup_grid``-per-axis grid plus starts near ``J1 = 0``,
+    followed until ``J >= J_end`` (:func:`rayint_lib.model.derivations.supervised_orbits`)."""
     S, c = supervised_derivation(), checks()
     types = fixed_point_types((S["Jdot1"], S["Jdot2"]), dynamics.jdot_supervised)
-    gg = (np.arange(400) + 0.5) / 400
-    A, B = np.meshgrid(gg, gg)
+    A, B = cell_centres(400)
     share_convex = float(np.mean(sp.lambdify((J1, J2), S["Jddot"])(A, B) > 0))
-    gs = (np.arange(sup_grid) + 0.5) / sup_grid
-    Aa, Bb = np.meshgrid(gs, gs)
-    edge = np.linspace(0.02, 0.98, sup_grid)
-    starts = np.vstack([np.column_stack([Aa.ravel(), Bb.ravel()]),
-                        np.column_stack([np.full(sup_grid, 1e-3), edge]),
-                        np.column_stack([np.full(sup_grid, 1e-6), edge])])
-    n_grid = sup_grid**2
-    orbits = dynamics.follow_orbits(starts[:, 0], starts[:, 1], J_end, dynamics.jdot_supervised,
-                                    path=True)
-    rising, rate = inflections_on_orbits(orbits["path"], S["Jddot"], S["Jdot"])
+    o = supervised_orbits(sup_grid, J_end)
+    starts, rising, rate, n_grid = o["starts"], o["rising"], o["rate"], sup_grid**2
     plateau = rising & (rate >= 0)
     up = plateau.any(axis=0)
     eps = rate[plateau]
-    up_sup, _ = inflections_on_orbits(orbits["path"], S["Jsup_ddot"], S["Jsup_dot"])
     edge_idx = np.arange(n_grid, len(starts))
     keep = np.concatenate([edge_idx[::max(1, sup_grid // 6)][:6], [0, n_grid - 1]])
     return Supervised(
@@ -333,14 +324,14 @@ def b5_supervised(sup_grid, J_end=1.98) -> Supervised:
         n_falling=int((rising & (rate < 0)).any(axis=0).sum()),
         eps_min=float(eps.min()) if eps.size else float("nan"),
         eps_max=float(eps.max()) if eps.size else float("nan"),
-        jsup_up=int(up_sup.sum()),
+        jsup_up=int(o["rising_sup"].sum()),
         jsup_ddot_max=float(np.max(sp.lambdify((J1, J2), S["Jsup_ddot_theta"])(A, B))),
         eq4_holds=algebra.all_hold(c, ["sup_Jsup_ddot", "sup_Jsup_ddot_theta"]),
         lines_hold=algebra.all_hold(c, ["sup_grad_Jsup", "sup_Jdot1_middle", "sup_Jdot1",
                                         "sup_dlogJ1", "sup_Jsup_dot", "sup_Jsup_dot_sos",
                                         "sup_grad_Jsup_dot", "sup_Jsup_ddot"]),
         rho=float(S["rho_sup"]), rho_printed_holds=algebra.find(c, "sup_rho_printed").holds,
-        shown=[(bool(up[i]), orbits["path"][:, :, i], orbits["path_time"][:, i]) for i in keep])
+        shown=[(bool(up[i]), o["path"][:, :, i], o["path_time"][:, i]) for i in keep])
 
 
 def fixed_points_text(types: dict) -> str:

@@ -8,7 +8,14 @@ import sympy as sp
 from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import dynamics
 from ..model.appendix_b_checks import PRINTED
-from ..model.derivations import J1, J2, antidiagonal, rl_derivation, supervised_derivation
+from ..model.derivations import (
+    J1,
+    J2,
+    antidiagonal,
+    cell_centres,
+    rl_derivation,
+    supervised_derivation,
+)
 
 
 def plot_p6(acc):
@@ -72,8 +79,7 @@ def plot_basins(basins):
 def plot_supervised(sup):
     """Figure B3: the supervised flow, where J accelerates, and orbits near the edge."""
     S = supervised_derivation()
-    gg = (np.arange(400) + 0.5) / 400
-    A, B = np.meshgrid(gg, gg)
+    A, B = cell_centres(400)
     fig, axes = new_figure(ncols=2, width=5.0, height=4.2)
     ax = axes[0, 0]
     ax.contourf(A, B, np.sign(sp.lambdify((J1, J2), S["Jddot"])(A, B)), levels=[-1.5, 0, 1.5],

@@ -237,3 +237,31 @@ def inflections_on_orbits(path, jddot, jdot):
     w = np.where(rising, -acc[:-1] / np.where(rising, acc[1:] - acc[:-1], 1.0), 0.0)
     return rising, np.where(rising, rate[:-1] + w * (rate[1:] - rate[:-1]), np.nan)
 
+
+def cell_centres(n):
+    """``(A, B)``: the centres of the ``n x n`` cells of the unit square, as a meshgrid."""
+    g = (np.arange(n) + 0.5) / n
+    return np.meshgrid(g, g)
+
+
+def supervised_orbits(sup_grid, J_end=1.98) -> dict:
+    """App. B.5's orbits under the supervised flow, and where ``J`` and ``J_sup`` inflect.
+
+    Starts: the cell centres of a ``sup_grid``-per-axis grid (the first ``sup_grid^2``), then
+    ``sup_grid`` starts at ``J1 = 1e-3`` and at ``J1 = 1e-6`` with ``J2`` in [0.02, 0.98];
+    each followed until ``J >= J_end`` (``dynamics.follow_orbits``, paths recorded). Returns
+    ``starts``, ``path``, ``path_time`` and, from :func:`inflections_on_orbits`, ``rising`` and
+    ``rate`` for ``J = J1 + J2`` and ``rising_sup`` for ``J_sup``.
+    """
+    S = supervised_derivation()
+    Aa, Bb = cell_centres(sup_grid)
+    edge = np.linspace(0.02, 0.98, sup_grid)
+    starts = np.vstack([np.column_stack([Aa.ravel(), Bb.ravel()]),
+                        np.column_stack([np.full(sup_grid, 1e-3), edge]),
+                        np.column_stack([np.full(sup_grid, 1e-6), edge])])
+    orbits = dynamics.follow_orbits(starts[:, 0], starts[:, 1], J_end, dynamics.jdot_supervised,
+                                    path=True)
+    rising, rate = inflections_on_orbits(orbits["path"], S["Jddot"], S["Jdot"])
+    rising_sup, _ = inflections_on_orbits(orbits["path"], S["Jsup_ddot"], S["Jsup_dot"])
+    return {"starts": starts, "path": orbits["path"], "path_time": orbits["path_time"],
+            "rising": rising, "rate": rate, "rising_sup": rising_sup}

@@ -118,3 +118,13 @@ def test_inflections_follow_definition_2():
 def test_every_check_is_in_one_group(C):
     grouped = [i for ids in GROUPS.values() for i in ids]
     assert sorted(grouped) == sorted(c.id for c in C)
+
+
+def test_supervised_orbits_never_inflect_J_sup():
+    """Eq. (4): J_sup is concave along every supervised orbit; J = J1 + J2 does inflect near
+    the edge J1 = 0 (the boundary saddles of B.5)."""
+    o = D.supervised_orbits(4)
+    assert o["starts"].shape == (4 * 4 + 2 * 4, 2)
+    np.testing.assert_array_equal(o["starts"][:16].min(axis=0), [0.125, 0.125])
+    assert o["rising_sup"].sum() == 0
+    assert o["rising"][:, 16:].any() and not o["rising"][:, :16].any()

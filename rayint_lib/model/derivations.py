@@ -4,7 +4,7 @@ Everything starts from the reduced parameters of Sec. 2.1, ``J1 = sigma(theta1 +
 and ``J2 = sigma(theta2 - theta3)``: gradients, interference, Eqs. (1)-(2), ``Jddot`` and
 ``Jdddot`` are differentiated in theta-space and only then written in (J1, J2). The exact
 analysis of the resulting flows (fixed points, Jacobians, the plateau interval of B.2, the
-null-cline slopes and ``P_nc`` of B.4, inflections along orbits for B.5) works on those
+null-cline slopes and ``P_nc`` of B.4, the orbits of B.5 and their inflections) works on those
 expressions. What the paper prints, and each printed step checked against these
 derivations, is :mod:`rayint_lib.model.appendix_b_checks`.
 """

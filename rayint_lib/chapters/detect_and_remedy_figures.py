@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .detect_and_remedy import BASELINE, CURRICULUM, EFFECTS, Benchmark, ranking, ranks
+from .detect_and_remedy_bandit import BASELINE, CURRICULUM, EFFECTS, Benchmark, ranking, ranks
 
 EFFECT_COLORS = {"removes plateaus": "#1a9850", "fewer plateaus": "#91cf60",
                  "only shortens": "#fee08b", "no clear effect": "#bdbdbd", "worse": "#d73027"}

@@ -338,5 +338,3 @@ def deep_rl(bench: bandit.Benchmark):
     _enable_compilation_cache()
     return deep_rl_remedies.run(deep_rl_config(s).agent_spec(), bandit.best_mixture(bench),
                                 s.deep_rl_runs, s.seed)
-
-

@@ -283,7 +283,6 @@ def reduction(bench: Benchmark, label, K) -> stats.Estimate:
                                 flat(s, bench.runs[(K, label)]))
 
 
-
 def best_mixture(bench: Benchmark) -> float:
     """The best-ranked uniform-action fraction below 1 of the bandit benchmark (0.1, the
     paper's Fig. 6 fraction, when the sweep was not run)."""
@@ -293,5 +292,3 @@ def best_mixture(bench: Benchmark) -> float:
         if r is not None and r.method.kind == "mixture" and r.method.mix < 1:
             return float(r.method.mix)
     return 0.1
-
-

@@ -91,4 +91,3 @@ def plot_detection(det, title, n_show=3):
     axes[1, 0].set_ylabel(r"components $J_k$")
     fig.tight_layout()
     return fig
-

@@ -197,4 +197,3 @@ def findings(bench: Benchmark, summ: dict, lib: dict) -> dict:
             for k, c in lib.items()),
         bool(agree), f"{s.n_runs} runs each, same starts, independent samplers")
     return out
-

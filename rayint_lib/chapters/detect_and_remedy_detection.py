@@ -131,17 +131,18 @@ def protocol(bench: Benchmark) -> Protocol:
     return Protocol(K, table, found)
 
 
-def protocol_glue(p: Protocol, detect_runs: int) -> dict:
-    """Glue names of the protocol: whether the plateaus dissipate under each control, the
-    specificity on the negative controls, the runs each negative control has flagged, and
-    whether the tabular learner's plateaus would wrongly pass as ray interference (they
-    dissipate under separate heads against the tabular runs)."""
+def protocol_glue(p: Protocol, n_runs: int) -> dict:
+    """Glue names of the protocol (``n_runs``: runs per condition): whether the plateaus
+    dissipate under each control, the specificity on the negative controls, the runs each
+    negative control has flagged, and whether the tabular learner's plateaus would wrongly
+    pass as ray interference (they dissipate under separate heads against the tabular
+    runs)."""
     sep, uni = (p.dissipate()[name] for name in list(CONDITIONS)[1:])
     tab_vs_sep = dissipates(with_plateaus(p.found[list(CONDITIONS)[1]]),
                             with_plateaus(p.found[TABULAR_ROW]))
     return {"remedy_det_dissipate_sep": "do" if sep else "do not",
             "remedy_det_dissipate_uni": "do" if uni else "do not",
-            "remedy_detect_runs": detect_runs, "remedy_K_det": p.K,
+            "remedy_detect_runs": n_runs, "remedy_K_det": p.K,
             "remedy_specificity": specificity(p.found, [TABULAR_ROW, SAXE_ROW]),
             "remedy_tabular_interference_control": "do" if tab_vs_sep else "do not",
             "remedy_protocol_tabular": ("would wrongly blame ray interference for the tabular "

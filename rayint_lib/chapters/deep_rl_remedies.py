@@ -21,7 +21,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..model import ranking as rk
 from ..model import stats
+from ..model.curves import long_format
 
 LR_GRID = (1e-3, 3e-3, 1e-2)          # Adam step sizes tried for every method
 TUNE_SEEDS = 8                        # tuning seeds (seed + 1), never the reported ones
@@ -127,9 +129,8 @@ def summary(d: DeepRL) -> dict:
 
 def paired(d: DeepRL, method: str, flags) -> stats.Estimate:
     """``flags(method) - flags(baseline)``, runs paired by seed, bootstrap interval."""
-    a = np.asarray(flags(d.runs[method]), float)
-    b = np.asarray(flags(d.runs["onpolicy"]), float)
-    return stats.bootstrap(lambda x, y: np.mean(x) - np.mean(y), a, b)
+    return rk.paired_difference(np.asarray(flags(d.runs[method]), float),
+                                np.asarray(flags(d.runs["onpolicy"]), float))
 
 
 def _fmt(e: stats.Estimate, spec=".2f") -> str:
@@ -178,8 +179,7 @@ def td_difference(d: DeepRL) -> dict:
 
     def weakest(r):
         return r.curves[:, -1, :].min(axis=1)
-    return {"weakest": stats.bootstrap(lambda x, y: np.mean(x) - np.mean(y),
-                                       weakest(d.runs["onpolicy"]), weakest(d.runs["td"])),
+    return {"weakest": rk.paired_difference(weakest(d.runs["onpolicy"]), weakest(d.runs["td"])),
             "unlearned": paired(d, "td", lambda r: ~all_learned(r)),
             "one_at_a_time": paired(d, "td", one_at_a_time)}
 
@@ -220,13 +220,10 @@ def detect_sequential(runs, noisy: bool) -> np.ndarray:
     detection API, kept here so that it can be switched."""
     from ..model.detection import detect
 
-    steps = runs.env_step_grid[1:].astype(float)
     curves = (runs.returns if noisy else runs.curves)[:, 1:, :]
-    R, T, K = curves.shape
-    st = np.broadcast_to(steps[None, :, None], (R, T, K)).ravel()
-    run = np.broadcast_to(np.arange(R)[:, None, None], (R, T, K)).ravel()
-    comp = np.broadcast_to(np.arange(K)[None, None, :], (R, T, K)).ravel()
-    found = detect(st, np.nan_to_num(curves).ravel(), runs=run, components=comp)
+    st, values, run, comp = long_format(runs.env_step_grid[1:].astype(float),
+                                        np.nan_to_num(curves))
+    found = detect(st, values, runs=run, components=comp)
     return np.array([r.sequential for r in found.runs])
 
 

@@ -98,10 +98,10 @@ PARAMS = declare(
     Param("optimizers", ["sgd", "momentum", "rmsprop", "adam"],
           "optimizers of Fig. 9, right", choices=OPTIMIZERS),
     Param("optimizer_etas", [0.01, 0.03, 0.1],
-          "step-size grid of each optimizer (the one chosen on the tuning runs is shown)",
-          low=0, high=10, low_open=True),
-    Param("tune_runs", 50, "runs per optimizer and step size on the tuning seed (seed + 1) "
-          "that choose each optimizer's step size (Fig. 9, right)", low=2, high=100_000),
+          "step-size grid per optimizer (tuning runs choose one)", low=0, high=10,
+          low_open=True),
+    Param("tune_runs", 50, "tuning runs (seed + 1) per optimizer and step size that choose "
+          "its step size", low=2, high=100_000),
     Param("curve_window", 300,
           "updates per slope of the own-progress flatness of Fig. 9, right", low=1),
     Param("bad_eps", 1e-5, "\"bad plateau\" threshold used in the Fig. 9 summary (Fig. 3's "

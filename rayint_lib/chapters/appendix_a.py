@@ -6,7 +6,8 @@ slowdown, the plateau each start meets) are :mod:`rayint_lib.model.slowdown`; Fi
 run the simulator (:func:`rayint_lib.model.simulate.simulate`). This module declares the
 parameters, assembles each figure's results and glued values, and reads its claims
 (``claims/05_appendix_a.yaml``); the figures are drawn by :mod:`.appendix_a_figures`. Fig. 9
-measures each optimizer's flatness from its own progress (the slope of its learning curve).
+measures each optimizer's flatness from its own progress (the slope of its learning curve), at
+the step size chosen on tuning runs of another seed (:mod:`rayint_lib.model.tuning`).
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from ..model.slowdown import (
     to_steps,
 )
 from ..model.stats import Estimate, fraction, median
+from ..model.tuning import best_step_size, tuning_seed
 from . import claims_of
 
 NOTEBOOK = "05_appendix_a"
@@ -62,6 +64,7 @@ class Setup:
     deterministic: BanditConfig      # Fig. 8: expected updates
     sampled: dict                    # Fig. 9 left: {eta: SGD config}, exact expected rate
     grid: dict                       # Fig. 9 right: {(optimizer, eta): config}, curve slope
+    tuning: dict                     # the same grid on the tuning seed, tune_runs runs each
     optimizers: list
     optimizer_etas: list
 
@@ -95,8 +98,10 @@ PARAMS = declare(
     Param("optimizers", ["sgd", "momentum", "rmsprop", "adam"],
           "optimizers of Fig. 9, right", choices=OPTIMIZERS),
     Param("optimizer_etas", [0.01, 0.03, 0.1],
-          "step-size grid of each optimizer (best one is shown)", low=0, high=10,
+          "step-size grid per optimizer (tuning runs choose one)", low=0, high=10,
           low_open=True),
+    Param("tune_runs", 50, "tuning runs (seed + 1) per optimizer and step size that choose "
+          "its step size", low=2, high=100_000),
     Param("curve_window", 300,
           "updates per slope of the own-progress flatness of Fig. 9, right", low=1),
     Param("bad_eps", 1e-5, "\"bad plateau\" threshold used in the Fig. 9 summary (Fig. 3's "
@@ -113,6 +118,7 @@ def validate(**values) -> Setup:
     v = PARAMS.check(values)
     eta, J0, J_end, init, seed = v["eta"], v["J0"], v["J_end"], v["init"], v["seed"]
     n_runs, max_samples, optimizers = v["n_runs"], v["max_samples"], v["optimizers"]
+    tune_runs = v["tune_runs"]
     check_int("curve_window", v["curve_window"], 1, max_samples // 2)
     if len(set(optimizers)) != len(optimizers):
         raise ValueError(f"optimizers must not repeat a name; got {optimizers}")
@@ -120,17 +126,19 @@ def validate(**values) -> Setup:
                         seed=seed, init=init, solved_margin=2 - J_end)
     own = base.replace(flatness_measure="curve", window=v["curve_window"])
     grid_etas = sorted(set(v["optimizer_etas"]) | {eta})
+    grid = {(o, e): own.replace(optimizer=o, eta=e) for o in optimizers for e in grid_etas}
     setup = Setup(eta=eta, J0=J0, J_end=J_end, factor=v["slowdown_factor"], init=init,
                   J0_list=v["J0_list"], n_starts=v["n_starts"], bad_eps=v["bad_eps"], seed=seed,
                   deterministic=base.replace(batch="expected",
                                              n_runs=v["n_runs_deterministic"]),
                   sampled={e: base.replace(eta=e) for e in v["etas"]},
-                  grid={(o, e): own.replace(optimizer=o, eta=e) for o in optimizers
-                        for e in grid_etas},
+                  grid=grid, tuning={key: c.replace(n_runs=tune_runs, seed=tuning_seed(seed))
+                                     for key, c in grid.items()},
                   optimizers=optimizers, optimizer_etas=v["optimizer_etas"])
-    configs = [setup.deterministic, *setup.sampled.values(), *setup.grid.values()]
-    check_memory(f"n_runs={n_runs}, etas, optimizers, optimizer_etas, "
-                 f"n_runs_deterministic={v['n_runs_deterministic']}",
+    reported = [grid[(o, e)] for o in optimizers for e in grid_etas[:2]]  # shared, chosen
+    configs = [setup.deterministic, *setup.sampled.values(), *reported, *setup.tuning.values()]
+    check_memory(f"n_runs={n_runs}, tune_runs={tune_runs}, etas, optimizers, "
+                 f"optimizer_etas, n_runs_deterministic={v['n_runs_deterministic']}",
                  sum(c.memory_bytes() for c in configs),
                  f"{len(configs)} simulator configurations kept at once, each runs x "
                  "(checkpoints x K + optimizer state) x 8 bytes")
@@ -282,32 +290,35 @@ def _row(runs, bad_eps) -> Row:
 
 
 def best_eta(rows: dict) -> float:
-    """The best step size of one optimizer from ``{eta: Row}``: the highest fraction solved,
-    where step sizes whose fraction lies inside the best one's Wilson interval count as tied;
-    among those the lowest median samples to solve, then the highest fraction solved."""
-    top = max(rows.values(), key=lambda r: r.solved.value).solved
-    tied = [e for e, r in rows.items() if r.solved.value >= top.low]
-    return min(tied, key=lambda e: (rows[e].median.value, -rows[e].solved.value, e))
+    """The best step size of one optimizer from ``{eta: Row}`` of its tuning runs
+    (:func:`rayint_lib.model.tuning.best_step_size`: the highest fraction solved up to its
+    Wilson interval, then the fewest median samples to solve)."""
+    return best_step_size({e: r.solved for e, r in rows.items()},
+                          {e: r.median for e, r in rows.items()})
 
 
 def figure9(setup: Setup) -> dict:
     """Fig. 9: SGD at several step sizes (exact expected rate, as Fig. 3), and every
-    optimizer on its step-size grid measured by its own progress (curve slope / eta).
+    optimizer measured by its own progress (curve slope / eta) at the shared step size and
+    at the one chosen on its tuning runs (``tune_runs`` runs of the tuning seed per grid
+    point, never the reported runs).
 
-    Returns ``eta`` (``{eta: Row}``), ``grid`` (``{(optimizer, eta): Row}``), ``shared``
-    and ``best`` (``{optimizer: Row}`` at the shared step size and at the best one),
-    ``best_eta`` (``{optimizer: eta}``) and ``table``.
+    Returns ``eta`` (``{eta: Row}``), ``tuning`` (``{(optimizer, eta): Row}`` of the tuning
+    runs), ``best_eta`` (``{optimizer: eta}``, chosen on them), ``shared`` and ``best``
+    (``{optimizer: Row}`` of the reported runs at the shared and at the chosen step size)
+    and ``table``.
     """
-    configs = {("eta", e): c for e, c in setup.sampled.items()}
-    configs.update({("grid", key): c for key, c in setup.grid.items()})
-    runs = simulate_each(configs)
-    by_eta = {e: _row(runs[("eta", e)], setup.bad_eps) for e in setup.sampled}
-    grid = {key: _row(runs[("grid", key)], setup.bad_eps) for key in setup.grid}
-    best = {o: best_eta({e: r for (oo, e), r in grid.items() if oo == o})
+    tuning = {key: _row(r, setup.bad_eps) for key, r in simulate_each(setup.tuning).items()}
+    best = {o: best_eta({e: r for (oo, e), r in tuning.items() if oo == o})
             for o in setup.optimizers}
-    out = {"eta": by_eta, "grid": grid, "best_eta": best,
-           "shared": {o: grid[(o, setup.eta)] for o in setup.optimizers},
-           "best": {o: grid[(o, best[o])] for o in setup.optimizers}}
+    configs = {("eta", e): c for e, c in setup.sampled.items()}
+    configs.update({("grid", (o, e)): setup.grid[(o, e)] for o in setup.optimizers
+                    for e in (setup.eta, best[o])})
+    rows = {key: _row(r, setup.bad_eps) for key, r in simulate_each(configs).items()}
+    out = {"eta": {e: rows[("eta", e)] for e in setup.sampled}, "tuning": tuning,
+           "best_eta": best,
+           "shared": {o: rows[("grid", (o, setup.eta))] for o in setup.optimizers},
+           "best": {o: rows[("grid", (o, best[o]))] for o in setup.optimizers}}
     out["table"] = figure9_table(setup, out)
     return out
 
@@ -317,7 +328,7 @@ def figure9_table(setup: Setup, f9: dict) -> pd.DataFrame:
     for o in setup.optimizers:
         rows.append(("optimizers, shared eta (own progress)", f"{o}, eta={setup.eta:g}",
                      f9["shared"][o]))
-        rows.append(("optimizers, best eta (own progress)", f"{o}, eta={f9['best_eta'][o]:g}",
+        rows.append(("optimizers, chosen eta (own progress)", f"{o}, eta={f9['best_eta'][o]:g}",
                      f9["best"][o]))
     return pd.DataFrame([{"comparison": c, "setting": s,
                           f"P(eps <= {setup.bad_eps:g})": f"{r.bad:.3f}",
@@ -326,17 +337,19 @@ def figure9_table(setup: Setup, f9: dict) -> pd.DataFrame:
 
 
 def grid_table(setup: Setup, f9: dict) -> pd.DataFrame:
-    """Every optimizer on its step-size grid: fraction solved and median samples."""
+    """Every optimizer on its step-size grid, tuning runs: fraction solved and median
+    samples, and the step size they choose."""
     return pd.DataFrame([{"optimizer": o, "eta": e, "solved": f"{r.solved:.3f}",
                           "median samples": f"{r.median:.0f}",
                           f"P(eps <= {setup.bad_eps:g})": f"{r.bad:.3f}",
-                          "best": "yes" if f9["best_eta"][o] == e else ""}
-                         for (o, e), r in f9["grid"].items()])
+                          "chosen": "yes" if f9["best_eta"][o] == e else ""}
+                         for (o, e), r in f9["tuning"].items()])
 
 
 def figure9_glue(setup: Setup, f9: dict) -> dict:
-    """Glued names of Fig. 9: those of the book before (``a_bad_opt_*`` now measure each
-    optimizer's own progress), plus the best step sizes and every interval."""
+    """Glued names of Fig. 9: the settings' fractions and medians with their intervals, the
+    step size chosen per optimizer on the tuning runs and the seeds that tune and report,
+    and the readings of :func:`figure9_phrases`."""
     shown = {f"eta={e:g}": r for e, r in f9["eta"].items()}
     shown.update({o: r for o, r in f9["shared"].items()})
     bad = sorted(shown.values(), key=lambda r: r.bad.value)
@@ -347,7 +360,11 @@ def figure9_glue(setup: Setup, f9: dict) -> dict:
            "a_fig9_phrase": "every step size and every optimizer tested meets them" if every
            else "at least one setting tested avoids them",
            "a_worst_solver": worst, "a_worst_solved": shown[worst].solved,
-           "a_curve_window": setup.grid[(setup.optimizers[0], setup.eta)].window}
+           "a_curve_window": setup.grid[(setup.optimizers[0], setup.eta)].window,
+           "a_seed": setup.seed, "a_tune_seed": tuning_seed(setup.seed),
+           "a_tune_runs": next(iter(setup.tuning.values())).n_runs,
+           "a_n_runs": setup.grid[(setup.optimizers[0], setup.eta)].n_runs,
+           **figure9_phrases(setup, f9)}
     for e, r in f9["eta"].items():
         out.update({f"a_bad_eta_{e}": r.bad, f"a_solved_eta_{e}": r.solved})
     for o in setup.optimizers:
@@ -362,13 +379,40 @@ def figure9_glue(setup: Setup, f9: dict) -> dict:
     return out
 
 
+def figure9_phrases(setup: Setup, f9: dict) -> dict:
+    """The prose's readings of Fig. 9, computed: the optimizer that meets flat plateaus least
+    often at its chosen step size (``a_fewest_best``), those the shared step size made look
+    worse (their fraction's interval above the one at the chosen step size;
+    ``a_shared_worse``), whether one optimizer solves the fewest tuning runs at every step
+    size of the grid (``a_worst_everywhere``) and whether any chosen setting avoids flat
+    plateaus (``a_best_phrase``)."""
+    best, shared, opts = f9["best"], f9["shared"], setup.optimizers
+    worse = [o for o in opts if shared[o].bad.low > best[o].bad.high]
+    etas = sorted({e for _, e in f9["tuning"]})
+    fewest = {min(opts, key=lambda o: f9["tuning"][(o, e)].solved.value) for e in etas}
+    worst = fewest.pop() if len(fewest) == 1 and len(opts) > 1 else None
+    return {"a_fewest_best": min(opts, key=lambda o: best[o].bad.value),
+            "a_shared_worse": " and ".join(worse) or "no optimizer",
+            "a_worst_everywhere": f"{worst} solves the fewest runs at every step size of the "
+            "grid, so its failure is not only a matter of step size" if worst else
+            "no single optimizer solves the fewest runs at every step size of the grid",
+            "a_best_phrase": "No optimizer removes the flat plateaus" if persists(best) else
+            "At least one optimizer avoids them at its chosen step size"}
+
+
+def persists(best: dict) -> bool:
+    """Flat plateaus persist: every optimizer's fraction meeting one, at its chosen step
+    size (``{optimizer: Row}``), has a 95% interval above 0."""
+    return all(r.bad.low > 0 for r in best.values())
+
+
 def fig9_answer(setup: Setup, f9: dict) -> tuple[str, Estimate]:
     """The book's answer to ``A-fig9-optimizers``, from the measured rows, and its value: the
-    lowest fraction of runs meeting a flat plateau, over optimizers at their best step size."""
+    lowest fraction of runs meeting a flat plateau, over optimizers at their chosen step size."""
     best = f9["best"]
-    lows = {o: r.bad.low for o, r in best.items()}
-    every = all(v > 0 for v in lows.values())
+    every = persists(best)
     parts = ", ".join(f"{o} (eta {f9['best_eta'][o]:g}) {r.bad:.2f}" for o, r in best.items())
     lowest = min((r.bad for r in best.values()), key=float)
     return (("Yes: " if every else "Not for every optimizer: ")
-            + f"P(eps <= {setup.bad_eps:g}) at the best step size: {parts}"), lowest
+            + f"P(eps <= {setup.bad_eps:g}) at the step size chosen on the tuning runs: "
+            + parts), lowest

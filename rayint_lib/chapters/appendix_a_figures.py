@@ -64,8 +64,9 @@ def plot_figure5(setup, f5: dict, eps_10x: float):
 
 
 def plot_figure9(setup, f9: dict):
-    """Figure 9: SGD step sizes (left); optimizers at their best step size (solid) and at
-    the shared one (dashed), by own progress (middle); samples the same runs needed (right)."""
+    """Figure 9: SGD step sizes (left); optimizers at the step size chosen on tuning runs
+    (solid) and at the shared one (dashed), by own progress (middle); samples the same runs
+    needed (right)."""
     fig, axes = plotting.new_figure(ncols=3, width=4.0, height=3.6)
     eta_colors = plt.get_cmap("plasma")(np.linspace(0, 0.85, len(f9["eta"])))
     for col, (e, r) in zip(eta_colors, f9["eta"].items()):

@@ -29,17 +29,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..book.claims import Finding, registry
 from ..logs import read as read_logs
 from ..model import detection, stats
 from ..model.config import check_time
 from ..model.params import Param, declare
+from . import claims_of
 
 NOTEBOOK = "09_real_logs"
 SMOOTH = ("sigmoid", "log", "sqrt", "saturating")
 NOISES = ("Gaussian", "heavy-tailed (t3)", "Bernoulli sums", "Poisson counts")
 PUBLIC_LOGS = Path(__file__).resolve().parents[2] / "book" / "data" / "public_logs"
 SECONDS_PER_CURVE = 0.01          # measured: detection of one 2,000-point curve, loaded host
+
+# no statement of the paper is scored here: the page has findings (claims/09_real_logs.yaml)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
 
 @dataclass(frozen=True)
@@ -256,17 +259,3 @@ def plot_rooms(steps, exact, returns, n_show=4):
     axes[0][0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
-
-
-CLAIMS = registry()      # no statement of the paper is scored here: the page has findings
-
-FINDINGS = registry(
-    Finding("detector-specificity", "Sec. 4",
-            "How often does the detector call a smooth, noisy learning curve plateaued, and "
-            "how often does it find a real plateau, as the noise of episode returns grows?"),
-    Finding("detector-public-logs", "Sec. 4",
-            "What does the detector say on the training log of an agent trained by others?"),
-    Finding("detector-where-J-known", "Sec. 4",
-            "Where the exact J is known (the rooms agent), does the detector tell the same "
-            "from noisy returns as from the exact curves?"),
-)

@@ -1,6 +1,9 @@
 """Chapter 05 (App. A, Figs. 5, 8, 9): Fig. 5 in one batch, the claims' rules can fail, the
-best step size, the validator builds the configs (the numerics: tests/model/test_slowdown.py)."""
+step sizes chosen on tuning runs only, the validator builds the configs (the numerics:
+tests/model/test_slowdown.py, the selection rule: tests/model/test_tuning.py)."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -8,6 +11,7 @@ import pytest
 from rayint_lib import chapters
 from rayint_lib.chapters import appendix_a as ch
 from rayint_lib.model.slowdown import start_flatness
+from rayint_lib.model.tuning import tuning_seed
 
 
 def test_batched_fig5_equals_one_call_per_start_rule():
@@ -38,19 +42,63 @@ def test_lower_J0_worse_can_fail():
     assert not ch.lower_J0_worse(setup, flat)      # overlapping intervals
 
 
-def test_best_eta_rule():
-    from rayint_lib.model.stats import Estimate, wilson
+def test_step_sizes_are_chosen_on_the_tuning_runs_only(monkeypatch):
+    """A planted simulator where the tuning seed favours eta = 0.01 and the reported seed
+    eta = 0.03: Fig. 9 must pick 0.01 (from the tuning runs) and report the reported seed's
+    runs at 0.01; the grid is never simulated on the reported seed beyond what is shown."""
+    setup = chapters.validate("05_appendix_a", etas=[0.1], optimizers=["sgd", "adam"],
+                              optimizer_etas=[0.01, 0.03], n_runs=40, tune_runs=20)
+    simulated = []
 
-    def row(solved, med):
-        return ch.Row(None, Estimate(0, 0, 0), wilson(solved, 200), Estimate(med, med, med))
+    def planted(cfg):
+        simulated.append(cfg)
+        good = 0.01 if cfg.seed == tuning_seed(setup.seed) else 0.03
+        solved = np.ones(cfg.n_runs, bool) if cfg.eta == good else np.arange(cfg.n_runs) % 2 == 0
+        return SimpleNamespace(config=cfg, flatness=np.full(cfg.n_runs, np.nan), solved=solved,
+                               samples_to_solve=np.where(solved, 100.0, np.nan))
 
-    # 0.30 solves most but 0.10 lies inside its interval and is faster: 0.10 wins
-    assert ch.best_eta({0.03: row(150, 900), 0.1: row(190, 600), 0.3: row(193, 700)}) == 0.1
-    # a clearly worse fraction solved loses even with a faster median
-    assert ch.best_eta({0.03: row(193, 900), 0.1: row(150, 300)}) == 0.03
-    # every median infinite (most runs unsolved): the highest fraction solved
-    inf = float("inf")
-    assert ch.best_eta({0.01: row(70, inf), 0.03: row(73, inf)}) == 0.03
+    monkeypatch.setattr(ch, "simulate", planted)
+    f9 = ch.figure9(setup)
+    assert f9["best_eta"] == {"sgd": 0.01, "adam": 0.01}
+    for o in ("sgd", "adam"):
+        shown = f9["best"][o].runs.config
+        assert (shown.eta, shown.seed, shown.n_runs) == (0.01, setup.seed, 40)
+        assert f9["best"][o].solved.value == 0.5       # the reported seed's runs at 0.01
+    assert all(r.runs.config.seed == tuning_seed(setup.seed) and r.runs.config.n_runs == 20
+               for r in f9["tuning"].values())
+    assert sorted(f9["tuning"]) == sorted(setup.grid)
+    reported = {(c.optimizer, c.eta) for c in simulated
+                if c.seed == setup.seed and c.flatness_measure == "curve"}
+    assert reported == {("sgd", 0.01), ("sgd", 0.1), ("adam", 0.01), ("adam", 0.1)}
+    g = ch.figure9_glue(setup, f9)
+    assert (g["a_seed"], g["a_tune_seed"], g["a_tune_runs"], g["a_n_runs"]) == (0, 1, 20, 40)
+    assert g["a_eta_best_sgd"] == 0.01
+
+
+def test_figure9_phrases_follow_the_rows():
+    """The prose's readings of Fig. 9 are computed and can turn either way."""
+    setup = chapters.validate("05_appendix_a", optimizers=["sgd", "adam"],
+                              optimizer_etas=[0.01], etas=[0.1])
+
+    def row(bad, solved=150):
+        return ch.Row(None, ch.fraction(np.arange(200) < bad), ch.fraction(
+            np.arange(200) < solved), ch.median(np.full(200, 100.0)))
+
+    f9 = {"best": {"sgd": row(60), "adam": row(20)}, "shared": {"sgd": row(65), "adam": row(90)},
+          "tuning": {("sgd", 0.01): row(0, 190), ("sgd", 0.1): row(0, 190),
+                     ("adam", 0.01): row(0, 100), ("adam", 0.1): row(0, 120)}}
+    p = ch.figure9_phrases(setup, f9)
+    assert (p["a_fewest_best"], p["a_shared_worse"]) == ("adam", "adam")
+    assert p["a_worst_everywhere"].startswith("adam solves the fewest")
+    assert p["a_best_phrase"] == "No optimizer removes the flat plateaus"
+    f9["tuning"][("sgd", 0.1)] = row(0, 50)
+    f9["best"]["adam"] = row(0)
+    p = ch.figure9_phrases(setup, f9)
+    assert p["a_worst_everywhere"].startswith("no single optimizer")
+    assert p["a_best_phrase"].startswith("At least one optimizer avoids")
+    assert (p["a_fewest_best"], p["a_shared_worse"]) == ("adam", "adam")
+    f9["shared"]["adam"] = row(0)
+    assert ch.figure9_phrases(setup, f9)["a_shared_worse"] == "no optimizer"
 
 
 def test_figures_draw_the_results():
@@ -60,7 +108,7 @@ def test_figures_draw_the_results():
 
     setup = chapters.validate("05_appendix_a", J0_list=[0.1, 0.2], n_starts=20,
                               n_runs_deterministic=20, n_runs=10, etas=[0.1],
-                              optimizers=["sgd", "adam"], optimizer_etas=[0.1],
+                              optimizers=["sgd", "adam"], optimizer_etas=[0.1], tune_runs=5,
                               max_samples=2000, curve_window=50)
     f8 = ch.figure8(setup)
     f5 = ch.figure5(setup, f8["eps_10x"], f8["runs"])
@@ -100,13 +148,18 @@ def test_validation_builds_the_configs():
     assert v.grid[("adam", 0.03)].optimizer == "adam"
     assert v.grid[("adam", 0.03)].flatness_measure == "curve"
     assert v.grid[("adam", 0.03)].window == 50
+    assert sorted(v.tuning) == sorted(v.grid)
+    tuned, shown = v.tuning[("adam", 0.03)], v.grid[("adam", 0.03)]
+    assert tuned.seed == tuning_seed(v.seed) != shown.seed == v.seed
+    assert (tuned.n_runs, shown.n_runs) == (50, 200)
+    assert tuned.replace(seed=shown.seed, n_runs=shown.n_runs) == shown
 
 
 @pytest.mark.slow
 def test_notebook_small(run_notebook):
     g = run_notebook("05_appendix_a", n_starts=150, n_runs_deterministic=60, n_runs=30,
                      etas=[0.1], optimizers=["sgd", "momentum"], optimizer_etas=[0.03],
-                     max_samples=10_000, J0_list=[0.05, 0.2])
+                     tune_runs=10, max_samples=10_000, J0_list=[0.05, 0.2])
     assert 1e-5 < g["eps_10x_slowdown"] < 1e-4
     assert g["eps_10x_slowdown_full"] == pytest.approx(2 * g["eps_10x_slowdown"])
     assert g["slowdown_exponent"] == pytest.approx(0.5, abs=0.02)

@@ -25,7 +25,7 @@ BAD = {
         ({"optimizers": ["sgd", "sgd"]}, "repeat"),
         ({"optimizer_etas": [0.1, -1.0]}, r"optimizer_etas\[1\]"),
         ({"curve_window": 0}, "curve_window"), ({"n_starts": 0}, "n_starts"),
-        ({"J_end": 2.5}, "J_end"), ({"n_runs": 0}, "n_runs")]),
+        ({"J_end": 2.5}, "J_end"), ({"n_runs": 0}, "n_runs"), ({"tune_runs": 1}, "tune_runs")]),
     "06_appendix_b": (SMALL_06, [
         ({"eps_list": [0.2]}, r"eps_list\[0\]"), ({"eps_list": []}, "eps_list"),
         ({"eps_list": "0.1"}, "eps_list"), ({"n_grid": 5}, "n_grid"),
@@ -42,7 +42,8 @@ MEMORY = [
     ("02_factored_objectives", "64M", {"n_starts": 10**6}, "n_starts, basin_K would need"),
     ("02_factored_objectives", "64M", {"bandit_actions": [100], "skews": [0.0]},
      "bandit_actions would need"),
-    ("05_appendix_a", "1M", {"n_starts": 100_000, "n_runs": 2, "n_runs_deterministic": 2},
+    ("05_appendix_a", "1M", {"n_starts": 100_000, "n_runs": 2, "tune_runs": 2,
+                             "n_runs_deterministic": 2},
      "n_starts=100000.*memory"),
     ("06_appendix_b", "20M", {**SMALL_06, "mc_samples": 10**6}, "mc_samples"),
     ("06_appendix_b", "20M", {**SMALL_06, "sup_grid": 100}, "sup_grid"),

@@ -19,6 +19,7 @@ from ..model import deep_linear as dl
 from ..model.config import check_time
 from ..model.deep_linear import DeepLinearConfig, Task, Trajectory
 from ..model.params import Param, declare
+from ..model.plateaus import plateaus
 from ..model.stats import Estimate, fraction
 
 NOTEBOOK = "04_deep_linear"
@@ -191,6 +192,16 @@ def _slopes(fn):
     return lambda v: fn(dl.slope_from_sums(np.moveaxis(v, 0, 1)), axis=1)
 
 
+def detected(t, y, cfg, raw=False):
+    """Plateaus of each curve ``y [R, T+1]`` (:func:`rayint_lib.model.plateaus.plateaus`, the
+    bandit chapters' detector): normalised to its start (0) and 1 = learned, points before it
+    first exceeds two bands skipped; ``raw``: the curve as it is, nothing skipped."""
+    if raw:
+        return plateaus(t, y, tolerance=cfg.tolerance, min_ratio=cfg.min_ratio)
+    return plateaus(t, y, normalise="start-to-top", tolerance=cfg.tolerance,
+                    min_ratio=cfg.min_ratio, after=2 * cfg.tolerance)
+
+
 def _count(plateau_lists) -> np.ndarray:
     return np.array([len(p) for p in plateau_lists])
 
@@ -206,9 +217,9 @@ def summarize(runs: ChapterRuns) -> dict:
     etas = sorted(errors)
     th = dl.half_times(rand)
     ordered = np.all(np.diff(th, axis=1) > 0, axis=1) if N > 1 else np.ones(cfg.n_runs, bool)
-    pl = dl.plateaus(rand.t, rand.progress, cfg.tolerance, cfg.min_ratio)
+    pl = detected(rand.t, rand.progress, cfg)
     n_pl = _count(pl)
-    loss_pl = _count(dl.plateaus(rand.t, rand.loss_progress, cfg.tolerance, cfg.min_ratio))
+    loss_pl = _count(detected(rand.t, rand.loss_progress, cfg))
     full = [p for p in pl if len(p) == N - 1]
     durations = (np.array([[b - a for a, b, _ in p] for p in full]) if full and N > 1
                  else np.empty((0, 0)))
@@ -255,8 +266,8 @@ def summarize(runs: ChapterRuns) -> dict:
     times = {}
     for name in ("random", "decoupled", "orthogonal", "shallow"):
         tr = getattr(runs, name)
-        counts = _count(dl.plateaus(tr.t, tr.progress, cfg.tolerance, cfg.min_ratio))
-        raw = _count(dl.raw_plateaus(tr.t, tr.progress, cfg.tolerance, cfg.min_ratio))
+        counts = _count(detected(tr.t, tr.progress, cfg))
+        raw = _count(detected(tr.t, tr.progress, cfg, raw=True))
         times[name] = dl.crossing_times(tr.t, tr.progress, 0.98)
         out[f"{name}_plateaus_mean"] = _resampled(_along(np.mean), counts)
         out[f"{name}_raw_plateaus_mean"] = _resampled(_along(np.mean), raw)
@@ -320,7 +331,7 @@ def plot_stages(runs: ChapterRuns):
     for i, c in enumerate(_colors(s.size)):
         ax[0, 1].plot(t, rand.performance[:, 1:, i].T, color=c, lw=0.8, alpha=0.5)
         ax[0, 1].plot([], [], color=c, label=f"mode {i + 1}, $s$ = {s[i]:g}")
-    for a, b, _ in dl.plateaus(rand.t, rand.progress[:1], cfg.tolerance, cfg.min_ratio)[0]:
+    for a, b, _ in detected(rand.t, rand.progress[:1], cfg)[0]:
         ax[0, 0].axvspan(a, b, color="C1", alpha=0.15)
     ax[0, 0].plot(t, rand.progress[0, 1:], color="k", lw=1.5,
                   label="run 0 (shaded: its plateaus)")
@@ -347,7 +358,7 @@ def plot_plateau_lengths(runs: ChapterRuns):
                   label=f"closed form, $a_0$ = {a0:.1e}")
     ax[0, 0].set(xscale="log", yscale="log", xlabel="$1 / s_i$", ylabel="half time of mode $i$")
     ax[0, 0].legend()
-    pl = dl.plateaus(rand.t, rand.progress, cfg.tolerance, cfg.min_ratio)
+    pl = detected(rand.t, rand.progress, cfg)
     full = [p for p in pl if len(p) == N - 1]
     for k in range(N - 1):
         d = [p[k][1] - p[k][0] for p in full]

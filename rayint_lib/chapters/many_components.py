@@ -32,7 +32,7 @@ from ..model import stats
 from ..model.bandit import parameter_gradients
 from ..model.config import BanditConfig, check_float, check_int, check_memory
 from ..model.params import Param, declare
-from ..model.plateaus import NORMALISATIONS, find_plateaus, log_rate_plateaus
+from ..model.plateaus import RATES, log_rate_plateaus, plateaus
 from ..model.simulate import BanditRuns, logit_memory_bytes, simulate
 
 NOTEBOOK = "03_many_components"
@@ -200,8 +200,8 @@ def plateau_table(steps, curves, samples_per_update=1, tolerance=0.25, min_ratio
                   solved_margin=0.1):
     """Plateaus of each run's total curve ``J(t) = sum_k J_k`` (Fig. 4), one row per plateau.
 
-    ``J`` is normalised to ``y = (J - J(0)) / (K - solved_margin - J(0))`` and passed to
-    :func:`rayint_lib.model.plateaus.find_plateaus`; ``tolerance`` (the band J stays in) and
+    :func:`rayint_lib.model.plateaus.plateaus` on ``J`` normalised from ``J(0)`` (0) to ``K -
+    solved_margin`` (1); ``tolerance`` (the band J stays in) and
     ``start`` (plateaus count once ``J >= J(0) + start``) are in units of ``J``, i.e. of one
     component. Columns: ``run, index`` (1, 2, ... in time order), ``t_a, t_b`` (samples),
     ``length = t_b - t_a``, ``ratio = t_b / t_a``, ``J_level``.
@@ -209,15 +209,10 @@ def plateau_table(steps, curves, samples_per_update=1, tolerance=0.25, min_ratio
     K = curves.shape[-1]
     J = curves.sum(axis=-1)
     t = np.asarray(steps, dtype=float) * samples_per_update
-    rows = []
-    for r in range(J.shape[0]):
-        scale = K - solved_margin - J[r, 0]
-        y = (J[r] - J[r, 0]) / scale
-        found = find_plateaus(t, y, tolerance=min(tolerance / scale, 0.49), min_ratio=min_ratio,
-                              min_level=start / scale)
-        for i, (a, b, level) in enumerate(found):
-            rows.append(dict(run=r, index=i + 1, t_a=a, t_b=b, length=b - a, ratio=b / a,
-                             J_level=J[r, 0] + level * scale))
+    found = plateaus(t, J, normalise="start-to-top", top=K - solved_margin, tolerance=tolerance,
+                     min_ratio=min_ratio, min_level=start, curve_units=True)
+    rows = [dict(run=r, index=i + 1, t_a=a, t_b=b, length=b - a, ratio=b / a, J_level=level)
+            for r, run in enumerate(found) for i, (a, b, level) in enumerate(run)]
     return pd.DataFrame(rows, columns=["run", "index", "t_a", "t_b", "length", "ratio", "J_level"])
 
 
@@ -463,7 +458,7 @@ def sensitivity(fig4: Fig4):
     return table, diffs, share
 
 
-def log_rate_counts(fig4: Fig4, K, normalise="sample") -> np.ndarray:
+def log_rate_counts(fig4: Fig4, K, rate="sample") -> np.ndarray:
     """Plateaus per run of the total curve ``J(t)`` at ``K`` by
     :func:`rayint_lib.model.plateaus.log_rate_plateaus` (a decade of prominence), counted
     once ``J >= J(0) + start`` and before ``J >= K - solved_margin``."""
@@ -471,7 +466,7 @@ def log_rate_counts(fig4: Fig4, K, normalise="sample") -> np.ndarray:
     J = r.curves.sum(axis=-1)
     t = r.steps * K
     top = K - r.config.solved_margin
-    return np.array([len(log_rate_plateaus(t, J[i], normalise=normalise,
+    return np.array([len(log_rate_plateaus(t, J[i], rate=rate,
                                            min_level=J[i, 0] + fig4.settings["start"],
                                            max_level=top)) for i in range(len(J))])
 
@@ -488,9 +483,9 @@ def detector_counts(fig4: Fig4) -> dict:
     """``{detector: {K: plateaus per run}}`` for the band detector at the page's settings and
     the log-rate detector under both normalisations of the rate."""
     out = {BAND: {k: plateau_counts(t, fig4.n_runs) for k, t in fig4.plateaus.items()}}
-    for norm in NORMALISATIONS:
-        out[LOG_RATE.format(norm.replace("_", " "))] = {
-            k: log_rate_counts(fig4, k, norm) for k in fig4.runs}
+    for rate in RATES:
+        out[LOG_RATE.format(rate.replace("_", " "))] = {
+            k: log_rate_counts(fig4, k, rate) for k in fig4.runs}
     return out
 
 

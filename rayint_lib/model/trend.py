@@ -34,6 +34,8 @@ import math
 
 import numpy as np
 
+from .plateaus import band_ends, longest_first
+
 TOO_NOISY = 0.25        # a band this wide leaves no level where a plateau could be told
 
 
@@ -110,37 +112,6 @@ def smallest_plateau_points(noise, noise_factor, min_points) -> int:
     return max(min_points, 4 * w)
 
 
-def band_ends(y, tolerance, inside, starts=None) -> np.ndarray:
-    """``end[j]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <=
-    tolerance`` for ``i = starts[j]`` (every index by default; ``-1`` where ``y[i]`` is not
-    inside). Sparse tables of running maxima and minima and binary lifting, all starts at
-    once: O(n log n) in numpy."""
-    y = np.asarray(y, dtype=float)
-    n = y.size
-    hi = np.where(inside, y, np.inf)
-    lo = np.where(inside, y, -np.inf)
-    tables = [(hi, lo)]
-    while (1 << len(tables)) <= n:
-        h, l_ = tables[-1]
-        s = 1 << (len(tables) - 1)
-        tables.append((np.maximum(h[:-s], h[s:]), np.minimum(l_[:-s], l_[s:])))
-    pos = np.arange(n) if starts is None else np.asarray(starts)
-    first = pos
-    cur_hi, cur_lo = hi[pos], lo[pos]
-    for j in range(len(tables) - 1, -1, -1):
-        h, l_ = tables[j]
-        nxt = pos + 1
-        ok = nxt < h.size
-        idx = np.where(ok, nxt, 0)
-        new_hi = np.maximum(cur_hi, h[idx])
-        new_lo = np.minimum(cur_lo, l_[idx])
-        ok &= (new_hi - new_lo) <= tolerance
-        pos = np.where(ok, pos + (1 << j), pos)
-        cur_hi = np.where(ok, new_hi, cur_hi)
-        cur_lo = np.where(ok, new_lo, cur_lo)
-    return np.where(inside[first], pos, -1)
-
-
 def rises(tt, raw, i, k):
     """Least-squares rise of ``raw`` over ``tt`` across each stretch ``[i[j], k[j]]``
     (slope times duration), from prefix sums: all stretches at once."""
@@ -199,15 +170,7 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
         se = noise * np.sqrt(12.0 / (k - i + 1))
         flat = np.abs(rises(tt, raw, i, k)) <= np.maximum(tolerance / 2, 2 * se)
         i, k, length = i[flat], k[flat], length[flat]
-    taken = np.zeros(y.size, dtype=bool)
-    out = []
-    for a in np.lexsort((i, -length)):
-        s, e = int(i[a]), int(k[a])
-        if taken[s:e + 1].any():
-            continue
-        taken[s:e + 1] = True
-        out.append((s, e))
-    return sorted(out)
+    return longest_first(i, k, length, y.size)
 
 
 def bootstrap(y, trend, w, n_boot, rng, smoothed=None):

@@ -1,4 +1,4 @@
-"""Sec. 3.2: plateau detection, stage measures, and the 03_many_components notebook."""
+"""Sec. 3.2: stage measures, plateau tables, and the 03_many_components notebook."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,74 +7,6 @@ import pytest
 
 from rayint_lib.chapters import many_components as stages
 from rayint_lib.model.bandit import parameter_gradients
-from rayint_lib.model.plateaus import find_plateaus, log_rate_plateaus
-
-
-def staircase(t, centres, step=0.2, sharpness=8.0):
-    return sum(step / (1 + np.exp(-(np.log(t) - np.log(c)) * sharpness)) for c in centres)
-
-
-def test_find_plateaus_staircase():
-    t = np.geomspace(1, 1e6, 400)
-    y = staircase(t, [1e2, 1e3, 1e4, 1e5, 1e6])
-    found = find_plateaus(t, y, tolerance=0.02, min_ratio=2.0)
-    levels = [round(level, 2) for _, _, level in found]
-    assert levels == [0.2, 0.4, 0.6, 0.8]
-    assert len(found) == 4
-    for (a, b, _), lo, hi in zip(found, [1e2, 1e3, 1e4, 1e5], [1e3, 1e4, 1e5, 1e6]):
-        assert lo < a < b < hi and b / a > 4     # each plateau sits between two steps
-
-
-def test_find_plateaus_none_on_smooth_curves():
-    t = np.geomspace(1, 1e6, 400)
-    assert find_plateaus(t, 1 / (1 + np.exp(-(t - 1e4) / 2e3)), 0.02, 2.0) == []
-    assert find_plateaus(t, np.log10(t) / 6, 0.02, 2.0) == []
-
-
-def test_log_rate_plateaus_sees_creeping_steps_and_not_smooth_curves():
-    t = np.geomspace(1, 1e6, 300)
-    y = staircase(t, [1e2, 1e3, 1e4, 1e5]) + 0.05 * np.log10(t) / 6   # steps creep upwards
-    for norm in ("sample", "log_time"):
-        found = log_rate_plateaus(t, y, normalise=norm)
-        assert len(found) == 3, norm                                  # between the 4 rises
-        for (tm, _, depth), lo, hi in zip(found, [1e2, 1e3, 1e4], [1e3, 1e4, 1e5]):
-            assert lo < tm < hi and depth >= 1
-    assert log_rate_plateaus(t, np.log10(t) / 6) == []
-    assert log_rate_plateaus(t, 1 / (1 + np.exp(-(np.log(t) - np.log(1e3))))) == []
-    with pytest.raises(ValueError, match="normalise"):
-        log_rate_plateaus(t, y, normalise="time")
-    with pytest.raises(ValueError, match="prominence"):
-        log_rate_plateaus(t, y, prominence=0)
-
-
-def test_find_plateaus_matches_brute_force():
-    rng = np.random.default_rng(3)
-    t = np.geomspace(1, 1e4, 120)
-    y = np.clip(np.cumsum(rng.exponential(0.01, t.size) * (rng.random(t.size) < 0.3)), 0, 1)
-    found = find_plateaus(t, y, tolerance=0.05, min_ratio=1.5)
-    # every plateau is a band of width <= tolerance, long enough, inside (tol, 1 - tol), disjoint
-    for a, b, _ in found:
-        seg = y[(t >= a) & (t <= b)]
-        assert seg.max() - seg.min() <= 0.05 + 1e-12 and b / a >= 1.5
-        assert seg.min() > 0.05 and seg.max() < 0.95
-    assert all(b1 < a2 for (_, b1, _), (a2, _, _) in zip(found, found[1:]))
-    # the longest band anywhere (brute force) is found
-    best = 0.0
-    for i in range(t.size):
-        for j in range(i, t.size):
-            seg = y[i:j + 1]
-            if seg.min() <= 0.05 or seg.max() >= 0.95 or seg.max() - seg.min() > 0.05:
-                break
-            best = max(best, t[j] / t[i])
-    longest = max([b / a for a, b, _ in found], default=0.0)
-    assert longest == pytest.approx(best if best >= 1.5 else 0.0)
-
-
-def test_find_plateaus_validates():
-    with pytest.raises(ValueError, match="tolerance"):
-        find_plateaus([1, 2], [0.1, 0.2], tolerance=0)
-    with pytest.raises(ValueError, match="same length"):
-        find_plateaus([1, 2, 3], [0.1, 0.2])
 
 
 def test_null_space_fraction_constructed():

@@ -1,7 +1,8 @@
 """The claims registry: one entry per statement of the paper, verdicts that use intervals.
 
 A claim's fixed fields (the paper's words and value, the test, the tolerance and why) are
-data, defined once in the chapter module that checks it (``CLAIMS``). A notebook supplies
+data, defined once for the chapter that checks it (``CLAIMS``; a data file read by
+:func:`definitions`, or entries in the chapter module). A notebook supplies
 only the measured value with its 95% interval and its evidence
 (:meth:`rayint_lib.book.page.Page.check`); :func:`record` saves the rows for the scorecard
 while the book is built (``RAYINT_CLAIMS_DIR``), so parameter runs never touch it.
@@ -150,6 +151,24 @@ def interval(measured) -> tuple[float, float, float]:
         return float(measured.value), float(measured.low), float(measured.high)
     x = float(measured)
     return x, x, x
+
+
+def definitions(path) -> tuple[dict, dict]:
+    """``(claims, findings)`` registries from a YAML file with ``claims:`` and ``findings:``
+    lists, each entry the fields of a :class:`Claim` or a :class:`Finding`; ``ValueError``
+    naming the file and the entry for a bad one."""
+    path = Path(path)
+    data = yaml.safe_load(path.read_text()) or {}
+    out = []
+    for key, kind in (("claims", Claim), ("findings", Finding)):
+        entries = []
+        for i, fields in enumerate(data.get(key) or []):
+            try:
+                entries.append(kind(**fields))
+            except TypeError as err:
+                raise ValueError(f"{path}: {key}[{i}] ({fields.get('id')!r}): {err}") from None
+        out.append(registry(*entries))
+    return out[0], out[1]
 
 
 def registry(*entries):

@@ -11,9 +11,10 @@ notebook's set-up line and ``rayint run`` both call it.
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 from types import ModuleType
 
-from ..book import plotting
+from ..book import claims, plotting
 from ..book.page import Page
 
 
@@ -36,6 +37,12 @@ def chapter(notebook: str) -> ModuleType:
     if getattr(module, "NOTEBOOK", None) != notebook:
         raise ValueError(f"notebook {notebook!r} has no chapter module")
     return module
+
+
+def claims_of(notebook: str) -> tuple[dict, dict]:
+    """``(CLAIMS, FINDINGS)`` of ``notebook``, read from its data file
+    ``chapters/claims/<notebook>.yaml`` (:func:`rayint_lib.book.claims.definitions`)."""
+    return claims.definitions(Path(__file__).with_name("claims") / f"{notebook}.yaml")
 
 
 def declaration(notebook: str):

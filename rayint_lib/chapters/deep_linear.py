@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..book.claims import Claim, Finding, registry
 from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import deep_linear as dl
 from ..model.config import check_time
@@ -21,6 +20,7 @@ from ..model.deep_linear import DeepLinearConfig, Task, Trajectory
 from ..model.params import Param, declare
 from ..model.plateaus import plateaus
 from ..model.stats import Estimate, fraction
+from . import claims_of
 
 NOTEBOOK = "04_deep_linear"
 
@@ -68,43 +68,7 @@ RUN_STEP_SECONDS = 3e-4
 
 # ------------------------------------------------------------------------------ claims
 
-TYPICAL = ("the paper states what happens in general, not in every run: we read it as "
-           "'in at least 80% of runs' (band from 0.8), so that 20 runs can decide it (the "
-           "Wilson interval of 20/20 is [0.84, 1])")
-
-CLAIMS = registry(
-    Claim("modes_sequential", "Sec. 3.4",
-          "Modes are learned sequentially, starting with the one corresponding to the largest "
-          "singular value", 1.0, "at_least", 0.2, why=TYPICAL),
-    Claim("plateau_per_mode", "Sec. 3.4",
-          "the learning dynamics lead to multiple plateaus, where each plateau corresponds to "
-          "learning of a different mode", 1.0, "at_least", 0.2, why=TYPICAL),
-    Claim("saxe_closed_form", "Sec. 3.4, Saxe et al. Eq. (5)-(6)",
-          "their Equation (5) describing the per-mode dynamics (decoupled start: simulated "
-          "mode strengths follow the closed form)", 0.0, "at_most", 0.02,
-          why="largest deviation |a - a_closed| / s_i; 2% of a mode's strength is below what "
-              "a figure resolves, and the simulation's discretisation error (linear in the "
-              "step size) must fall below it at the small step size"),
-    Claim("low_perf_not_slowing", "Sec. 3.4",
-          "The coupling does not have the property that low performance also slows down "
-          "learning", 0.0, "at_most", 0.5,
-          why="measured as the log-log slope of a mode's learning speed against its own "
-              "performance for 1e-3 <= p <= 0.1: 0 when speed does not depend on performance "
-              "(shallow, 1 - p), 1 when it vanishes with it (on-policy u(1 - u)); the claim "
-              "holds if the slope is nearer 0 than 1"),
-    Claim("remedy", "Sec. 3.4",
-          "an initialization scheme that ensures all variations of the data are preserved "
-          "... leads to symmetry breaking (the plateaus go)", 0.0, "at_most", 0.2,
-          why="fraction of runs with a detected plateau from the norm-preserving start; "
-              "'removes the plateaus' read as in at least 80% of runs, as for the other "
-              "qualitative statements of this section"),
-)
-
-FINDINGS = registry(
-    Finding("no_negative_interference", "Sec. 3.4",
-            "Do deep linear modes interfere negatively (learning one undoes another), or does "
-            "the larger mode's gradient drown the smaller one? (the paper: 'It is not clear')"),
-)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
 
 # -------------------------------------------------------------------------------- runs

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from ..book import plotting
-from ..book.claims import Claim, Finding, registry
 from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
 from ..model import stats
 from ..model.bandit import parameter_gradients
@@ -34,6 +33,7 @@ from ..model.config import BanditConfig, check_float, check_int, check_memory
 from ..model.params import Param, declare
 from ..model.plateaus import RATES, log_rate_plateaus, plateaus
 from ..model.simulate import BanditRuns, logit_memory_bytes, simulate
+from . import claims_of
 
 NOTEBOOK = "03_many_components"
 FIG4_CHECKPOINTS = 300              # checkpoints of Figure 4's curves (log-spaced)
@@ -44,51 +44,7 @@ EPS_READINGS = (1e-5, 1e-4, 1e-3)
 BAND = "band detector"                      # find_plateaus at the page's settings
 LOG_RATE = "log-rate detector, rate per {}"  # log_rate_plateaus, one per normalisation
 
-CLAIMS = registry(
-    Claim("3.2-more-plateaus", "Sec. 3.2, Fig. 4",
-          "the K = 8 runs go through more separate plateaus (the number of plateaus grows "
-          "with K)", 0.0, "at_least", 0.0,
-          why="the paper gives no count: any increase of the mean number of detected plateaus "
-              "per run from the second-largest K to the largest counts",
-          reason="scored with the detector that sees the steps: the one whose count is "
-                 "closest to the staircase steps read from the stages without any detector "
-                 "(the band detector misses steps whose learned components keep creeping up; "
-                 "the log-rate detector needs no band); the others are readings"),
-    Claim("3.2-exp-growth", "Sec. 3.2, Fig. 4",
-          "each plateau takes exponentially longer to overcome than the previous one",
-          1.1, "at_least", 0.0,
-          why="the paper gives no rate: any constant factor per stage counts, from 1.1 up "
-              "(smaller factors are within what the checkpoint grid, 4% of the elapsed time "
-              "per step, can fake); measured on stage durations (time between successive "
-              "components reaching the learned level), not on detected plateaus"),
-    Claim("3.2-first-plateau", "Sec. 3.2, Fig. 4",
-          "for K = 8 a first plateau is typically hit after a few components have been "
-          "learned (I ~ 3)", 3.0, "within", 1.0,
-          why="'~ 3' of a count of components: read to the nearest whole component"),
-    Claim("3.2-step-like", "Sec. 3.2, Fig. 4",
-          "after that, most learning curves look like step functions that learn one of the "
-          "remaining components at a time", 0.5, "at_least", 0.0,
-          why="'most' = more than half of the K = 8 runs"),
-    Claim("A-fig7-more-n", "App. A, Fig. 7",
-          "at fixed K, more (spurious) actions make flat plateaus rarer (positive transfer)",
-          0.0, "at_least", 0.0,
-          why="the paper gives no size: any decrease of the fraction of flat runs from fewer "
-              "to more actions, averaged over the pairs of settings"),
-    Claim("A-fig7-more-K", "App. A, Fig. 7",
-          "more contexts (K = n, scaled jointly) make flat plateaus more likely",
-          0.0, "at_least", 0.0,
-          why="the paper gives no size: any increase of the fraction of flat runs from the "
-              "smallest to the largest K = n"),
-)
-
-FINDINGS = registry(
-    Finding("3.2-low-start", "Sec. 3.2",
-            "Do the late components start their stage below their initial performance (the "
-            "paper's 'performance of C after stage one')?"),
-    Finding("3.2-explanations", "Sec. 3.2",
-            "Why are the later plateaus longer: a low start, or a gradient confined to the "
-            "null space of the learned components?"),
-)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
 
 # ----------------------------------------------------------------------------- parameters

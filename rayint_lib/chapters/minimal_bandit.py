@@ -17,7 +17,7 @@ from matplotlib.colors import LogNorm, Normalize
 from scipy.special import expit
 
 from ..book import plotting
-from ..book.claims import Claim, Finding, registry
+from ..book.claims import Claim
 from ..model import bandit, dynamics, stats
 from ..model.config import FLATNESS_MEASURES, INITS, BanditConfig, check_memory, check_time
 from ..model.params import Param, declare
@@ -28,6 +28,7 @@ from ..model.updates import (
     logits_from_parameters,
     parameter_gradients_from_logits,
 )
+from . import claims_of
 
 NOTEBOOK = "01_minimal_bandit"
 EPS = 1e-5                      # the flatness level of Fig. 3's headline
@@ -590,74 +591,7 @@ def readings_table(on: dict, extra: dict) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- claims
-_EXACT = "exact up to rounding: a closed form evaluated in float64"
-CLAIMS = registry(
-    Claim("rho-2x2", "Sec. 2.1", "the interference of the 2x2 bandit is rho = -1/2 at every "
-          "point in parameter space", -0.5, "within", 1e-9,
-          why="an identity; 1e-9 covers float64 rounding of the analytic cosines"),
-    Claim("eq-1-2", "Sec. 2.2", "Eqs. (1)-(2) give the dynamics of J1, J2 under the full "
-          "gradient (max error against an explicit small step)", 0.0, "within", 1e-5,
-          why="a first-order step of size 1e-7 differs from the derivative by O(1e-7) times "
-          "the curvature; 1e-5 leaves room for that, far below the terms (~1e-2)"),
-    Claim("fixed-points", "Sec. 2.2, App. B.1", "fixed points at the four corners: (0,0) "
-          "unstable, (0,1) and (1,0) saddles, (1,1) stable", rule="holds"),
-    Claim("jddot-antidiagonal", "Sec. 2.3, Eq. (3)", "Jddot = (1 - J1 - J2) P6 vanishes on the "
-          "anti-diagonal J2 = 1 - J1", 0.0, "within", 1e-12, why=_EXACT),
-    Claim("flatness-antidiagonal", "Sec. 2.3", "the flatness on the anti-diagonal is "
-          "eps = 2 J1^2 (1 - J1)^2 (max difference from the expected update's rate)", 0.0,
-          "within", 1e-12, why=_EXACT),
-    Claim("plateau-interval", "Sec. 2.3, App. B.2", "plateaus (Jddot from - to +) on the "
-          "anti-diagonal for J1 <= (15 - sqrt 15)/30 (and mirrored)",
-          float((15 - np.sqrt(15)) / 30), "within", 1e-6,
-          why="root of the numerically derived P6 by brentq; 1e-6 is its bracketing precision"),
-    Claim("wta-exit-decreased", "Sec. 2.4", "when a trajectory leaves a WTA region, all "
-          "components except the winner have decreased", rule="holds"),
-    Claim("p-wta-closed", "Sec. 2.4, App. B.4", "near the origin, uniform across angles, the "
-          "chance of starting in a WTA region is (4/pi) arctan(1/2) ~ 59%", 0.59, "within",
-          0.005, why="'approximately 59%' is read to the nearest percent; our value is the "
-          "WTA share of the quarter circle of radius 1e-6 by root finding on Eqs. (1)-(2)"),
-    Claim("p-wta-mc", "Sec. 2.4, App. B.4", "the chance of initializing in a WTA region near "
-          "the origin is over 50%", 0.5, "at_least", 0.0,
-          why="'over 50%' is a strict bound: the whole interval must lie above one half"),
-    Claim("supervised-concave", "Sec. 2.5, Eq. (4), App. B.5", "Jddot_sup <= 0 everywhere "
-          "(J_sup = log J1 + log J2, as App. B.5 defines it)", 0.0, "at_most", 1e-6,
-          why="finite differences of the expected supervised update are accurate to ~1e-9; "
-          "1e-6 separates rounding from a real positive acceleration"),
-    Claim("supervised-no-saddle", "Sec. 2.5", "supervised learning has no saddle points: "
-          "the only fixed point is the global optimum at (1,1)", rule="holds",
-          reason="a fixed point is read as a stationary point of learning, where the update "
-                 "in theta vanishes, as at the RL saddles of Sec. 2.2 (norm ~ J_k (1 - J_k)); "
-                 "the supervised J-flow's edge points (0, 1/2) and (1/2, 0) are at infinite "
-                 "theta with an update of norm ~1.7 (full parameters), escaped in "
-                 "log(1/delta): they are not saddles in that sense (the J-flow reading, which "
-                 "counts them, is shown)"),
-    Claim("tabular-no-wta", "Sec. 2.6", "a tabular representation has no WTA regions",
-          rule="holds"),
-    Claim("tabular-basins-smaller", "Sec. 2.6", "without the action bias the basins of "
-          "attraction of the plateaus are smaller", rule="holds"),
-    Claim("tabular-basins-origin", "Sec. 2.6", "without the action bias the basins of the "
-          "plateaus do not extend toward the origin", rule="holds"),
-    Claim("fig3-onpolicy", "Sec. 2.6, Fig. 3", "20% of on-policy runs traverse a very flat "
-          "plateau with eps <= 1e-5", 0.20, "within", 0.05,
-          why="'20%' is a round figure read off a CDF: we read it to the nearest 5 points",
-          reason="the paper leaves theta0's wrong-arm logits open: scored on the hull of the "
-                 "intervals under both readings (N(0, 1) and 0), so that a verdict that flips "
-                 "between them is undecided; with two arms they give the same runs"),
-    Claim("fig3-ablations", "Sec. 2.6, Fig. 3", "tabular, separate networks, off-policy and "
-          "supervised runs eliminate ray interference (at most 5% of runs that flat, the "
-          "largest of the four)", 0.05, "at_most", 0.0,
-          why="'eliminate' read as at most 5% of runs, a quarter of the on-policy 20%"),
-    Claim("fig3-imbalance", "Sec. 2.6, Fig. 3", "the more imbalanced the initial performance, "
-          "the more likely a slow plateau", rule="holds"),
-)
-
-FINDINGS = registry(
-    Finding("fig3-mixture", "Fig. 3, Fig. 6", "Does 10% uniform exploration without importance "
-            "weights (coupling reduced, f(0) > 0, not supervised) remove the flat plateaus?"),
-    Finding("tabular-stall", "Fig. 1", "Do tabular runs (no interference) stall?"),
-    Finding("supervised-performance-inflects", "Sec. 2.5, App. B.5", "Is the performance "
-            "J = J1 + J2 (rather than J_sup) concave along the supervised flow?"),
-)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
 
 def tabular_summary(tab: pd.DataFrame) -> dict:

@@ -6,15 +6,16 @@ import pandas as pd
 import pytest
 
 from rayint_lib.chapters import many_components as stages
+from rayint_lib.model import staircase
 from rayint_lib.model.bandit import parameter_gradients
 
 
 def test_null_space_fraction_constructed():
     G = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
-    assert stages.null_space_fraction(G, 2, []) == 1.0
-    assert stages.null_space_fraction(G, 2, [0]) == pytest.approx(2 / 3)
-    assert stages.null_space_fraction(G, 2, [0, 1]) == pytest.approx(1 / 3)
-    assert stages.null_space_fraction(G, 0, [2]) == pytest.approx(2 / 3)
+    assert staircase.null_space_fraction(G, 2, []) == 1.0
+    assert staircase.null_space_fraction(G, 2, [0]) == pytest.approx(2 / 3)
+    assert staircase.null_space_fraction(G, 2, [0, 1]) == pytest.approx(1 / 3)
+    assert staircase.null_space_fraction(G, 0, [2]) == pytest.approx(2 / 3)
 
 
 def test_null_space_fraction_shared_bias_2x2():
@@ -23,16 +24,16 @@ def test_null_space_fraction_shared_bias_2x2():
     # outside span{grad J_2}: cos^2 = rho^2 = 1/4 -> fraction 3/4.
     logits = np.array([[[0.3, -0.2], [0.5, 1.0]]])
     G = parameter_gradients(logits, "shared_bias")[0]
-    assert stages.null_space_fraction(G, 0, [1]) == pytest.approx(0.75)
+    assert staircase.null_space_fraction(G, 0, [1]) == pytest.approx(0.75)
     ratio = 1 - 0.5 * np.linalg.norm(G[1]) / np.linalg.norm(G[0])
-    assert stages.progress_ratio(G, 0) == pytest.approx(ratio)
+    assert staircase.progress_ratio(G, 0) == pytest.approx(ratio)
 
 
 def test_stage_table_constructed():
     steps = np.arange(6)
     curves = np.array([[[0.2, 0.1, 0.3], [0.6, 0.05, 0.2], [0.9, 0.04, 0.1],
                         [0.95, 0.3, 0.05], [0.97, 0.7, 0.02], [0.98, 0.9, 0.6]]])
-    df = stages.stage_table(steps, curves, samples_per_update=3)
+    df = staircase.stage_table(steps, curves, samples_per_update=3)
     assert list(df.component) == [0, 1, 2]
     assert list(df.t_start) == [0, 3, 12] and list(df.t_end) == [3, 12, 15]
     assert list(df.duration) == [3, 9, 3]
@@ -43,7 +44,7 @@ def test_stage_table_constructed():
 def test_growth_factor_recovers_exponential():
     rows = [dict(run=r, stage=i, duration=s * 3.0 ** i) for r, s in enumerate([1, 10, 100])
             for i in range(1, 5)]
-    factor, used = stages.growth_factor(pd.DataFrame(rows))
+    factor, used = staircase.growth_factor(pd.DataFrame(rows))
     assert factor == pytest.approx(3.0) and used == 12
 
 
@@ -64,7 +65,7 @@ def test_stage_growth_can_fail(growth, expected):
     lengths = growth ** np.arange(K) * rng.uniform(0.8, 1.25, size=(runs, K))
     times = 20 + np.cumsum(lengths / lengths.sum(axis=1, keepdims=True) * 3500, axis=1)
     steps, curves = _staircase_curves(times)
-    est = stages.growth_estimate(stages.stage_table(steps, curves, level=0.5))
+    est = staircase.growth_estimate(staircase.stage_table(steps, curves, level=0.5))
     assert est.contains(growth) or abs(est.value - growth) < 0.1
     assert stages.CLAIMS["3.2-exp-growth"].verdict(est) == expected
 
@@ -77,15 +78,15 @@ def test_step_like_measure():
                       [500.0, 505.0, 2500.0, 3500.0]])        # two together before it
     steps, curves = _staircase_curves(times)
     first = np.array([1000, 1000, 1000])
-    np.testing.assert_array_equal(stages.step_like(curves, first), [True, False, True])
-    np.testing.assert_array_equal(stages.step_like(curves, np.array([-1, -1, -1])),
+    np.testing.assert_array_equal(staircase.step_like(curves, first), [True, False, True])
+    np.testing.assert_array_equal(staircase.step_like(curves, np.array([-1, -1, -1])),
                                   [True, False, False])
 
 
 def test_first_long_stage_reads_the_plateau_from_stages():
     df = pd.DataFrame(dict(run=[0, 0, 0, 0, 1, 1], stage=[1, 2, 3, 4, 1, 2],
                            t_start=[0, 10, 11, 12, 0, 10], t_end=[10, 11, 12, 40, 10, 12]))
-    np.testing.assert_array_equal(stages.first_long_stage(df, 3, 2.0), [3.0, np.nan, np.nan])
+    np.testing.assert_array_equal(staircase.first_long_stage(df, 3, 2.0), [3.0, np.nan, np.nan])
 
 
 def test_figure4_stages_come_from_the_plotted_runs():
@@ -98,7 +99,7 @@ def test_figure4_stages_come_from_the_plotted_runs():
     fig4 = stages.figure4_runs(cfg)
     for k, r in fig4.runs.items():
         np.testing.assert_allclose(right_arm_probs(r.logits), r.curves, atol=2e-6)
-        again = stages.stage_table(r.steps, r.curves, r.logits, k, 0.5)
+        again = staircase.stage_table(r.steps, r.curves, r.logits, k, 0.5)
         pd.testing.assert_frame_equal(fig4.stages[k], again)
     assert "null_fraction" in fig4.stages[4]
     counts = stages.detector_counts(fig4)
@@ -117,7 +118,7 @@ def test_within_stage_correlation_matches_pandas_ranks():
     rx = df.groupby("stage").x.rank(pct=True) - 0.5
     ry = df.groupby("stage").duration.rank(pct=True) - 0.5
     expected = (rx * ry).sum() / np.sqrt((rx * rx).sum() * (ry * ry).sum())
-    est = stages.within_stage_correlation(df, "x")
+    est = staircase.within_stage_correlation(df, "x")
     assert est.value == pytest.approx(expected) and est.low < est.value < est.high
 
 

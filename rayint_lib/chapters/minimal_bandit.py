@@ -10,24 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.colors import LogNorm, Normalize
 from scipy.special import expit
 
-from ..book import plotting
 from ..book.claims import Claim
 from ..model import bandit, dynamics, stats
 from ..model.config import FLATNESS_MEASURES, INITS, BanditConfig, check_memory, check_time
+from ..model.expected_flow import field_from_updates, supervised_acceleration, update_norms
 from ..model.params import Param, declare
 from ..model.simulate import BanditRuns, simulate
-from ..model.updates import (
-    component_rates,
-    logit_directions,
-    logits_from_parameters,
-    parameter_gradients_from_logits,
-)
+from ..model.staircase import performance, stall_at_one
+from ..model.updates import component_rates
 from . import claims_of
 
 NOTEBOOK = "01_minimal_bandit"
@@ -157,23 +151,6 @@ def eq12_check(seed, h=1e-7):
     return float(max(np.abs((S1 - J1) / h - e1).max(), np.abs((S2 - J2) / h - e2).max()))
 
 
-def field_from_updates(learner, policy="shared_bias"):
-    """The J-space field of the expected update of :mod:`rayint_lib.model.updates`, in the
-    paper's reduced units (half the full (W, b) rate): independent of the typed Eqs.
-
-    On the edges of the square (``J_k`` = 0 or 1, ``theta`` at infinity) the gradient of
-    ``J_k`` vanishes, and so does its rate: the field is closed by continuity.
-    """
-    def field(J1, J2):
-        J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
-        inner = [np.clip(J, 1e-300, 1 - 1e-16).ravel() for J in (J1, J2)]
-        rates = component_rates(bandit.logits_2x2(*inner), learner, policy) / 2
-        edge = np.column_stack([(J <= 0) | (J >= 1) for J in (J1.ravel(), J2.ravel())])
-        rates = np.where(edge | ~np.isfinite(rates), 0.0, rates)
-        return rates[:, 0].reshape(J1.shape), rates[:, 1].reshape(J1.shape)
-    return field
-
-
 def fixed_point_table(field, closed_form):
     """Fixed points in the closed square with their types (Sec. 2.2, App. B.1), found and
     classified on ``field``, and the largest entry of the Jacobian of ``closed_form`` there
@@ -263,50 +240,6 @@ def tabular_basins(n_orbits, eps_list=(BASIN_EPS, 1e-3, EPS), radii=(1e-2, 1e-3)
 
 
 # ---------------------------------------------------------------- Sec. 2.5
-def supervised_acceleration(J1, J2, objective="log", h=1e-5):
-    """``d^2/dt^2`` of ``J_sup = log J1 + log J2`` (``objective="log"``, Eq. 4) or of
-    ``J = J1 + J2`` (``"performance"``) along the expected supervised update of
-    :mod:`rayint_lib.model.updates`, by finite differences in the full parameters (W, b).
-
-    ``Jdot`` is the exact inner product of the objective's gradient (``bandit``) with the
-    update direction; its rate along the update is a central difference. Returned in the
-    paper's reduced units (full-parameter rates are twice, accelerations four times larger).
-    """
-    J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
-    W = bandit.logits_2x2(J1.ravel(), J2.ravel())
-    params = {"W": W, "b": np.zeros((W.shape[0], 2))}
-
-    def direction(p):
-        d = logit_directions(logits_from_parameters(p, "shared_bias"), "supervised", "expected")
-        return parameter_gradients_from_logits(d, "shared_bias")
-
-    def jdot(p):
-        logits = logits_from_parameters(p, "shared_bias")
-        g = bandit.logit_gradients(logits)                       # dJ_k / dl_k
-        if objective == "log":
-            g = g / bandit.right_arm_probs(logits)[..., None]    # d log J_k / dl_k
-        grads = parameter_gradients_from_logits(g, "shared_bias")
-        v = direction(p)
-        return sum((grads[k] * v[k]).reshape(len(v[k]), -1).sum(axis=1) for k in v)
-
-    v = direction(params)
-    up = jdot({k: params[k] + h * v[k] for k in params})
-    down = jdot({k: params[k] - h * v[k] for k in params})
-    return ((up - down) / (2 * h) / 4).reshape(J1.shape)
-
-
-def update_norms(points, learner, delta=1e-6):
-    """Norm of the expected update in the full parameters (W, b) next to each point of the
-    closed J-square (coordinates clipped to ``[delta, 1 - delta]``): a fixed point of the
-    J-flow is a stationary point of gradient learning (Sec. 2.2's saddles, where the
-    on-policy update vanishes as J_k (1 - J_k)) only if this goes to 0 with ``delta``."""
-    P = np.clip(np.asarray(points, dtype=float).reshape(-1, 2), delta, 1 - delta)
-    W = bandit.logits_2x2(P[:, 0], P[:, 1])
-    d = logit_directions(W, learner, "expected")
-    g = parameter_gradients_from_logits(d, "shared_bias")
-    return np.sqrt(sum((v.reshape(len(P), -1) ** 2).sum(axis=1) for v in g.values()))
-
-
 def supervised_check(n_grid, n_orbits):
     """Sec. 2.5: Eq. (4) typed and computed, the performance J, and the fixed points."""
     g = np.linspace(0.0025, 0.9975, n_grid)
@@ -350,31 +283,6 @@ def figure1_runs(cfg: Settings) -> dict[str, BanditRuns]:
             for learner, policy, title in FIG1_COLUMNS}
 
 
-def performance(runs: BanditRuns) -> np.ndarray:
-    """Mean performance of each run over its horizon on the log-sample axis of Figure 1 (the
-    average height of its learning curve as plotted, from 1 to ``max_samples`` samples; ``J``
-    is held at its final value after a run stops): what Figure 1 colours by (low = warm, as
-    the paper's slow runs). A log axis weighs early and late learning alike."""
-    x = np.log(np.maximum(runs.steps * runs.config.K, 1).astype(float))
-    J = runs.curves.sum(axis=2)
-    return np.trapezoid(J, x, axis=1) / (x[-1] - x[0])
-
-
-def stall_at_one(runs: BanditRuns, low=0.9, high=1.1) -> np.ndarray:
-    """Samples each run spends between first reaching ``J >= low`` and first ``J >= high``:
-    the time it sits on the level ``J = 1`` (one context learned, the other not); NaN if it
-    never reaches ``low``, ``max_samples`` if it never leaves."""
-    J = runs.curves.sum(axis=2)
-    samples = runs.steps * runs.config.K
-
-    def first(mask):
-        return np.where(mask.any(axis=1), samples[mask.argmax(axis=1)], np.nan)
-
-    start, end = first(J >= low), first(J >= high)
-    end = np.where(np.isnan(end), runs.config.max_samples, end)
-    return end - start
-
-
 def figure1_summary(runs: dict[str, BanditRuns]) -> dict:
     """Glued values of Figure 1: medians of samples to solve and of the time at J = 1."""
     keys = dict(zip((t for *_, t in FIG1_COLUMNS), ("rl", "tab", "sup")))
@@ -390,83 +298,7 @@ def figure1_summary(runs: dict[str, BanditRuns]) -> dict:
     return out
 
 
-def plot_figure1(runs: dict[str, BanditRuns], colour="performance"):
-    """Figure 1: flow of the expected dynamics with sample trajectories (top) and their
-    learning curves (bottom), coloured by performance (``"performance"``: mean J over the
-    horizon, low = warm, as in the paper) or by samples to solve (``"samples"``)."""
-    if colour == "performance":
-        values = {t: performance(r) for t, r in runs.items()}
-        every = np.concatenate(list(values.values()))
-        norm = Normalize(every.min(), every.max())
-        cmap, label = ("coolwarm_r", "average performance over the run\n"
-                                     "(mean of J at log-spaced sample counts)")
-    else:
-        values = {t: np.where(r.solved, r.samples_to_solve, r.config.max_samples)
-                  for t, r in runs.items()}
-        every = np.concatenate(list(values.values()))
-        norm = LogNorm(max(every.min(), 1), max(every.max(), 2))
-        cmap, label = "coolwarm", "samples to solve"
-    cm = plt.get_cmap(cmap)
-    fig, axes = plotting.new_figure(ncols=3, nrows=2, width=3.6, height=3.4)
-    for col, (learner, policy, title) in enumerate(FIG1_COLUMNS):
-        r, v = runs[title], values[title]
-        _flow_panel(axes[0, col], learner, policy)
-        samples = np.maximum(r.steps * r.config.K, 1)
-        for i in np.argsort(-v if colour == "performance" else v):
-            keep = r.steps <= r.stop_step[i]
-            colour_i = cm(norm(v[i]))
-            axes[0, col].plot(*r.curves[i, keep].T, color=colour_i, lw=0.8, alpha=0.85)
-            axes[1, col].plot(samples[keep], r.curves[i, keep].sum(-1), color=colour_i, lw=0.8,
-                              alpha=0.85)
-        axes[0, col].set_title(title)
-        axes[1, col].set(xscale="log", xlabel="samples", ylabel="$J$", ylim=(0, r.config.K))
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[0, :], shrink=0.8,
-                 label=label)
-    return fig
-
-
-def _flow_panel(ax, learner, policy, n_grid=25):
-    g = np.linspace(0.02, 0.98, n_grid)
-    J1, J2 = np.meshgrid(g, g)
-    U, V = field_from_updates(learner, policy)(J1, J2)
-    ax.streamplot(J1, J2, U, V, color="0.6", density=0.9, linewidth=0.6, arrowsize=0.7)
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="$J_1$", ylabel="$J_2$", aspect="equal")
-
-
 # ---------------------------------------------------------------- Figure 2
-def plot_figure2(basin: dict):
-    """Figure 2: null clines, inflection lines (solid where a plateau), the basin of the
-    ``eps``-plateau near (0, 1) and the App. B.3 polygon."""
-    fig, axes = plotting.new_figure(width=5.2, height=5.2)
-    ax = axes[0, 0]
-    n = basin["grid"].shape[0]
-    g = (np.arange(n) + 0.5) / n
-    G1, G2 = np.meshgrid(g, g)
-    mask = basin["grid"].astype(float)
-    ax.contourf(G1, G2, mask, levels=[0.5, 1.5], colors=["#ffb347"], alpha=0.5)
-    ax.contour(G1, G2, mask, levels=[0.5], colors=["darkorange"], linewidths=1.5)
-    poly = basin["polygon"]
-    ax.fill(poly[:, 0], poly[:, 1], facecolor="none", edgecolor="red", lw=1.5,
-            label="B.3 lower bound")
-    y = np.linspace(0, 1, 400)
-    for branch in ("low", "high"):
-        x = dynamics.null_cline_J1(y, branch)
-        ax.plot(x, y, color="green", lw=1.2)
-        ax.plot(y, x, color="green", lw=1.2)
-    ax.contour(G1, G2, dynamics.p6_from_dynamics(G1, G2), levels=[0], colors=["tab:blue"],
-               linestyles="--", linewidths=1)
-    is_plateau = dynamics.p6_antidiagonal(np.clip(y, 1e-4, 1 - 1e-4)) < 0
-    ax.plot(np.where(is_plateau, y, np.nan), 1 - y, color="tab:blue", lw=2.5,
-            label=r"plateau ($\ddot J$: - to +)")
-    ax.plot(np.where(~is_plateau, y, np.nan), 1 - y, color="tab:blue", lw=1.2, ls="--",
-            label="inflection, no plateau")
-    ax.plot([], [], color="green", label="null clines")
-    ax.plot([], [], color="darkorange", label=rf"basin of $\epsilon = {basin['eps']:g}$ plateau")
-    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$J_1$", ylabel="$J_2$")
-    ax.legend(loc="lower right", fontsize="x-small")
-    return fig
-
-
 # ---------------------------------------------------------------- Figure 3
 FIG3_SETTINGS = {"on_policy": dict(learner="on_policy", policy="shared_bias"),
                  "tabular": dict(learner="on_policy", policy="tabular"),
@@ -474,12 +306,6 @@ FIG3_SETTINGS = {"on_policy": dict(learner="on_policy", policy="shared_bias"),
                  "off_policy": dict(learner="off_policy", policy="shared_bias"),
                  "mixture": dict(learner="mixture", policy="shared_bias"),
                  "supervised": dict(learner="supervised", policy="shared_bias")}
-MIXTURE_COLOR = "#ff7f0e"       # Fig. 6's orange
-
-
-def flat(runs: BanditRuns, eps=EPS) -> np.ndarray:
-    """Per run: did its flattest plateau have flatness ``<= eps``? (NaN: never left the start.)"""
-    return np.nan_to_num(runs.flatness, nan=np.inf) <= eps
 
 
 def figure3_runs(cfg: Settings) -> dict[str, BanditRuns]:
@@ -496,7 +322,7 @@ def figure3_runs(cfg: Settings) -> dict[str, BanditRuns]:
 def figure3_summary(runs: dict[str, BanditRuns]) -> tuple[dict, pd.DataFrame]:
     """Glued fractions (``frac_<setting>_eps_le_1e-5``, with intervals) and the table."""
     names = {"on_policy": "onpolicy", "off_policy": "offpolicy"}
-    frac = {k: stats.fraction(flat(r)) for k, r in runs.items()}
+    frac = {k: stats.fraction(r.flat(EPS)) for k, r in runs.items()}
     glued = {f"frac_{names.get(k, k)}_eps_le_1e-5": f for k, f in frac.items()}
     table = pd.DataFrame({k: {"runs": r.config.n_runs, "fraction eps <= 1e-5": f"{frac[k]:.3f}",
                               "solved": f"{stats.fraction(r.solved):.3f}",
@@ -511,7 +337,7 @@ def imbalance(runs: BanditRuns):
     K = runs.config.K
     gap = np.ptp(runs.initial, axis=1) if K > 1 else np.zeros(runs.config.n_runs)
     lo, hi = np.quantile(gap, [1 / 3, 2 / 3])
-    hit = flat(runs)
+    hit = runs.flat(EPS)
     return {"frac_flat_imbalanced": stats.fraction(hit[gap >= hi]),
             "frac_flat_balanced": stats.fraction(hit[gap <= lo])}
 
@@ -525,23 +351,6 @@ def deepest_plateaus(runs: BanditRuns, level=1e-8) -> dict:
             "solved_below_1e-8": stats.fraction(runs.solved[deep]),
             "minJ0_below_1e-8": stats.median(smallest[deep]),
             "minJ0_others": stats.median(smallest[~deep])}
-
-
-def plot_figure3(runs: dict[str, BanditRuns], eps=EPS):
-    """Figure 3: empirical CDF of the flattest plateau of each run, per setting."""
-    fig, axes = plotting.new_figure(width=6.4, height=4.2)
-    ax = axes[0, 0]
-    labels = {**plotting.SETTING_LABELS, "mixture": "on-policy + 10% uniform (no weights)"}
-    colors = {**plotting.SETTING_COLORS, "mixture": MIXTURE_COLOR}
-    for name, r in runs.items():
-        plotting.ecdf(ax, r.flatness, label=f"{labels[name]} ({r.config.n_runs} runs)",
-                      color=colors[name])
-    ax.axvline(eps, color="0.5", ls=":", lw=1)
-    ax.set(xlabel=r"flatness $\epsilon = \min |\dot J|$ of the flattest plateau"
-                  "\n(full units: rate in $(W, b)$, twice the paper's reduced $\\theta$ rate)",
-           ylabel=r"fraction of runs with flatness $\leq \epsilon$")
-    ax.legend(loc="upper left", fontsize="x-small")
-    return fig
 
 
 def readings(cfg: Settings, main: BanditRuns):
@@ -562,10 +371,10 @@ def readings(cfg: Settings, main: BanditRuns):
         "start zone J0 + 0.02 K": base.replace(start_margin=0.02),
         "start zone J0 + 0.2 K": base.replace(start_margin=0.2),
     }
-    on = {name: stats.fraction(flat(simulate(c))) for name, c in variants.items()}
-    on["reduced parameters (rates / 2)"] = stats.fraction(flat(main, 2 * EPS))
-    extra = {name: stats.fraction(flat(simulate(base.replace(learner="off_policy",
-                                                                off_policy_weighting=w))))
+    on = {name: stats.fraction(simulate(c).flat(EPS)) for name, c in variants.items()}
+    on["reduced parameters (rates / 2)"] = stats.fraction(main.flat(2 * EPS))
+    extra = {name: stats.fraction(simulate(base.replace(learner="off_policy",
+                                                        off_policy_weighting=w)).flat(EPS))
              for name, w in (("off-policy, no weights (ours)", "none"),
                              ("off-policy, importance weights", "importance"))}
     return on, extra
@@ -576,8 +385,8 @@ def wrong_arm_readings(main: BanditRuns) -> dict:
     of ``main``: i.i.d. N(0, 1) (ours, ``main``) and all zero (the paper says neither).
     ``{reading: Estimate}`` of the fraction with eps <= 1e-5."""
     zero = simulate(main.config.replace(logit_scale=0.0))
-    return {"wrong-arm logits N(0, 1) (ours)": stats.fraction(flat(main)),
-            "wrong-arm logits 0": stats.fraction(flat(zero))}
+    return {"wrong-arm logits N(0, 1) (ours)": stats.fraction(main.flat(EPS)),
+            "wrong-arm logits 0": stats.fraction(zero.flat(EPS))}
 
 
 def reproduced_under(claim: Claim, measured: dict) -> list[str]:

@@ -277,3 +277,28 @@ def first_long_stage(stages, n_runs, min_ratio=2.0):
     first = st.groupby("run").stage.min()
     out[first.index.to_numpy()] = first.to_numpy() - 1
     return out
+
+
+def performance(runs) -> np.ndarray:
+    """Mean performance of each run over its horizon on the log-sample axis of Figure 1 (the
+    average height of its learning curve as plotted, from 1 to ``max_samples`` samples; ``J``
+    is held at its final value after a run stops): what Figure 1 colours by (low = warm, as
+    the paper's slow runs). A log axis weighs early and late learning alike."""
+    x = np.log(np.maximum(runs.steps * runs.config.K, 1).astype(float))
+    J = runs.curves.sum(axis=2)
+    return np.trapezoid(J, x, axis=1) / (x[-1] - x[0])
+
+
+def stall_at_one(runs, low=0.9, high=1.1) -> np.ndarray:
+    """Samples each run spends between first reaching ``J >= low`` and first ``J >= high``:
+    the time it sits on the level ``J = 1`` (one context learned, the other not); NaN if it
+    never reaches ``low``, ``max_samples`` if it never leaves."""
+    J = runs.curves.sum(axis=2)
+    samples = runs.steps * runs.config.K
+
+    def first(mask):
+        return np.where(mask.any(axis=1), samples[mask.argmax(axis=1)], np.nan)
+
+    start, end = first(J >= low), first(J >= high)
+    end = np.where(np.isnan(end), runs.config.max_samples, end)
+    return end - start

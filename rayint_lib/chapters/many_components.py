@@ -44,8 +44,8 @@ TOLERANCES = (0.1, 0.25, 0.5)       # detector settings of the sensitivity table
 MIN_RATIOS = (1.5, 2.0, 3.0)
 STEP_BANDS = ((0.2, 0.8), (0.1, 0.9), (0.3, 0.7))   # "mid-transition" bands, first = headline
 EPS_READINGS = (1e-5, 1e-4, 1e-3)
-BAND = "band detector"                      # find_plateaus at the page's settings
-LOG_RATE = "log-rate detector, rate per {}"  # log_rate_plateaus, one per normalisation
+BAND = "band detector"                      # plateau_table at the page's settings
+LOG_RATE = "log-rate detector, rate per {}"  # log_rate_table, one per rate (RATES)
 
 CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 

@@ -25,7 +25,8 @@ overflow, whatever the scale of the logged values. How the thresholds are set (s
   the book's Fig. 4 setting. A run is too noisy when the band reaches 0.25.
 - ``min_level = 2 * tolerance``, ``max_level = 1 - 2 * tolerance``: learning has started
   and is not done (on a log time axis every curve is flat at its start and at its end; a
-  band's width of margin keeps those out, as :func:`rayint_lib.model.deep_linear.plateaus`).
+  band's width of margin keeps those out, as ``after`` in
+  :func:`rayint_lib.model.plateaus.plateaus`).
 - length: on a log time axis (the book's, Fig. 4) a plateau lasts ``t_b / t_a >=
   min_ratio`` (2: as long as everything before it); on a linear axis (training logs
   written every N steps) ``t_b - t_a >= min_fraction`` of the logged span (0.1). ``axis =

@@ -8,7 +8,6 @@ figures are in :mod:`.deep_linear_figures`. Every number from the random initial
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +17,7 @@ from ..model.config import check_time
 from ..model.deep_linear import DeepLinearConfig, Task, Trajectory
 from ..model.params import Param, declare
 from ..model.plateaus import plateaus
-from ..model.stats import Estimate, fraction
+from ..model.stats import Estimate, bootstrap, fraction
 from . import claims_of
 
 NOTEBOOK = "04_deep_linear"
@@ -124,24 +123,10 @@ def run_chapter(cfg: DeepLinearConfig) -> ChapterRuns:
 
 # ----------------------------------------------------------------------------- numbers
 
-def _resampled(fn, x, n_boot=2000, seed=0) -> Estimate:
-    """:func:`~rayint_lib.model.stats.bootstrap` over runs (axis 0 of ``x``), vectorised: ``fn``
-    maps a stack of resamples ``[B, runs, ...]`` to ``[B]``. Same resampling indices and
-    percentile interval as ``stats.bootstrap``."""
-    x = np.asarray(x, float)
-    n = x.shape[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN resamples are dropped
-        value = float(fn(x[None])[0])
-        if n < 2:
-            return Estimate(value, np.nan, np.nan, n, "bootstrap")
-        idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-        draws = fn(x[idx])
-    draws = draws[np.isfinite(draws)]
-    if draws.size == 0:
-        return Estimate(value, np.nan, np.nan, n, "bootstrap")
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return Estimate(value, float(low), float(high), n, "bootstrap")
+def _resampled(fn, x) -> Estimate:
+    """:func:`~rayint_lib.model.stats.bootstrap` over runs (axis 0 of ``x``) of a statistic
+    ``fn`` that maps a stack of resamples ``[B, runs, ...]`` to ``[B]``."""
+    return bootstrap(fn, np.asarray(x, float), stacked=True)
 
 
 def _along(fn):

@@ -211,26 +211,14 @@ def sensitivity(fig4: Fig4):
     return table, diffs, share
 
 
-def log_rate_counts(fig4: Fig4, K, rate="sample") -> np.ndarray:
-    """Plateaus per run at ``K`` by the log-rate detector (:func:`log_rate_table`)."""
-    r = fig4.runs[K]
-    return log_rate_table(r.steps, r.curves, K, fig4.settings["start"], r.config.solved_margin,
-                          rate)
-
-
-def long_stage_counts(fig4: Fig4, K) -> np.ndarray:
-    """The steps of each run's staircase read without any plateau detector
-    (:func:`long_stages`)."""
-    return long_stages(fig4.stages[K], fig4.n_runs, fig4.settings["min_ratio"])
-
-
 def detector_counts(fig4: Fig4) -> dict:
     """``{detector: {K: plateaus per run}}`` for the band detector at the page's settings and
     the log-rate detector under both normalisations of the rate."""
     out = {BAND: {k: plateau_counts(t, fig4.n_runs) for k, t in fig4.plateaus.items()}}
     for rate in RATES:
         out[LOG_RATE.format(rate.replace("_", " "))] = {
-            k: log_rate_counts(fig4, k, rate) for k in fig4.runs}
+            k: log_rate_table(r.steps, r.curves, k, fig4.settings["start"],
+                              r.config.solved_margin, rate) for k, r in fig4.runs.items()}
     return out
 
 
@@ -238,9 +226,9 @@ def detector_comparison(fig4: Fig4, counts: dict) -> tuple[pd.DataFrame, str]:
     """Which detector sees the steps? Per detector: plateaus per run at every K, the increase
     from the second-largest to the largest K, and the mean absolute difference at the largest
     K between its count and the staircase steps read from the stages
-    (:func:`long_stage_counts`). Returns the table and the detector with the smallest
-    difference (the headline of ``3.2-more-plateaus``)."""
-    steps = long_stage_counts(fig4, fig4.K_max)
+    (:func:`long_stages`). Returns the table and the detector with the smallest difference
+    (the headline of ``3.2-more-plateaus``)."""
+    steps = long_stages(fig4.stages[fig4.K_max], fig4.n_runs, fig4.settings["min_ratio"])
     rows, miss = [], {}
     for name, c in counts.items():
         row = {"detector": name, **{f"K = {k}": mean_count(v) for k, v in c.items()}}

@@ -17,7 +17,7 @@ from scipy.special import expit
 from ..book.claims import Claim
 from ..model import bandit, dynamics, stats
 from ..model.config import FLATNESS_MEASURES, INITS, BanditConfig, check_memory, check_time
-from ..model.expected_flow import field_from_updates, supervised_acceleration, update_norms
+from ..model.expected_flow import field_from_updates
 from ..model.params import Param, declare
 from ..model.simulate import BanditRuns, simulate
 from ..model.staircase import performance, stall_at_one
@@ -28,8 +28,6 @@ NOTEBOOK = "01_minimal_bandit"
 EPS = 1e-5                      # the flatness level of Fig. 3's headline
 BASIN_EPS = 0.1                 # the plateau whose basin Fig. 2 draws
 MC_RADIUS = 1e-3                # radius of the Monte Carlo starts of App. B.4
-STATIONARY = 1e-3               # update norm at 1e-6 from a fixed point below which it is a
-#                                 stationary point of learning (the RL saddles: ~1e-6)
 ORBIT_STEPS = 4000              # path length assumed by the memory estimate of orbit paths
 
 
@@ -151,18 +149,6 @@ def eq12_check(seed, h=1e-7):
     return float(max(np.abs((S1 - J1) / h - e1).max(), np.abs((S2 - J2) / h - e2).max()))
 
 
-def fixed_point_table(field, closed_form):
-    """Fixed points in the closed square with their types (Sec. 2.2, App. B.1), found and
-    classified on ``field``, and the largest entry of the Jacobian of ``closed_form`` there
-    (zero for Eqs. (1)-(2): linearisation cannot classify them)."""
-    points, speed = dynamics.fixed_points_closed_square(field)
-    rows = [{"fixed point": p, "type (flow around it)": kind,
-             "max |Jacobian|": float(np.abs(dynamics.numerical_jacobian(closed_form,
-                                                                        *p)).max())}
-            for p, kind in points]
-    return pd.DataFrame(rows), speed
-
-
 # ---------------------------------------------------------------- Sec. 2.3
 def plateau_check(seed, n=2000, h=1e-6):
     """Eq. (3) and the flatness on the anti-diagonal, each against an independent number."""
@@ -240,36 +226,6 @@ def tabular_basins(n_orbits, eps_list=(BASIN_EPS, 1e-3, EPS), radii=(1e-2, 1e-3)
 
 
 # ---------------------------------------------------------------- Sec. 2.5
-def supervised_check(n_grid, n_orbits):
-    """Sec. 2.5: Eq. (4) typed and computed, the performance J, and the fixed points."""
-    g = np.linspace(0.0025, 0.9975, n_grid)
-    G1, G2 = np.meshgrid(g, g)
-    fd = supervised_acceleration(G1, G2)
-    away = (G1 < 0.9) | (G2 < 0.9)
-    sup = field_from_updates("supervised")
-    table, speed = fixed_point_table(sup, dynamics.jdot_supervised)
-    saddles = [p for p, kind in zip(table["fixed point"], table["type (flow around it)"])
-               if kind == "saddle"]
-    c = (np.arange(n_orbits) + 0.5) / n_orbits                  # orbit starts: whole square
-    C1, C2 = (x.ravel() for x in np.meshgrid(c, c))
-    plateaus = dynamics.plateaus_along_orbits(C1, C2, dynamics.jdot_supervised)
-    found = plateaus[np.isfinite(plateaus)]
-    return {"sup_jddot_max": float(dynamics.supervised_jddot(G1, G2).max()),
-            "sup_plateau_orbits": int(found.size), "sup_n_orbits": int(C1.size),
-            "sup_plateau_min_eps": float(found.min()) if found.size else float("nan"),
-            "sup_jddot_fd_max": float(fd.max()),
-            "sup_jddot_fd_error": float(np.abs(fd - dynamics.supervised_jddot(G1, G2)).max()),
-            "sup_J_jddot_max": float(supervised_acceleration(G1, G2, "performance").max()),
-            "sup_min_rate": float(np.min(np.hypot(*dynamics.jdot_supervised(G1, G2))[away])),
-            "sup_n_fixed_points": len(table), "sup_saddles": saddles,
-            "sup_stationary": [p for p, g in zip(table["fixed point"], update_norms(
-                list(table["fixed point"]), "supervised")) if g < STATIONARY],
-            "sup_saddle_update_norm": float(update_norms(saddles, "supervised").min())
-            if saddles else float("nan"),
-            "rl_saddle_update_norm": float(update_norms([(0, 1), (1, 0)], "on_policy").max()),
-            "sup_interior_min_speed": speed, "fixed_points": table}
-
-
 # ---------------------------------------------------------------- Figure 1
 FIG1_COLUMNS = (("on_policy", "shared_bias", "RL with function approximation"),
                 ("on_policy", "tabular", "tabular RL"),

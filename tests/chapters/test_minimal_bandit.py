@@ -174,8 +174,8 @@ def test_tabular_summary_reads_the_table():
 def test_update_norms_separate_rl_saddles_from_supervised_edge_points():
     rl = flow.update_norms([(0, 1), (1, 0)], "on_policy")
     sup = flow.update_norms([(0, 0.5), (0.5, 0), (1, 1)], "supervised")
-    assert (rl < ch.STATIONARY).all()                  # vanish as J_k (1 - J_k)
-    assert (sup[:2] > 1).all() and sup[2] < ch.STATIONARY
+    assert (rl < flow.STATIONARY).all()                  # vanish as J_k (1 - J_k)
+    assert (sup[:2] > 1).all() and sup[2] < flow.STATIONARY
 
 
 def test_wrong_arm_logits_do_not_matter_with_two_arms_and_deep_tail_is_explained():

@@ -4,8 +4,9 @@ Where are the plateaus of a learning curve (Fig. 4, the deep linear chapter, log
 :func:`plateaus` is the one entry: it brings each curve to the unit scale of its progress
 (:func:`unit_scale`; 0 = the start, 1 = solved) and finds the stretches that stay in a band
 (:func:`find_plateaus`). The detector of training logs (:mod:`rayint_lib.model.detection`)
-normalises with the same :func:`unit_scale` and searches its noisy trends with the same band
-machinery (:func:`band_ends`, :func:`longest_first`). :func:`log_rate_plateaus` is a second
+normalises with the same :func:`unit_scale` and searches its noisy trends with the same
+search (:func:`band_stretches`, with its noise-aware tests in
+:func:`rayint_lib.model.trend.flat_stretches`). :func:`log_rate_plateaus` is a second
 detector (minima of the log progress rate). How flat the flattest plateau is (Figs. 3, 5, 7,
 9) is measured online by the simulator (:class:`rayint_lib.model.simulate.FlatnessTracker`).
 """
@@ -95,12 +96,26 @@ def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0, min_level=None, max_level
     max_level = 1 - tolerance if max_level is None else check_float("max_level", max_level)
     keep = (t > 0) & np.isfinite(y)
     t, y = t[keep], y[keep]
-    end = band_ends(y, tolerance, (y > min_level) & (y < max_level))
-    start = np.flatnonzero(end >= 0)
-    ratio = t[end[start]] / t[start]
-    good = ratio >= min_ratio
-    return [(float(t[i]), float(t[k]), float(y[i:k + 1].mean()))
-            for i, k in longest_first(start[good], end[start[good]], ratio[good], t.size)]
+    found = band_stretches(y, tolerance, (y > min_level) & (y < max_level),
+                           lambda i, k: t[k] / t[i], min_ratio)
+    return [(float(t[i]), float(t[k]), float(y[i:k + 1].mean())) for i, k in found]
+
+
+def band_stretches(y, tolerance, inside, length, min_length, *, keep=None, stride=1):
+    """The plateau search behind every detector of the book: the longest-first
+    non-overlapping stretches ``(i, k)`` of ``y`` whose points are all ``inside`` and within a
+    band of width ``tolerance``, with ``length(i, k) >= min_length`` and, if given,
+    ``keep(i, k)`` (both called with every candidate: each start and its furthest end). The
+    band is searched from every ``stride``-th point. Returns ``[(i, k), ...]`` in time order.
+    """
+    grid = np.arange(0, y.size, stride)
+    end = band_ends(y[grid], tolerance, inside[grid])
+    i, k = grid[end >= 0], grid[end[end >= 0]]
+    size = length(i, k)
+    good = size >= min_length
+    if keep is not None and i.size:
+        good &= keep(i, k)
+    return longest_first(i[good], k[good], size[good], y.size)
 
 
 def longest_first(i, k, length, n):

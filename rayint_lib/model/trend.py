@@ -34,7 +34,7 @@ import math
 
 import numpy as np
 
-from .plateaus import band_ends, longest_first
+from .plateaus import band_stretches
 
 TOO_NOISY = 0.25        # a band this wide leaves no level where a plateau could be told
 
@@ -152,25 +152,18 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     (:func:`left`) unless it lasts to the last point (then it is reported as open). The band
     is searched on every ``stride``-th point (a trend of window ``w`` varies little within
     ``w / 4`` points)."""
-    inside = (y > min_level) & (y < max_level)
-    grid = np.arange(0, y.size, stride)           # the band searched on every stride-th point
-    end = band_ends(y[grid], tolerance, inside[grid])
-    i, k = grid[end >= 0], grid[end[end >= 0]]
-    if i.size == 0:
-        return []
-    length = tt[k] - tt[i]
-    good = (length >= min_length) & (k - i + 1 >= min_points)
-    # a start whose stretch ends where its predecessor's does is inside that one: drop it
-    prev_same = np.zeros(i.size, dtype=bool)
-    prev_same[1:] = k[1:] == k[:-1]
-    good &= ~prev_same
-    good &= left(tt, y, k, tolerance, min_length)
-    i, k, length = i[good], k[good], length[good]
-    if raw is not None and i.size:
-        se = noise * np.sqrt(12.0 / (k - i + 1))
-        flat = np.abs(rises(tt, raw, i, k)) <= np.maximum(tolerance / 2, 2 * se)
-        i, k, length = i[flat], k[flat], length[flat]
-    return longest_first(i, k, length, y.size)
+    def keep(i, k):
+        ok = k - i + 1 >= min_points
+        # a start whose stretch ends where its predecessor's does is inside that one: drop it
+        ok[1:] &= k[1:] != k[:-1]
+        ok &= left(tt, y, k, tolerance, min_length)
+        if raw is not None:
+            se = noise * np.sqrt(12.0 / (k - i + 1))
+            ok &= np.abs(rises(tt, raw, i, k)) <= np.maximum(tolerance / 2, 2 * se)
+        return ok
+
+    return band_stretches(y, tolerance, (y > min_level) & (y < max_level),
+                          lambda i, k: tt[k] - tt[i], min_length, keep=keep, stride=stride)
 
 
 def bootstrap(y, trend, w, n_boot, rng, smoothed=None):

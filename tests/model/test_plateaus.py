@@ -6,6 +6,7 @@ import pytest
 
 from rayint_lib.model.plateaus import (
     band_ends,
+    band_stretches,
     find_plateaus,
     from_unit_scale,
     log_rate_plateaus,
@@ -139,3 +140,19 @@ def test_band_ends_brute_force():
                        and np.ptp(y[i:k + 2]) <= 0.3):
                     k += 1
             assert end[i] == k
+
+
+def test_band_stretches_lengths_tests_and_stride():
+    y = np.array([0.5, 0.5, 0.5, 0.9, 0.2, 0.2, 0.2, 0.2, 0.2, 0.7])
+    inside = np.ones(y.size, bool)
+
+    def points(i, k):
+        return (k - i + 1).astype(float)
+
+    assert band_stretches(y, 0.05, inside, points, 3) == [(0, 2), (4, 8)]
+    assert band_stretches(y, 0.05, inside, points, 4) == [(4, 8)]
+    assert band_stretches(y, 0.05, inside, points, 3, keep=lambda i, k: y[i] > 0.3) == [(0, 2)]
+    assert band_stretches(y, 0.05, inside, points, 3, stride=2) == [(0, 2), (4, 8)]
+    assert band_stretches(y, 0.05, inside, points, 3, stride=3) == []    # 0, 3, 6, 9 only
+    inside[6] = False                                    # a point outside breaks the band
+    assert band_stretches(y, 0.05, inside, points, 3) == [(0, 2)]

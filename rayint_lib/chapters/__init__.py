@@ -6,7 +6,9 @@ declared once with :func:`rayint_lib.model.params.declare`; the notebook's ``par
 equals it) and ``validate(**parameters)``. ``validate`` checks the values against ``PARAMS``
 and what a declaration cannot say (combinations, memory and time estimates), raising
 ``ValueError`` naming the parameter and its allowed range before any work starts; the
-notebook's set-up line and ``rayint run`` both call it.
+notebook's set-up line and ``rayint run`` both call it. A chapter's claims and findings can be
+data (``chapters/claims/NN_name.yaml``, read by :func:`claims_of`), and its figures can have
+their own module beside it (``name_figures.py``).
 """
 from __future__ import annotations
 

@@ -37,8 +37,9 @@ def plateaus(t, y, *, normalise="none", top=1.0, tolerance=0.02, min_ratio=2.0,
     ``normalise``: ``"none"`` (``y`` is already on the unit scale), ``"start-to-top"`` (0 =
     the curve's first value, 1 = ``top``, e.g. ``K - solved_margin`` for the bandit's ``J``)
     or ``"start-to-best"`` (1 = the curve's largest value). ``tolerance``, ``min_level`` and
-    ``max_level`` are on the unit scale, or in the curve's units with ``curve_units`` (then
-    divided by each curve's span ``top - start``, the tolerance kept below 0.49).
+    ``max_level`` are on the unit scale, or with ``curve_units`` in the curve's units (the
+    levels above its start), divided by each curve's span ``top - start`` (the tolerance kept
+    below 0.49).
     ``after``: points before the normalised curve first exceeds this level are dropped (on a
     log time axis every curve is flat at its start: a concave start just above the band
     passes the test at the first steps; the skip keeps "learning has started" with margin).
@@ -53,7 +54,7 @@ def plateaus(t, y, *, normalise="none", top=1.0, tolerance=0.02, min_ratio=2.0,
         start = yr[0] if normalise != "none" else 0.0
         high = {"none": 1.0, "start-to-top": top, "start-to-best": np.nanmax(yr)}[normalise]
         span = high - start
-        yn = _normalised(yr, normalise, start, high)
+        yn = yr if normalise == "none" else unit_scale(yr, start, high)
         tol, lo, hi = tolerance, min_level, max_level
         if curve_units:
             tol = min(tolerance / span, 0.49)
@@ -66,10 +67,6 @@ def plateaus(t, y, *, normalise="none", top=1.0, tolerance=0.02, min_ratio=2.0,
         out.append(found if normalise == "none" else
                    [(a, b, from_unit_scale(level, start, high)) for a, b, level in found])
     return out if ys.ndim == 2 else out[0]
-
-
-def _normalised(y, scale, start, top):
-    return y if scale == "none" else unit_scale(y, start, top)
 
 
 def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0, min_level=None, max_level=None):

@@ -1,4 +1,4 @@
-"""Staircases of many components (Sec. 3.2, Fig. 4): plateaus and stages of the runs' curves.
+"""Staircases of many components (Sec. 3.2, Figs. 1, 4): plateaus and stages of runs' curves.
 
 With K > 2 interfering components a learning curve ``J(t) = sum_k J_k(t)`` becomes a
 staircase: one component (or a few) is learned at a time, with a plateau before each stage.
@@ -12,7 +12,9 @@ the checkpoints ``steps``, optionally the logits):
   their growth at each stage start (a low start, :func:`progress_ratio`; a gradient confined
   to the null space of the learned components, :func:`null_space_fraction`);
 * the growth of stage lengths (:func:`growth_estimate`), within-stage rank correlations, and
-  whether curves are step-like (:func:`step_like`).
+  whether curves are step-like (:func:`step_like`);
+* for Fig. 1 (K = 2), a run's mean height on the log axis (:func:`performance`) and the time
+  it sits on the step ``J = 1`` (:func:`stall_at_one`).
 
 Every number from random runs carries a 95% interval (:mod:`rayint_lib.model.stats`).
 """

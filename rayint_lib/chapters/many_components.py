@@ -23,6 +23,7 @@ from ..model.params import Param, declare
 from ..model.plateaus import RATES
 from ..model.simulate import BanditRuns, logit_memory_bytes, simulate
 from ..model.staircase import (
+    explanation_measures,
     first_long_stage,
     first_plateaus,
     growth_estimate,
@@ -33,7 +34,6 @@ from ..model.staircase import (
     plateau_table,
     stage_table,
     step_like,
-    within_stage_correlation,
 )
 from ..model.transfer import mean_gain, more_K_effect, more_n_effect  # noqa: F401 (notebook)
 from . import claims_of
@@ -313,29 +313,8 @@ def step_like_estimates(fig4: Fig4):
 
 
 def explanations(fig4: Fig4):
-    """Measures of the two explanations at the largest K -> ``(table, values)``: medians of
-    each stage-start measure in the first and the last stage, and its within-stage rank
-    correlation with the stage length, all with bootstrap intervals."""
-    Km = fig4.K_max
-    st = fig4.stages[Km]
-    last = st[st.stage == st.stage.max()]
-    measures = [("J_k / J_k(theta0)", "start_ratio"), ("J_k", "J_start"),
-                ("gradient fraction outside span", "null_fraction"),
-                ("surviving share of own rate", "progress_ratio")]
-    rows, values = [], {}
-    for label, col in measures:
-        corr = within_stage_correlation(st, col, n_runs=fig4.n_runs, n_stages=Km)
-        rows.append({"measure at stage start": label,
-                     "median, first stage": stats.bootstrap(np.median, st.loc[st.stage == 1,
-                                                                              col].to_numpy()),
-                     "median, last stage": stats.bootstrap(np.median, last[col].to_numpy()),
-                     "rank corr. with stage length (within stage)": corr})
-        values[col] = corr
-    values["last_start_ratio"] = rows[0]["median, last stage"]
-    values["null_first"] = stats.bootstrap(np.median, st.loc[st.stage == 2,
-                                                            "null_fraction"].to_numpy())
-    values["null_last"] = rows[2]["median, last stage"]
-    return pd.DataFrame(rows).set_index("measure at stage start"), values
+    """:func:`explanation_measures` of the largest K's stages -> ``(table, values)``."""
+    return explanation_measures(fig4.stages[fig4.K_max], fig4.n_runs, fig4.K_max)
 
 
 # ----------------------------------------------------------------------------- Figure 7

@@ -239,6 +239,33 @@ def within_stage_correlation(df, x, y="duration", n_runs=None, n_stages=None):
                            _per_run(df, y, n_runs, n_stages), n_boot=500)
 
 
+def explanation_measures(stages, n_runs, n_stages):
+    """Measures of two explanations of growing stages (Sec. 3.2) in a :func:`stage_table`
+    with the logits' measures -> ``(table, values)``: medians of each stage-start measure in
+    the first and the last stage, and its within-stage rank correlation with the stage
+    length, all with bootstrap intervals. ``values``: the correlations by column, and the
+    medians the findings quote."""
+    st = stages
+    last = st[st.stage == st.stage.max()]
+    measures = [("J_k / J_k(theta0)", "start_ratio"), ("J_k", "J_start"),
+                ("gradient fraction outside span", "null_fraction"),
+                ("surviving share of own rate", "progress_ratio")]
+    rows, values = [], {}
+    for label, col in measures:
+        corr = within_stage_correlation(st, col, n_runs=n_runs, n_stages=n_stages)
+        rows.append({"measure at stage start": label,
+                     "median, first stage": stats.bootstrap(np.median, st.loc[st.stage == 1,
+                                                                              col].to_numpy()),
+                     "median, last stage": stats.bootstrap(np.median, last[col].to_numpy()),
+                     "rank corr. with stage length (within stage)": corr})
+        values[col] = corr
+    values["last_start_ratio"] = rows[0]["median, last stage"]
+    values["null_first"] = stats.bootstrap(np.median, st.loc[st.stage == 2,
+                                                            "null_fraction"].to_numpy())
+    values["null_last"] = rows[2]["median, last stage"]
+    return pd.DataFrame(rows).set_index("measure at stage start"), values
+
+
 def transitions(curves, low=0.2, high=0.8):
     """Each component's final rise, as checkpoint indices ``(start, end)`` ``[runs, K]``:
     ``end`` the first checkpoint with ``J_k >= high`` (the last checkpoint if never), ``start``

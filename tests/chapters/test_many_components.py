@@ -28,6 +28,9 @@ def test_figure4_stages_come_from_the_plotted_runs():
     table, chosen = stages.detector_comparison(fig4, counts)
     assert chosen in counts and len(table) == 3
     assert all(len(c[k]) == 12 for c in counts.values() for k in (2, 4))
+    table, values = stages.explanations(fig4)
+    assert len(table) == 4 and -1 <= float(values["null_fraction"]) <= 1
+    assert 0 <= float(values["null_first"]) <= 1
 
 
 def test_validator_rejects_bad_parameters(monkeypatch):

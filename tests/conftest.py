@@ -1,8 +1,10 @@
-"""Shared fixtures: run a book notebook under Papermill with small parameters."""
+"""Shared fixtures: run a book notebook under Papermill with small parameters; staircase
+curves of many components."""
 from __future__ import annotations
 
 import os
 
+import numpy as np
 import papermill as pm
 import pytest
 
@@ -26,3 +28,16 @@ def run_notebook(tmp_path):
         return glued_values(nb)
 
     return run
+
+
+@pytest.fixture
+def staircase_curves():
+    """``staircase_curves(times)`` -> ``(steps, curves [runs, T, K])``: components rising
+    (logistic in time) at ``times[r, k]`` on a linear step grid."""
+
+    def curves(times, n_steps=4000, width=0.02):
+        t = np.arange(n_steps)[None, :, None]
+        rise = 1 / (1 + np.exp(-(t - times[:, None, :]) / (width * n_steps / 10)))
+        return np.arange(n_steps), 0.05 + 0.9 * rise
+
+    return curves

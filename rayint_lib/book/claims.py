@@ -153,6 +153,27 @@ def interval(measured) -> tuple[float, float, float]:
     return x, x, x
 
 
+def definitions(path) -> tuple[dict, dict]:
+    """``(claims, findings)`` registries from a YAML file with ``claims:`` and ``findings:``
+    lists, each entry the fields of a :class:`Claim` or a :class:`Finding`; ``ValueError``
+    naming the file and the entry for a bad one."""
+    path = Path(path)
+    data = yaml.safe_load(path.read_text()) or {}
+    out = []
+    for key, kind in (("claims", Claim), ("findings", Finding)):
+        entries = []
+        for i, fields in enumerate(data.get(key) or []):
+            try:
+                entries.append(kind(**fields))
+            except TypeError as err:
+                raise ValueError(f"{path}: {key}[{i}] ({fields.get('id')!r}): {err}") from None
+        try:
+            out.append(registry(*entries))
+        except ValueError as err:
+            raise ValueError(f"{path}: {key}: {err}") from None
+    return out[0], out[1]
+
+
 def registry(*entries):
     """``{id: entry}`` of a chapter's claims (or findings); ids must be unique."""
     out = {}
@@ -161,20 +182,6 @@ def registry(*entries):
             raise ValueError(f"id {c.id!r} defined twice")
         out[c.id] = c
     return out
-
-
-def definitions(path) -> tuple[dict, dict]:
-    """``(claims, findings)`` registries from a YAML file with the lists ``claims`` (the
-    fields of :class:`Claim`) and ``findings`` (those of :class:`Finding`); either may be
-    absent. Unknown fields and repeated ids raise ``ValueError`` naming the file."""
-    data = yaml.safe_load(Path(path).read_text()) or {}
-    out = []
-    for key, kind in (("claims", Claim), ("findings", Finding)):
-        try:
-            out.append(registry(*(kind(**entry) for entry in data.get(key) or [])))
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{path}: {key}: {err}") from None
-    return out[0], out[1]
 
 
 def _fmt(x) -> str:

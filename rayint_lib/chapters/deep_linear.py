@@ -1,25 +1,24 @@
 """Chapter 04_deep_linear: deep linear networks (Sec. 3.4, Saxe et al. 2014).
 
 The runs (:func:`run_chapter`), the chapter's numbers with their 95% intervals
-(:func:`summarize`), its figures (``plot_*``), and the fixed fields of its claims
-(:data:`CLAIMS`) and of the book's own answer to the section's open question
-(:data:`FINDINGS`). Every number from the random initialisations is an
+(:func:`summarize`), and its claims and the book's own answer to the section's open question
+(:data:`CLAIMS`, :data:`FINDINGS`, read from ``chapters/claims/04_deep_linear.yaml``); the
+figures are in :mod:`.deep_linear_figures`. Every number from the random initialisations is an
 :class:`~rayint_lib.model.stats.Estimate` with a bootstrap (or Wilson) interval over runs.
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..book.claims import Claim, Finding, registry
-from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import deep_linear as dl
 from ..model.config import check_time
 from ..model.deep_linear import DeepLinearConfig, Task, Trajectory
 from ..model.params import Param, declare
-from ..model.stats import Estimate, fraction
+from ..model.plateaus import plateaus
+from ..model.stats import Estimate, bootstrap, fraction
+from . import claims_of
 
 NOTEBOOK = "04_deep_linear"
 
@@ -67,43 +66,7 @@ RUN_STEP_SECONDS = 3e-4
 
 # ------------------------------------------------------------------------------ claims
 
-TYPICAL = ("the paper states what happens in general, not in every run: we read it as "
-           "'in at least 80% of runs' (band from 0.8), so that 20 runs can decide it (the "
-           "Wilson interval of 20/20 is [0.84, 1])")
-
-CLAIMS = registry(
-    Claim("modes_sequential", "Sec. 3.4",
-          "Modes are learned sequentially, starting with the one corresponding to the largest "
-          "singular value", 1.0, "at_least", 0.2, why=TYPICAL),
-    Claim("plateau_per_mode", "Sec. 3.4",
-          "the learning dynamics lead to multiple plateaus, where each plateau corresponds to "
-          "learning of a different mode", 1.0, "at_least", 0.2, why=TYPICAL),
-    Claim("saxe_closed_form", "Sec. 3.4, Saxe et al. Eq. (5)-(6)",
-          "their Equation (5) describing the per-mode dynamics (decoupled start: simulated "
-          "mode strengths follow the closed form)", 0.0, "at_most", 0.02,
-          why="largest deviation |a - a_closed| / s_i; 2% of a mode's strength is below what "
-              "a figure resolves, and the simulation's discretisation error (linear in the "
-              "step size) must fall below it at the small step size"),
-    Claim("low_perf_not_slowing", "Sec. 3.4",
-          "The coupling does not have the property that low performance also slows down "
-          "learning", 0.0, "at_most", 0.5,
-          why="measured as the log-log slope of a mode's learning speed against its own "
-              "performance for 1e-3 <= p <= 0.1: 0 when speed does not depend on performance "
-              "(shallow, 1 - p), 1 when it vanishes with it (on-policy u(1 - u)); the claim "
-              "holds if the slope is nearer 0 than 1"),
-    Claim("remedy", "Sec. 3.4",
-          "an initialization scheme that ensures all variations of the data are preserved "
-          "... leads to symmetry breaking (the plateaus go)", 0.0, "at_most", 0.2,
-          why="fraction of runs with a detected plateau from the norm-preserving start; "
-              "'removes the plateaus' read as in at least 80% of runs, as for the other "
-              "qualitative statements of this section"),
-)
-
-FINDINGS = registry(
-    Finding("no_negative_interference", "Sec. 3.4",
-            "Do deep linear modes interfere negatively (learning one undoes another), or does "
-            "the larger mode's gradient drown the smaller one? (the paper: 'It is not clear')"),
-)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
 
 # -------------------------------------------------------------------------------- runs
@@ -160,24 +123,10 @@ def run_chapter(cfg: DeepLinearConfig) -> ChapterRuns:
 
 # ----------------------------------------------------------------------------- numbers
 
-def _resampled(fn, x, n_boot=2000, seed=0) -> Estimate:
-    """:func:`~rayint_lib.model.stats.bootstrap` over runs (axis 0 of ``x``), vectorised: ``fn``
-    maps a stack of resamples ``[B, runs, ...]`` to ``[B]``. Same resampling indices and
-    percentile interval as ``stats.bootstrap``."""
-    x = np.asarray(x, float)
-    n = x.shape[0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN resamples are dropped
-        value = float(fn(x[None])[0])
-        if n < 2:
-            return Estimate(value, np.nan, np.nan, n, "bootstrap")
-        idx = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-        draws = fn(x[idx])
-    draws = draws[np.isfinite(draws)]
-    if draws.size == 0:
-        return Estimate(value, np.nan, np.nan, n, "bootstrap")
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return Estimate(value, float(low), float(high), n, "bootstrap")
+def _resampled(fn, x) -> Estimate:
+    """:func:`~rayint_lib.model.stats.bootstrap` over runs (axis 0 of ``x``) of a statistic
+    ``fn`` that maps a stack of resamples ``[B, runs, ...]`` to ``[B]``."""
+    return bootstrap(fn, np.asarray(x, float), stacked=True)
 
 
 def _along(fn):
@@ -189,6 +138,16 @@ def _slopes(fn):
     """Pooled per-mode slopes of each resample of :func:`dl.slope_sums` rows, reduced over
     modes by ``fn``: ``[B, runs, N, 5] -> [B]``."""
     return lambda v: fn(dl.slope_from_sums(np.moveaxis(v, 0, 1)), axis=1)
+
+
+def detected(t, y, cfg, raw=False):
+    """Plateaus of each curve ``y [R, T+1]`` (:func:`rayint_lib.model.plateaus.plateaus`, the
+    bandit chapters' detector): normalised to its start (0) and 1 = learned, points before it
+    first exceeds two bands skipped; ``raw``: the curve as it is, nothing skipped."""
+    if raw:
+        return plateaus(t, y, tolerance=cfg.tolerance, min_ratio=cfg.min_ratio)
+    return plateaus(t, y, normalise="start-to-top", tolerance=cfg.tolerance,
+                    min_ratio=cfg.min_ratio, after=2 * cfg.tolerance)
 
 
 def _count(plateau_lists) -> np.ndarray:
@@ -206,9 +165,9 @@ def summarize(runs: ChapterRuns) -> dict:
     etas = sorted(errors)
     th = dl.half_times(rand)
     ordered = np.all(np.diff(th, axis=1) > 0, axis=1) if N > 1 else np.ones(cfg.n_runs, bool)
-    pl = dl.plateaus(rand.t, rand.progress, cfg.tolerance, cfg.min_ratio)
+    pl = detected(rand.t, rand.progress, cfg)
     n_pl = _count(pl)
-    loss_pl = _count(dl.plateaus(rand.t, rand.loss_progress, cfg.tolerance, cfg.min_ratio))
+    loss_pl = _count(detected(rand.t, rand.loss_progress, cfg))
     full = [p for p in pl if len(p) == N - 1]
     durations = (np.array([[b - a for a, b, _ in p] for p in full]) if full and N > 1
                  else np.empty((0, 0)))
@@ -255,8 +214,8 @@ def summarize(runs: ChapterRuns) -> dict:
     times = {}
     for name in ("random", "decoupled", "orthogonal", "shallow"):
         tr = getattr(runs, name)
-        counts = _count(dl.plateaus(tr.t, tr.progress, cfg.tolerance, cfg.min_ratio))
-        raw = _count(dl.raw_plateaus(tr.t, tr.progress, cfg.tolerance, cfg.min_ratio))
+        counts = _count(detected(tr.t, tr.progress, cfg))
+        raw = _count(detected(tr.t, tr.progress, cfg, raw=True))
         times[name] = dl.crossing_times(tr.t, tr.progress, 0.98)
         out[f"{name}_plateaus_mean"] = _resampled(_along(np.mean), counts)
         out[f"{name}_raw_plateaus_mean"] = _resampled(_along(np.mean), raw)
@@ -283,139 +242,3 @@ def interference_answer(res: dict) -> str:
     return (f"{verdict}: smallest cosine between per-mode gradients {cos:.2g}; largest loss of "
             f"a mode's own progress {reg:.1e} (in units of s_i); each mode alone reaches half "
             f"strength within {dev.value:.1%} of its time together with the others")
-
-
-# ----------------------------------------------------------------------------- figures
-
-def _colors(n):
-    return [f"C{i}" for i in range(n)]
-
-
-def plot_closed_form(runs: ChapterRuns, res: dict):
-    """Figure 3.4a: closed form against the simulation; error against step size."""
-    cfg, s = runs.cfg, runs.task.s
-    fig, ax = new_figure(2, width=5.2)
-    tr = runs.closed_form[cfg.eta_closed_form]
-    for i, c in enumerate(_colors(s.size)):
-        ax[0, 0].plot(tr.t, tr.strength[0, :, i], color=c, lw=2.5, alpha=0.5,
-                      label=f"simulation, $s_{i + 1}$ = {s[i]:g}")
-        ax[0, 0].plot(tr.t, dl.saxe_mode(tr.t, s[i], cfg.aligned_strength), "k--", lw=1)
-    ax[0, 0].plot([], [], "k--", lw=1, label="closed form")
-    ax[0, 0].set(xlabel="time $t = \\eta \\cdot$ step", ylabel="mode strength $a_i(t)$")
-    ax[0, 0].legend()
-    e = np.array(sorted(res["closed_form_errors"].items()))
-    ax[0, 1].loglog(e[:, 0], e[:, 1], "o-", label="max $|a - a_{closed}| / s$")
-    ax[0, 1].loglog(e[:, 0], e[-1, 1] * e[:, 0] / e[-1, 0], "k:", label="slope 1")
-    ax[0, 1].set(xlabel="step size $\\eta$", ylabel="largest deviation")
-    ax[0, 1].legend()
-    return fig
-
-
-def plot_stages(runs: ChapterRuns):
-    """Figure 3.4b: mean mode performance (run 0's plateaus shaded) and each mode's stage."""
-    cfg, rand, s = runs.cfg, runs.random, runs.task.s
-    fig, ax = new_figure(2, width=5.2)
-    t = rand.t[1:]
-    ax[0, 0].plot(t, rand.progress[:, 1:].T, color="C7", lw=0.8, alpha=0.6)
-    for i, c in enumerate(_colors(s.size)):
-        ax[0, 1].plot(t, rand.performance[:, 1:, i].T, color=c, lw=0.8, alpha=0.5)
-        ax[0, 1].plot([], [], color=c, label=f"mode {i + 1}, $s$ = {s[i]:g}")
-    for a, b, _ in dl.plateaus(rand.t, rand.progress[:1], cfg.tolerance, cfg.min_ratio)[0]:
-        ax[0, 0].axvspan(a, b, color="C1", alpha=0.15)
-    ax[0, 0].plot(t, rand.progress[0, 1:], color="k", lw=1.5,
-                  label="run 0 (shaded: its plateaus)")
-    ax[0, 0].set(xscale="log", xlabel="time $t$", ylabel="mean mode performance",
-                 ylim=(-0.02, 1.02))
-    ax[0, 0].legend(loc="upper left")
-    ax[0, 1].set(xscale="log", xlabel="time $t$", ylabel="mode performance $p_i = a_i / s_i$",
-                 ylim=(-0.05, 1.05))
-    ax[0, 1].legend(loc="upper left")
-    return fig
-
-
-def plot_plateau_lengths(runs: ChapterRuns):
-    """Figure 3.4c: half times against 1/s_i, plateau durations against s."""
-    cfg, rand, s = runs.cfg, runs.random, runs.task.s
-    N, R = s.size, rand.modes.shape[0]
-    th = dl.half_times(rand)
-    fig, ax = new_figure(2, width=5.2)
-    for i, c in enumerate(_colors(N)):
-        ax[0, 0].scatter(np.full(R, 1 / s[i]), th[:, i], color=c, s=14, alpha=0.6)
-    ss = np.geomspace(s.min(), s.max(), 50)
-    a0 = np.median(np.abs(rand.strength[:, 0]))
-    ax[0, 0].plot(1 / ss, dl.saxe_half_time(ss, a0), "k--", lw=1,
-                  label=f"closed form, $a_0$ = {a0:.1e}")
-    ax[0, 0].set(xscale="log", yscale="log", xlabel="$1 / s_i$", ylabel="half time of mode $i$")
-    ax[0, 0].legend()
-    pl = dl.plateaus(rand.t, rand.progress, cfg.tolerance, cfg.min_ratio)
-    full = [p for p in pl if len(p) == N - 1]
-    for k in range(N - 1):
-        d = [p[k][1] - p[k][0] for p in full]
-        ax[0, 1].scatter(np.full(len(d), s[k + 1]), d, color=f"C{k + 1}", s=14, alpha=0.6)
-    ax[0, 1].set(xscale="log", yscale="log", ylabel="plateau duration (time)",
-                 xlabel="singular value of the mode learned after the plateau")
-    return fig
-
-
-def plot_cosines(runs: ChapterRuns):
-    """Figure 3.4d: cosines and norms of the per-mode gradients (split by input direction)."""
-    rand, N = runs.random, runs.task.s.size
-    t = rand.t[1:]
-    fig, ax = new_figure(2, width=5.2)
-    pairs = [(i, j) for i in range(N) for j in range(i + 1, N)]
-    for k, (i, j) in enumerate(pairs):
-        ax[0, 0].plot(t, rand.grad_cos[:, 1:, i, j].T, color=f"C{k + 3}", lw=0.6, alpha=0.5)
-        ax[0, 0].plot([], [], color=f"C{k + 3}", label=f"modes {i + 1}, {j + 1}")
-    ax[0, 0].axhline(0, color="k", lw=0.8)
-    off = ~np.eye(N, dtype=bool)
-    lim = max(0.005, 1.2 * np.nanmax(np.abs(rand.grad_cos[:, 1:][:, :, off]))) if N > 1 else 1
-    ax[0, 0].set(xscale="log", xlabel="time $t$", ylabel="cosine of per-mode gradients",
-                 ylim=(-lim, lim))
-    ax[0, 0].legend()
-    for i, c in enumerate(_colors(N)):
-        ax[0, 1].plot(t, rand.grad_norm[:, 1:, i].T, color=c, lw=0.6, alpha=0.5)
-        ax[0, 1].plot([], [], color=c, label=f"mode {i + 1}")
-    ax[0, 1].set(xscale="log", yscale="log", xlabel="time $t$",
-                 ylabel="norm of per-mode gradient")
-    ax[0, 1].legend()
-    return fig
-
-
-def plot_coupling(runs: ChapterRuns):
-    """Figure 3.4e: learning speed of each mode against its own performance (Fig. 6's f)."""
-    s = runs.task.s
-    pp = np.geomspace(1e-4, 0.999, 200)
-    fig, ax = new_figure(2, width=5.2)
-    p_sim, dp_sim = dl.rates(runs.random)
-    for i, c in enumerate(_colors(s.size)):
-        m = p_sim[..., i] > 1e-4
-        ax[0, 0].scatter(p_sim[..., i][m][::7], dp_sim[..., i][m][::7], s=2, color=c, alpha=0.3)
-        ax[0, 0].plot(pp, dl.deep_rate(pp, s[i]), "--", color=c, lw=1,
-                      label=f"deep, $s$ = {s[i]:g}")
-    ax[0, 0].plot(pp, dl.shallow_rate(pp, 1.0), "k:", lw=1.5, label="shallow, any $s$")
-    ax[0, 0].set(xscale="log", yscale="log", xlabel="mode performance $p$",
-                 ylabel="learning speed $dp/dt$", ylim=(1e-5, 5))
-    ax[0, 0].legend(loc="lower right")
-    ax[0, 1].plot(pp, pp * (1 - pp) / 0.25, color=SETTING_COLORS["on_policy"],
-                  label="deep: $p(1-p)$ (= on-policy $u(1-u)$)")
-    ax[0, 1].plot(pp, 1 - pp, color=SETTING_COLORS["supervised"],
-                  label="shallow: $1-p$ (= supervised $1-u$)")
-    ax[0, 1].set(xlabel="mode performance $p$", ylabel="speed, normalised to its maximum")
-    ax[0, 1].legend()
-    return fig
-
-
-STARTS = {"random": "small random", "decoupled": "decoupled, small",
-          "orthogonal": "norm-preserving", "shallow": "shallow"}
-
-
-def plot_remedy(runs: ChapterRuns):
-    """Figure 3.4f: learning curves of every run from the four starts."""
-    fig, ax = new_figure(4, width=3.3, height=3.2, sharey=True)
-    for k, (name, title) in enumerate(STARTS.items()):
-        tr = getattr(runs, name)
-        ax[0, k].plot(tr.t[1:], tr.progress[:, 1:].T, lw=0.8, alpha=0.5,
-                      color="C3" if name != "shallow" else "C8")
-        ax[0, k].set(xscale="log", xlabel="time $t$", title=title)
-    ax[0, 0].set_ylabel("mean mode performance")
-    return fig

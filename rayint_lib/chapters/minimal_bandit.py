@@ -10,31 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.colors import LogNorm, Normalize
 from scipy.special import expit
 
-from ..book import plotting
-from ..book.claims import Claim, Finding, registry
+from ..book.claims import Claim
 from ..model import bandit, dynamics, stats
 from ..model.config import FLATNESS_MEASURES, INITS, BanditConfig, check_memory, check_time
+from ..model.expected_flow import field_from_updates
 from ..model.params import Param, declare
 from ..model.simulate import BanditRuns, simulate
-from ..model.updates import (
-    component_rates,
-    logit_directions,
-    logits_from_parameters,
-    parameter_gradients_from_logits,
-)
+from ..model.staircase import performance, stall_at_one
+from ..model.updates import component_rates
+from . import claims_of
 
 NOTEBOOK = "01_minimal_bandit"
 EPS = 1e-5                      # the flatness level of Fig. 3's headline
 BASIN_EPS = 0.1                 # the plateau whose basin Fig. 2 draws
 MC_RADIUS = 1e-3                # radius of the Monte Carlo starts of App. B.4
-STATIONARY = 1e-3               # update norm at 1e-6 from a fixed point below which it is a
-#                                 stationary point of learning (the RL saddles: ~1e-6)
 ORBIT_STEPS = 4000              # path length assumed by the memory estimate of orbit paths
 
 
@@ -156,35 +149,6 @@ def eq12_check(seed, h=1e-7):
     return float(max(np.abs((S1 - J1) / h - e1).max(), np.abs((S2 - J2) / h - e2).max()))
 
 
-def field_from_updates(learner, policy="shared_bias"):
-    """The J-space field of the expected update of :mod:`rayint_lib.model.updates`, in the
-    paper's reduced units (half the full (W, b) rate): independent of the typed Eqs.
-
-    On the edges of the square (``J_k`` = 0 or 1, ``theta`` at infinity) the gradient of
-    ``J_k`` vanishes, and so does its rate: the field is closed by continuity.
-    """
-    def field(J1, J2):
-        J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
-        inner = [np.clip(J, 1e-300, 1 - 1e-16).ravel() for J in (J1, J2)]
-        rates = component_rates(bandit.logits_2x2(*inner), learner, policy) / 2
-        edge = np.column_stack([(J <= 0) | (J >= 1) for J in (J1.ravel(), J2.ravel())])
-        rates = np.where(edge | ~np.isfinite(rates), 0.0, rates)
-        return rates[:, 0].reshape(J1.shape), rates[:, 1].reshape(J1.shape)
-    return field
-
-
-def fixed_point_table(field, closed_form):
-    """Fixed points in the closed square with their types (Sec. 2.2, App. B.1), found and
-    classified on ``field``, and the largest entry of the Jacobian of ``closed_form`` there
-    (zero for Eqs. (1)-(2): linearisation cannot classify them)."""
-    points, speed = dynamics.fixed_points_closed_square(field)
-    rows = [{"fixed point": p, "type (flow around it)": kind,
-             "max |Jacobian|": float(np.abs(dynamics.numerical_jacobian(closed_form,
-                                                                        *p)).max())}
-            for p, kind in points]
-    return pd.DataFrame(rows), speed
-
-
 # ---------------------------------------------------------------- Sec. 2.3
 def plateau_check(seed, n=2000, h=1e-6):
     """Eq. (3) and the flatness on the anti-diagonal, each against an independent number."""
@@ -262,80 +226,6 @@ def tabular_basins(n_orbits, eps_list=(BASIN_EPS, 1e-3, EPS), radii=(1e-2, 1e-3)
 
 
 # ---------------------------------------------------------------- Sec. 2.5
-def supervised_acceleration(J1, J2, objective="log", h=1e-5):
-    """``d^2/dt^2`` of ``J_sup = log J1 + log J2`` (``objective="log"``, Eq. 4) or of
-    ``J = J1 + J2`` (``"performance"``) along the expected supervised update of
-    :mod:`rayint_lib.model.updates`, by finite differences in the full parameters (W, b).
-
-    ``Jdot`` is the exact inner product of the objective's gradient (``bandit``) with the
-    update direction; its rate along the update is a central difference. Returned in the
-    paper's reduced units (full-parameter rates are twice, accelerations four times larger).
-    """
-    J1, J2 = np.broadcast_arrays(np.asarray(J1, float), np.asarray(J2, float))
-    W = bandit.logits_2x2(J1.ravel(), J2.ravel())
-    params = {"W": W, "b": np.zeros((W.shape[0], 2))}
-
-    def direction(p):
-        d = logit_directions(logits_from_parameters(p, "shared_bias"), "supervised", "expected")
-        return parameter_gradients_from_logits(d, "shared_bias")
-
-    def jdot(p):
-        logits = logits_from_parameters(p, "shared_bias")
-        g = bandit.logit_gradients(logits)                       # dJ_k / dl_k
-        if objective == "log":
-            g = g / bandit.right_arm_probs(logits)[..., None]    # d log J_k / dl_k
-        grads = parameter_gradients_from_logits(g, "shared_bias")
-        v = direction(p)
-        return sum((grads[k] * v[k]).reshape(len(v[k]), -1).sum(axis=1) for k in v)
-
-    v = direction(params)
-    up = jdot({k: params[k] + h * v[k] for k in params})
-    down = jdot({k: params[k] - h * v[k] for k in params})
-    return ((up - down) / (2 * h) / 4).reshape(J1.shape)
-
-
-def update_norms(points, learner, delta=1e-6):
-    """Norm of the expected update in the full parameters (W, b) next to each point of the
-    closed J-square (coordinates clipped to ``[delta, 1 - delta]``): a fixed point of the
-    J-flow is a stationary point of gradient learning (Sec. 2.2's saddles, where the
-    on-policy update vanishes as J_k (1 - J_k)) only if this goes to 0 with ``delta``."""
-    P = np.clip(np.asarray(points, dtype=float).reshape(-1, 2), delta, 1 - delta)
-    W = bandit.logits_2x2(P[:, 0], P[:, 1])
-    d = logit_directions(W, learner, "expected")
-    g = parameter_gradients_from_logits(d, "shared_bias")
-    return np.sqrt(sum((v.reshape(len(P), -1) ** 2).sum(axis=1) for v in g.values()))
-
-
-def supervised_check(n_grid, n_orbits):
-    """Sec. 2.5: Eq. (4) typed and computed, the performance J, and the fixed points."""
-    g = np.linspace(0.0025, 0.9975, n_grid)
-    G1, G2 = np.meshgrid(g, g)
-    fd = supervised_acceleration(G1, G2)
-    away = (G1 < 0.9) | (G2 < 0.9)
-    sup = field_from_updates("supervised")
-    table, speed = fixed_point_table(sup, dynamics.jdot_supervised)
-    saddles = [p for p, kind in zip(table["fixed point"], table["type (flow around it)"])
-               if kind == "saddle"]
-    c = (np.arange(n_orbits) + 0.5) / n_orbits                  # orbit starts: whole square
-    C1, C2 = (x.ravel() for x in np.meshgrid(c, c))
-    plateaus = dynamics.plateaus_along_orbits(C1, C2, dynamics.jdot_supervised)
-    found = plateaus[np.isfinite(plateaus)]
-    return {"sup_jddot_max": float(dynamics.supervised_jddot(G1, G2).max()),
-            "sup_plateau_orbits": int(found.size), "sup_n_orbits": int(C1.size),
-            "sup_plateau_min_eps": float(found.min()) if found.size else float("nan"),
-            "sup_jddot_fd_max": float(fd.max()),
-            "sup_jddot_fd_error": float(np.abs(fd - dynamics.supervised_jddot(G1, G2)).max()),
-            "sup_J_jddot_max": float(supervised_acceleration(G1, G2, "performance").max()),
-            "sup_min_rate": float(np.min(np.hypot(*dynamics.jdot_supervised(G1, G2))[away])),
-            "sup_n_fixed_points": len(table), "sup_saddles": saddles,
-            "sup_stationary": [p for p, g in zip(table["fixed point"], update_norms(
-                list(table["fixed point"]), "supervised")) if g < STATIONARY],
-            "sup_saddle_update_norm": float(update_norms(saddles, "supervised").min())
-            if saddles else float("nan"),
-            "rl_saddle_update_norm": float(update_norms([(0, 1), (1, 0)], "on_policy").max()),
-            "sup_interior_min_speed": speed, "fixed_points": table}
-
-
 # ---------------------------------------------------------------- Figure 1
 FIG1_COLUMNS = (("on_policy", "shared_bias", "RL with function approximation"),
                 ("on_policy", "tabular", "tabular RL"),
@@ -347,31 +237,6 @@ def figure1_runs(cfg: Settings) -> dict[str, BanditRuns]:
     c = cfg.config_2x2
     return {title: simulate(c.replace(learner=learner, policy=policy))
             for learner, policy, title in FIG1_COLUMNS}
-
-
-def performance(runs: BanditRuns) -> np.ndarray:
-    """Mean performance of each run over its horizon on the log-sample axis of Figure 1 (the
-    average height of its learning curve as plotted, from 1 to ``max_samples`` samples; ``J``
-    is held at its final value after a run stops): what Figure 1 colours by (low = warm, as
-    the paper's slow runs). A log axis weighs early and late learning alike."""
-    x = np.log(np.maximum(runs.steps * runs.config.K, 1).astype(float))
-    J = runs.curves.sum(axis=2)
-    return np.trapezoid(J, x, axis=1) / (x[-1] - x[0])
-
-
-def stall_at_one(runs: BanditRuns, low=0.9, high=1.1) -> np.ndarray:
-    """Samples each run spends between first reaching ``J >= low`` and first ``J >= high``:
-    the time it sits on the level ``J = 1`` (one context learned, the other not); NaN if it
-    never reaches ``low``, ``max_samples`` if it never leaves."""
-    J = runs.curves.sum(axis=2)
-    samples = runs.steps * runs.config.K
-
-    def first(mask):
-        return np.where(mask.any(axis=1), samples[mask.argmax(axis=1)], np.nan)
-
-    start, end = first(J >= low), first(J >= high)
-    end = np.where(np.isnan(end), runs.config.max_samples, end)
-    return end - start
 
 
 def figure1_summary(runs: dict[str, BanditRuns]) -> dict:
@@ -389,83 +254,7 @@ def figure1_summary(runs: dict[str, BanditRuns]) -> dict:
     return out
 
 
-def plot_figure1(runs: dict[str, BanditRuns], colour="performance"):
-    """Figure 1: flow of the expected dynamics with sample trajectories (top) and their
-    learning curves (bottom), coloured by performance (``"performance"``: mean J over the
-    horizon, low = warm, as in the paper) or by samples to solve (``"samples"``)."""
-    if colour == "performance":
-        values = {t: performance(r) for t, r in runs.items()}
-        every = np.concatenate(list(values.values()))
-        norm = Normalize(every.min(), every.max())
-        cmap, label = ("coolwarm_r", "average performance over the run\n"
-                                     "(mean of J at log-spaced sample counts)")
-    else:
-        values = {t: np.where(r.solved, r.samples_to_solve, r.config.max_samples)
-                  for t, r in runs.items()}
-        every = np.concatenate(list(values.values()))
-        norm = LogNorm(max(every.min(), 1), max(every.max(), 2))
-        cmap, label = "coolwarm", "samples to solve"
-    cm = plt.get_cmap(cmap)
-    fig, axes = plotting.new_figure(ncols=3, nrows=2, width=3.6, height=3.4)
-    for col, (learner, policy, title) in enumerate(FIG1_COLUMNS):
-        r, v = runs[title], values[title]
-        _flow_panel(axes[0, col], learner, policy)
-        samples = np.maximum(r.steps * r.config.K, 1)
-        for i in np.argsort(-v if colour == "performance" else v):
-            keep = r.steps <= r.stop_step[i]
-            colour_i = cm(norm(v[i]))
-            axes[0, col].plot(*r.curves[i, keep].T, color=colour_i, lw=0.8, alpha=0.85)
-            axes[1, col].plot(samples[keep], r.curves[i, keep].sum(-1), color=colour_i, lw=0.8,
-                              alpha=0.85)
-        axes[0, col].set_title(title)
-        axes[1, col].set(xscale="log", xlabel="samples", ylabel="$J$", ylim=(0, r.config.K))
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=axes[0, :], shrink=0.8,
-                 label=label)
-    return fig
-
-
-def _flow_panel(ax, learner, policy, n_grid=25):
-    g = np.linspace(0.02, 0.98, n_grid)
-    J1, J2 = np.meshgrid(g, g)
-    U, V = field_from_updates(learner, policy)(J1, J2)
-    ax.streamplot(J1, J2, U, V, color="0.6", density=0.9, linewidth=0.6, arrowsize=0.7)
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="$J_1$", ylabel="$J_2$", aspect="equal")
-
-
 # ---------------------------------------------------------------- Figure 2
-def plot_figure2(basin: dict):
-    """Figure 2: null clines, inflection lines (solid where a plateau), the basin of the
-    ``eps``-plateau near (0, 1) and the App. B.3 polygon."""
-    fig, axes = plotting.new_figure(width=5.2, height=5.2)
-    ax = axes[0, 0]
-    n = basin["grid"].shape[0]
-    g = (np.arange(n) + 0.5) / n
-    G1, G2 = np.meshgrid(g, g)
-    mask = basin["grid"].astype(float)
-    ax.contourf(G1, G2, mask, levels=[0.5, 1.5], colors=["#ffb347"], alpha=0.5)
-    ax.contour(G1, G2, mask, levels=[0.5], colors=["darkorange"], linewidths=1.5)
-    poly = basin["polygon"]
-    ax.fill(poly[:, 0], poly[:, 1], facecolor="none", edgecolor="red", lw=1.5,
-            label="B.3 lower bound")
-    y = np.linspace(0, 1, 400)
-    for branch in ("low", "high"):
-        x = dynamics.null_cline_J1(y, branch)
-        ax.plot(x, y, color="green", lw=1.2)
-        ax.plot(y, x, color="green", lw=1.2)
-    ax.contour(G1, G2, dynamics.p6_from_dynamics(G1, G2), levels=[0], colors=["tab:blue"],
-               linestyles="--", linewidths=1)
-    is_plateau = dynamics.p6_antidiagonal(np.clip(y, 1e-4, 1 - 1e-4)) < 0
-    ax.plot(np.where(is_plateau, y, np.nan), 1 - y, color="tab:blue", lw=2.5,
-            label=r"plateau ($\ddot J$: - to +)")
-    ax.plot(np.where(~is_plateau, y, np.nan), 1 - y, color="tab:blue", lw=1.2, ls="--",
-            label="inflection, no plateau")
-    ax.plot([], [], color="green", label="null clines")
-    ax.plot([], [], color="darkorange", label=rf"basin of $\epsilon = {basin['eps']:g}$ plateau")
-    ax.set(xlim=(0, 1), ylim=(0, 1), aspect="equal", xlabel="$J_1$", ylabel="$J_2$")
-    ax.legend(loc="lower right", fontsize="x-small")
-    return fig
-
-
 # ---------------------------------------------------------------- Figure 3
 FIG3_SETTINGS = {"on_policy": dict(learner="on_policy", policy="shared_bias"),
                  "tabular": dict(learner="on_policy", policy="tabular"),
@@ -473,12 +262,6 @@ FIG3_SETTINGS = {"on_policy": dict(learner="on_policy", policy="shared_bias"),
                  "off_policy": dict(learner="off_policy", policy="shared_bias"),
                  "mixture": dict(learner="mixture", policy="shared_bias"),
                  "supervised": dict(learner="supervised", policy="shared_bias")}
-MIXTURE_COLOR = "#ff7f0e"       # Fig. 6's orange
-
-
-def flat(runs: BanditRuns, eps=EPS) -> np.ndarray:
-    """Per run: did its flattest plateau have flatness ``<= eps``? (NaN: never left the start.)"""
-    return np.nan_to_num(runs.flatness, nan=np.inf) <= eps
 
 
 def figure3_runs(cfg: Settings) -> dict[str, BanditRuns]:
@@ -495,7 +278,7 @@ def figure3_runs(cfg: Settings) -> dict[str, BanditRuns]:
 def figure3_summary(runs: dict[str, BanditRuns]) -> tuple[dict, pd.DataFrame]:
     """Glued fractions (``frac_<setting>_eps_le_1e-5``, with intervals) and the table."""
     names = {"on_policy": "onpolicy", "off_policy": "offpolicy"}
-    frac = {k: stats.fraction(flat(r)) for k, r in runs.items()}
+    frac = {k: stats.fraction(r.flat(EPS)) for k, r in runs.items()}
     glued = {f"frac_{names.get(k, k)}_eps_le_1e-5": f for k, f in frac.items()}
     table = pd.DataFrame({k: {"runs": r.config.n_runs, "fraction eps <= 1e-5": f"{frac[k]:.3f}",
                               "solved": f"{stats.fraction(r.solved):.3f}",
@@ -510,7 +293,7 @@ def imbalance(runs: BanditRuns):
     K = runs.config.K
     gap = np.ptp(runs.initial, axis=1) if K > 1 else np.zeros(runs.config.n_runs)
     lo, hi = np.quantile(gap, [1 / 3, 2 / 3])
-    hit = flat(runs)
+    hit = runs.flat(EPS)
     return {"frac_flat_imbalanced": stats.fraction(hit[gap >= hi]),
             "frac_flat_balanced": stats.fraction(hit[gap <= lo])}
 
@@ -524,23 +307,6 @@ def deepest_plateaus(runs: BanditRuns, level=1e-8) -> dict:
             "solved_below_1e-8": stats.fraction(runs.solved[deep]),
             "minJ0_below_1e-8": stats.median(smallest[deep]),
             "minJ0_others": stats.median(smallest[~deep])}
-
-
-def plot_figure3(runs: dict[str, BanditRuns], eps=EPS):
-    """Figure 3: empirical CDF of the flattest plateau of each run, per setting."""
-    fig, axes = plotting.new_figure(width=6.4, height=4.2)
-    ax = axes[0, 0]
-    labels = {**plotting.SETTING_LABELS, "mixture": "on-policy + 10% uniform (no weights)"}
-    colors = {**plotting.SETTING_COLORS, "mixture": MIXTURE_COLOR}
-    for name, r in runs.items():
-        plotting.ecdf(ax, r.flatness, label=f"{labels[name]} ({r.config.n_runs} runs)",
-                      color=colors[name])
-    ax.axvline(eps, color="0.5", ls=":", lw=1)
-    ax.set(xlabel=r"flatness $\epsilon = \min |\dot J|$ of the flattest plateau"
-                  "\n(full units: rate in $(W, b)$, twice the paper's reduced $\\theta$ rate)",
-           ylabel=r"fraction of runs with flatness $\leq \epsilon$")
-    ax.legend(loc="upper left", fontsize="x-small")
-    return fig
 
 
 def readings(cfg: Settings, main: BanditRuns):
@@ -561,10 +327,10 @@ def readings(cfg: Settings, main: BanditRuns):
         "start zone J0 + 0.02 K": base.replace(start_margin=0.02),
         "start zone J0 + 0.2 K": base.replace(start_margin=0.2),
     }
-    on = {name: stats.fraction(flat(simulate(c))) for name, c in variants.items()}
-    on["reduced parameters (rates / 2)"] = stats.fraction(flat(main, 2 * EPS))
-    extra = {name: stats.fraction(flat(simulate(base.replace(learner="off_policy",
-                                                                off_policy_weighting=w))))
+    on = {name: stats.fraction(simulate(c).flat(EPS)) for name, c in variants.items()}
+    on["reduced parameters (rates / 2)"] = stats.fraction(main.flat(2 * EPS))
+    extra = {name: stats.fraction(simulate(base.replace(learner="off_policy",
+                                                        off_policy_weighting=w)).flat(EPS))
              for name, w in (("off-policy, no weights (ours)", "none"),
                              ("off-policy, importance weights", "importance"))}
     return on, extra
@@ -575,8 +341,8 @@ def wrong_arm_readings(main: BanditRuns) -> dict:
     of ``main``: i.i.d. N(0, 1) (ours, ``main``) and all zero (the paper says neither).
     ``{reading: Estimate}`` of the fraction with eps <= 1e-5."""
     zero = simulate(main.config.replace(logit_scale=0.0))
-    return {"wrong-arm logits N(0, 1) (ours)": stats.fraction(flat(main)),
-            "wrong-arm logits 0": stats.fraction(flat(zero))}
+    return {"wrong-arm logits N(0, 1) (ours)": stats.fraction(main.flat(EPS)),
+            "wrong-arm logits 0": stats.fraction(zero.flat(EPS))}
 
 
 def reproduced_under(claim: Claim, measured: dict) -> list[str]:
@@ -590,74 +356,7 @@ def readings_table(on: dict, extra: dict) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- claims
-_EXACT = "exact up to rounding: a closed form evaluated in float64"
-CLAIMS = registry(
-    Claim("rho-2x2", "Sec. 2.1", "the interference of the 2x2 bandit is rho = -1/2 at every "
-          "point in parameter space", -0.5, "within", 1e-9,
-          why="an identity; 1e-9 covers float64 rounding of the analytic cosines"),
-    Claim("eq-1-2", "Sec. 2.2", "Eqs. (1)-(2) give the dynamics of J1, J2 under the full "
-          "gradient (max error against an explicit small step)", 0.0, "within", 1e-5,
-          why="a first-order step of size 1e-7 differs from the derivative by O(1e-7) times "
-          "the curvature; 1e-5 leaves room for that, far below the terms (~1e-2)"),
-    Claim("fixed-points", "Sec. 2.2, App. B.1", "fixed points at the four corners: (0,0) "
-          "unstable, (0,1) and (1,0) saddles, (1,1) stable", rule="holds"),
-    Claim("jddot-antidiagonal", "Sec. 2.3, Eq. (3)", "Jddot = (1 - J1 - J2) P6 vanishes on the "
-          "anti-diagonal J2 = 1 - J1", 0.0, "within", 1e-12, why=_EXACT),
-    Claim("flatness-antidiagonal", "Sec. 2.3", "the flatness on the anti-diagonal is "
-          "eps = 2 J1^2 (1 - J1)^2 (max difference from the expected update's rate)", 0.0,
-          "within", 1e-12, why=_EXACT),
-    Claim("plateau-interval", "Sec. 2.3, App. B.2", "plateaus (Jddot from - to +) on the "
-          "anti-diagonal for J1 <= (15 - sqrt 15)/30 (and mirrored)",
-          float((15 - np.sqrt(15)) / 30), "within", 1e-6,
-          why="root of the numerically derived P6 by brentq; 1e-6 is its bracketing precision"),
-    Claim("wta-exit-decreased", "Sec. 2.4", "when a trajectory leaves a WTA region, all "
-          "components except the winner have decreased", rule="holds"),
-    Claim("p-wta-closed", "Sec. 2.4, App. B.4", "near the origin, uniform across angles, the "
-          "chance of starting in a WTA region is (4/pi) arctan(1/2) ~ 59%", 0.59, "within",
-          0.005, why="'approximately 59%' is read to the nearest percent; our value is the "
-          "WTA share of the quarter circle of radius 1e-6 by root finding on Eqs. (1)-(2)"),
-    Claim("p-wta-mc", "Sec. 2.4, App. B.4", "the chance of initializing in a WTA region near "
-          "the origin is over 50%", 0.5, "at_least", 0.0,
-          why="'over 50%' is a strict bound: the whole interval must lie above one half"),
-    Claim("supervised-concave", "Sec. 2.5, Eq. (4), App. B.5", "Jddot_sup <= 0 everywhere "
-          "(J_sup = log J1 + log J2, as App. B.5 defines it)", 0.0, "at_most", 1e-6,
-          why="finite differences of the expected supervised update are accurate to ~1e-9; "
-          "1e-6 separates rounding from a real positive acceleration"),
-    Claim("supervised-no-saddle", "Sec. 2.5", "supervised learning has no saddle points: "
-          "the only fixed point is the global optimum at (1,1)", rule="holds",
-          reason="a fixed point is read as a stationary point of learning, where the update "
-                 "in theta vanishes, as at the RL saddles of Sec. 2.2 (norm ~ J_k (1 - J_k)); "
-                 "the supervised J-flow's edge points (0, 1/2) and (1/2, 0) are at infinite "
-                 "theta with an update of norm ~1.7 (full parameters), escaped in "
-                 "log(1/delta): they are not saddles in that sense (the J-flow reading, which "
-                 "counts them, is shown)"),
-    Claim("tabular-no-wta", "Sec. 2.6", "a tabular representation has no WTA regions",
-          rule="holds"),
-    Claim("tabular-basins-smaller", "Sec. 2.6", "without the action bias the basins of "
-          "attraction of the plateaus are smaller", rule="holds"),
-    Claim("tabular-basins-origin", "Sec. 2.6", "without the action bias the basins of the "
-          "plateaus do not extend toward the origin", rule="holds"),
-    Claim("fig3-onpolicy", "Sec. 2.6, Fig. 3", "20% of on-policy runs traverse a very flat "
-          "plateau with eps <= 1e-5", 0.20, "within", 0.05,
-          why="'20%' is a round figure read off a CDF: we read it to the nearest 5 points",
-          reason="the paper leaves theta0's wrong-arm logits open: scored on the hull of the "
-                 "intervals under both readings (N(0, 1) and 0), so that a verdict that flips "
-                 "between them is undecided; with two arms they give the same runs"),
-    Claim("fig3-ablations", "Sec. 2.6, Fig. 3", "tabular, separate networks, off-policy and "
-          "supervised runs eliminate ray interference (at most 5% of runs that flat, the "
-          "largest of the four)", 0.05, "at_most", 0.0,
-          why="'eliminate' read as at most 5% of runs, a quarter of the on-policy 20%"),
-    Claim("fig3-imbalance", "Sec. 2.6, Fig. 3", "the more imbalanced the initial performance, "
-          "the more likely a slow plateau", rule="holds"),
-)
-
-FINDINGS = registry(
-    Finding("fig3-mixture", "Fig. 3, Fig. 6", "Does 10% uniform exploration without importance "
-            "weights (coupling reduced, f(0) > 0, not supervised) remove the flat plateaus?"),
-    Finding("tabular-stall", "Fig. 1", "Do tabular runs (no interference) stall?"),
-    Finding("supervised-performance-inflects", "Sec. 2.5, App. B.5", "Is the performance "
-            "J = J1 + J2 (rather than J_sup) concave along the supervised flow?"),
-)
+CLAIMS, FINDINGS = claims_of(NOTEBOOK)
 
 
 def tabular_summary(tab: pd.DataFrame) -> dict:

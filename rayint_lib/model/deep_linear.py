@@ -23,7 +23,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import check_float, check_int, check_list, check_memory
-from .plateaus import find_plateaus
 
 # --------------------------------------------------------------------------- parameters
 
@@ -375,31 +374,6 @@ def crossing_times(t, p, level=0.5):
         frac = np.where((k > 0) & (p1 > p0), (level - p0) / (p1 - p0), 0.0)
     out = t[k0] + frac * (t[k] - t[k0])
     return np.where(hit, np.where(k == 0, t[0], out), np.nan)
-
-
-def plateaus(t, y, tolerance=0.02, min_ratio=2.0):
-    """The bandit chapters' detector (:func:`plateaus.find_plateaus`) on each run of ``y [R, T+1]``.
-
-    Each curve is first normalised to its start (``(y - y0) / (1 - y0)``: 0 = start, 1 =
-    done, as the bandit curves are), and its points before it first exceeds ``2 *
-    tolerance`` are skipped. Reason: on a log time axis every curve is flat at its start
-    (``y ~ c t`` changes by only ``y(t)`` between ``t`` and ``2 t``), so a concave start
-    just above ``tolerance`` passes the detector's test at the first two time steps (see
-    :func:`raw_plateaus`); the skip keeps its "learning has started" condition with margin.
-    """
-    y = np.atleast_2d(np.asarray(y, float))
-    y = (y - y[:, :1]) / (1 - y[:, :1])
-    out = []
-    for yr in y:
-        k = int(np.argmax(yr > 2 * tolerance)) if np.any(yr > 2 * tolerance) else yr.size
-        out.append(find_plateaus(t[k:], yr[k:], tolerance, min_ratio))
-    return out
-
-
-def raw_plateaus(t, y, tolerance=0.02, min_ratio=2.0):
-    """:func:`plateaus.find_plateaus` on each run of ``y [R, T+1]`` as it is (no
-    normalisation, no skip)."""
-    return [find_plateaus(t, yr, tolerance, min_ratio) for yr in np.atleast_2d(y)]
 
 
 def max_regression(p):

@@ -25,7 +25,8 @@ overflow, whatever the scale of the logged values. How the thresholds are set (s
   the book's Fig. 4 setting. A run is too noisy when the band reaches 0.25.
 - ``min_level = 2 * tolerance``, ``max_level = 1 - 2 * tolerance``: learning has started
   and is not done (on a log time axis every curve is flat at its start and at its end; a
-  band's width of margin keeps those out, as :func:`rayint_lib.model.deep_linear.plateaus`).
+  band's width of margin keeps those out, as ``after`` in
+  :func:`rayint_lib.model.plateaus.plateaus`).
 - length: on a log time axis (the book's, Fig. 4) a plateau lasts ``t_b / t_a >=
   min_ratio`` (2: as long as everything before it); on a linear axis (training logs
   written every N steps) ``t_b - t_a >= min_fraction`` of the logged span (0.1). ``axis =
@@ -50,6 +51,7 @@ import numpy as np
 
 from . import trend
 from .config import check_choice, check_float, check_int
+from .plateaus import unit_scale
 
 AXES = ("auto", "log", "linear")
 MIN_RUN_POINTS = 8  # the fewest points per run (and per component) the detector accepts
@@ -510,8 +512,7 @@ def _stalls(steps, comps, high, stall_fraction):
     -> J_k; normalised to ``[start, high[label]]``. Returns ``(learned_at, stalls, pairs)``."""
     y = {}
     for k, v in comps.items():
-        span = high[k] - v[0]
-        y[k] = (v - v[0]) / span if span > 0 else np.zeros_like(v)
+        y[k] = unit_scale(v, v[0], high[k]) if high[k] - v[0] > 0 else np.zeros_like(v)
     at = {k: {lv: _crossing(steps, y[k], lv) for lv in (0.2, 0.5, 0.8)} for k in comps}
     learned_at = {k: (float(steps[at[k][0.5]]) if at[k][0.5] is not None else None)
                   for k in comps}
@@ -691,7 +692,7 @@ def _analyse(name, t, J, prep, *, axis, min_ratio, min_fraction, min_points, noi
     start = low / scale if low is not None else float(sm[0])
     span = top - start
     if span > 0:
-        y, yt, noise = (J - start) / span, (sm - start) / span, sd / span
+        y, yt, noise = unit_scale(J, start, top), unit_scale(sm, start, top), sd / span
     else:
         y, yt, noise = np.zeros_like(J), np.zeros_like(J), 0.0
     tol = tolerance if tolerance is not None else trend.band_tolerance(

@@ -1,16 +1,72 @@
-"""Plateau measures of learning curves (Def. 2, App. A, Sec. 3.2).
+"""Plateaus of learning curves of any origin (Def. 2, App. A, Sec. 3.2, Sec. 3.4).
 
-Where are the plateaus of a learning curve (Fig. 4, and the deep linear chapter)? How flat
-the flattest plateau is (Fig. 3, 5, 7, 9) is measured online by the simulator
-(:class:`rayint_lib.model.simulate.FlatnessTracker`).
+Where are the plateaus of a learning curve (Fig. 4, the deep linear chapter, logged returns)?
+:func:`plateaus` is the one entry: it brings each curve to the unit scale of its progress
+(:func:`unit_scale`; 0 = the start, 1 = solved) and finds the stretches that stay in a band
+(:func:`find_plateaus`). The detector of training logs (:mod:`rayint_lib.model.detection`)
+normalises with the same :func:`unit_scale` and searches its noisy trends with the same
+search (:func:`band_stretches`, with its noise-aware tests in
+:func:`rayint_lib.model.trend.flat_stretches`). :func:`log_rate_plateaus` is a second
+detector (minima of the log progress rate). How flat the flattest plateau is (Figs. 3, 5, 7,
+9) is measured online by the simulator (:class:`rayint_lib.model.simulate.FlatnessTracker`).
 """
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 
-from .config import check_float
+from .config import check_choice, check_float
+
+SCALES = ("none", "start-to-top", "start-to-best")   # how plateaus() normalises a curve
+
+
+def unit_scale(y, start, top):
+    """``(y - start) / (top - start)``: 0 at ``start``, 1 at ``top`` (the unit scale of a
+    curve's progress on which plateaus are looked for, Sec. 3.2)."""
+    return (y - start) / (top - start)
+
+
+def from_unit_scale(u, start, top):
+    """The inverse of :func:`unit_scale`: ``start + u (top - start)``, in the curve's units."""
+    return start + u * (top - start)
+
+
+def plateaus(t, y, *, normalise="none", top=1.0, tolerance=0.02, min_ratio=2.0,
+             min_level=None, max_level=None, after=None, curve_units=False):
+    """Plateaus of each curve ``y`` (``[T]`` or ``[runs, T]``) over times ``t`` ``[T]``.
+
+    ``normalise``: ``"none"`` (``y`` is already on the unit scale), ``"start-to-top"`` (0 =
+    the curve's first value, 1 = ``top``, e.g. ``K - solved_margin`` for the bandit's ``J``)
+    or ``"start-to-best"`` (1 = the curve's largest value). ``tolerance``, ``min_level`` and
+    ``max_level`` are on the unit scale, or with ``curve_units`` in the curve's units (the
+    levels above its start), divided by each curve's span ``top - start`` (the tolerance kept
+    below 0.49).
+    ``after``: points before the normalised curve first exceeds this level are dropped (on a
+    log time axis every curve is flat at its start: a concave start just above the band
+    passes the test at the first steps; the skip keeps "learning has started" with margin).
+    Returns per curve ``[(t_a, t_b, level), ...]`` (:func:`find_plateaus`), ``level`` in the
+    curve's units; a list of such lists for ``[runs, T]``.
+    """
+    check_choice("normalise", normalise, SCALES)
+    t = np.asarray(t, dtype=float)
+    ys = np.asarray(y, dtype=float)
+    out = []
+    for yr in np.atleast_2d(ys):
+        start = yr[0] if normalise != "none" else 0.0
+        high = {"none": 1.0, "start-to-top": top, "start-to-best": np.nanmax(yr)}[normalise]
+        span = high - start
+        yn = yr if normalise == "none" else unit_scale(yr, start, high)
+        tol, lo, hi = tolerance, min_level, max_level
+        if curve_units:
+            tol = min(tolerance / span, 0.49)
+            lo = None if min_level is None else min_level / span
+            hi = None if max_level is None else max_level / span
+        k = 0
+        if after is not None:
+            k = int(np.argmax(yn > after)) if np.any(yn > after) else yn.size
+        found = find_plateaus(t[k:], yn[k:], tol, min_ratio, lo, hi)
+        out.append(found if normalise == "none" else
+                   [(a, b, from_unit_scale(level, start, high)) for a, b, level in found])
+    return out if ys.ndim == 2 else out[0]
 
 
 def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0, min_level=None, max_level=None):
@@ -37,64 +93,84 @@ def find_plateaus(t, y, tolerance=0.02, min_ratio=2.0, min_level=None, max_level
     max_level = 1 - tolerance if max_level is None else check_float("max_level", max_level)
     keep = (t > 0) & np.isfinite(y)
     t, y = t[keep], y[keep]
-    end = _band_ends(y, tolerance, (y > min_level) & (y < max_level))
-    start = np.flatnonzero(end >= 0)
-    ratio = t[end[start]] / t[start]
-    good = ratio >= min_ratio
-    start, ratio = start[good], ratio[good]
-    taken = np.zeros(t.size, dtype=bool)
-    plateaus = []
-    for i in start[np.lexsort((start, -ratio))]:           # longest (on a log axis) first
-        k = end[i]
-        if taken[i:k + 1].any():
+    found = band_stretches(y, tolerance, (y > min_level) & (y < max_level),
+                           lambda i, k: t[k] / t[i], min_ratio)
+    return [(float(t[i]), float(t[k]), float(y[i:k + 1].mean())) for i, k in found]
+
+
+def band_stretches(y, tolerance, inside, length, min_length, *, keep=None, stride=1):
+    """The plateau search behind every detector of the book: the longest-first
+    non-overlapping stretches ``(i, k)`` of ``y`` whose points are all ``inside`` and within a
+    band of width ``tolerance``, with ``length(i, k) >= min_length`` and, if given,
+    ``keep(i, k)`` (both called with every candidate: each start and its furthest end). The
+    band is searched from every ``stride``-th point. Returns ``[(i, k), ...]`` in time order.
+    """
+    grid = np.arange(0, y.size, stride)
+    end = band_ends(y[grid], tolerance, inside[grid])
+    i, k = grid[end >= 0], grid[end[end >= 0]]
+    size = length(i, k)
+    good = size >= min_length
+    if keep is not None and i.size:
+        good &= keep(i, k)
+    return longest_first(i[good], k[good], size[good], y.size)
+
+
+def longest_first(i, k, length, n):
+    """Greedy choice among candidate stretches ``[i[j], k[j]]`` of ``n`` points: the longest
+    (``length``; ties: the earliest) first, skipping any that overlaps one already taken.
+    Returns the chosen ``(i, k)`` in time order."""
+    taken = np.zeros(n, dtype=bool)
+    out = []
+    for a in np.lexsort((i, -length)):
+        s, e = int(i[a]), int(k[a])
+        if taken[s:e + 1].any():
             continue
-        taken[i:k + 1] = True
-        plateaus.append((float(t[i]), float(t[k]), float(y[i:k + 1].mean())))
-    return sorted(plateaus)
+        taken[s:e + 1] = True
+        out.append((s, e))
+    return sorted(out)
 
 
-def _band_ends(y, width, inside):
-    """``end[i]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <= width``
-    (``-1`` where ``y[i]`` is not inside). Two pointers with monotone deques, O(len(y))."""
+def band_ends(y, tolerance, inside, starts=None) -> np.ndarray:
+    """``end[j]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <=
+    tolerance`` for ``i = starts[j]`` (every index by default; ``-1`` where ``y[i]`` is not
+    inside). Sparse tables of running maxima and minima and binary lifting, all starts at
+    once: O(n log n) in numpy."""
+    y = np.asarray(y, dtype=float)
     n = y.size
-    end = np.full(n, -1, dtype=np.int64)
-    hi, lo = deque(), deque()      # indices of the window's running max / min candidates
-    k = -1                         # the window is y[i..k]
-    for i in range(n):
-        while hi and hi[0] < i:
-            hi.popleft()
-        while lo and lo[0] < i:
-            lo.popleft()
-        if not inside[i]:
-            continue
-        k = max(k, i - 1)
-        while k + 1 < n and inside[k + 1]:
-            v = y[k + 1]
-            top = max(v, y[hi[0]]) if hi else v
-            bottom = min(v, y[lo[0]]) if lo else v
-            if top - bottom > width:
-                break
-            k += 1
-            while hi and y[hi[-1]] <= v:
-                hi.pop()
-            hi.append(k)
-            while lo and y[lo[-1]] >= v:
-                lo.pop()
-            lo.append(k)
-        end[i] = k
-    return end
+    hi = np.where(inside, y, np.inf)
+    lo = np.where(inside, y, -np.inf)
+    tables = [(hi, lo)]
+    while (1 << len(tables)) <= n:
+        h, l_ = tables[-1]
+        s = 1 << (len(tables) - 1)
+        tables.append((np.maximum(h[:-s], h[s:]), np.minimum(l_[:-s], l_[s:])))
+    pos = np.arange(n) if starts is None else np.asarray(starts)
+    first = pos
+    cur_hi, cur_lo = hi[pos], lo[pos]
+    for j in range(len(tables) - 1, -1, -1):
+        h, l_ = tables[j]
+        nxt = pos + 1
+        ok = nxt < h.size
+        idx = np.where(ok, nxt, 0)
+        new_hi = np.maximum(cur_hi, h[idx])
+        new_lo = np.minimum(cur_lo, l_[idx])
+        ok &= (new_hi - new_lo) <= tolerance
+        pos = np.where(ok, pos + (1 << j), pos)
+        cur_hi = np.where(ok, new_hi, cur_hi)
+        cur_lo = np.where(ok, new_lo, cur_lo)
+    return np.where(inside[first], pos, -1)
 
 
-NORMALISATIONS = ("sample", "log_time")
+RATES = ("sample", "log_time")      # log_rate_plateaus: the rate per sample or per log time
 
 
-def log_rate_plateaus(t, y, prominence=1.0, n_grid=200, span=2, normalise="sample",
+def log_rate_plateaus(t, y, prominence=1.0, n_grid=200, span=2, rate="sample",
                       min_level=None, max_level=None, floor=1e-12):
     """Plateaus of a rising curve ``y(t)`` as deep minima of its log progress rate (Sec. 3.2).
 
     ``y`` is interpolated (linearly in ``log t``) onto ``n_grid`` log-spaced times between
     its first positive and its last time; the rate is the secant slope over ``2 span`` grid
-    steps, per sample (``normalise="sample"``: ``|dy/dt|``) or per unit of log time
+    steps, per sample (``rate="sample"``: ``|dy/dt|``) or per unit of log time
     (``"log_time"``: ``t |dy/dt|``), floored at ``floor``. A plateau is a local minimum of
     ``log10`` of the rate with a topographic prominence of at least ``prominence`` decades,
     while ``min_level < y < max_level`` (defaults: the range of ``y`` less 5% at each end).
@@ -110,8 +186,7 @@ def log_rate_plateaus(t, y, prominence=1.0, n_grid=200, span=2, normalise="sampl
         raise ValueError("t and y must be 1-d arrays of the same length; "
                          f"got shapes {t.shape} and {y.shape}")
     check_float("prominence", prominence, 0, None, low_open=True)
-    if normalise not in NORMALISATIONS:
-        raise ValueError(f"normalise must be one of {NORMALISATIONS}; got {normalise!r}")
+    check_choice("rate", rate, RATES)
     if int(n_grid) < 4 * span + 3 or span < 1:
         raise ValueError(f"n_grid must be at least 4 span + 3 and span >= 1; got n_grid="
                          f"{n_grid}, span={span}")
@@ -120,16 +195,16 @@ def log_rate_plateaus(t, y, prominence=1.0, n_grid=200, span=2, normalise="sampl
     if t.size < 2:
         return []
     lo_y, hi_y = float(y.min()), float(y.max())
-    min_level = lo_y + 0.05 * (hi_y - lo_y) if min_level is None else min_level
-    max_level = hi_y - 0.05 * (hi_y - lo_y) if max_level is None else max_level
+    min_level = from_unit_scale(0.05, lo_y, hi_y) if min_level is None else min_level
+    max_level = from_unit_scale(0.95, lo_y, hi_y) if max_level is None else max_level
     grid = np.geomspace(t[0], t[-1], int(n_grid))
     g = np.interp(np.log(grid), np.log(t), y)
-    rate = np.abs(g[2 * span:] - g[:-2 * span]) / (grid[2 * span:] - grid[:-2 * span])
+    speed = np.abs(g[2 * span:] - g[:-2 * span]) / (grid[2 * span:] - grid[:-2 * span])
     mid, level = grid[span:-span], g[span:-span]
-    if normalise == "log_time":
-        rate = rate * mid
-    log_rate = np.log10(np.maximum(rate, floor))
+    if rate == "log_time":
+        speed = speed * mid
+    log_rate = np.log10(np.maximum(speed, floor))
     idx, props = find_peaks(-log_rate, prominence=prominence)
     inside = (level[idx] > min_level) & (level[idx] < max_level)
-    return [(float(mid[i]), float(rate[i]), float(p))
+    return [(float(mid[i]), float(speed[i]), float(p))
             for i, p in zip(idx[inside], props["prominences"][inside])]

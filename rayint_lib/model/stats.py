@@ -8,6 +8,7 @@ re-executes to the same interval.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,22 +53,29 @@ def fraction(flags) -> Estimate:
     return wilson(int(flags.sum()), flags.size)
 
 
-def bootstrap(statistic, *samples, n_boot=2000, seed=0) -> Estimate:
+def bootstrap(statistic, *samples, n_boot=2000, seed=0, stacked=False) -> Estimate:
     """Percentile bootstrap of ``statistic(*samples)``, resampling runs (the first axis).
 
     Every array in ``samples`` has one entry per run and is resampled with the same indices,
-    so ratios and fits across several per-run quantities keep their pairing.
+    so ratios and fits across several per-run quantities keep their pairing. ``stacked``:
+    ``statistic`` takes every resample at once (``[B, runs, ...] -> [B]``, the sample itself
+    as ``B = 1``), the same draws in one call; all-NaN resamples are dropped without warnings.
     """
     samples = [np.asarray(s) for s in samples]
     n = len(samples[0])
     if any(len(s) != n for s in samples):
         raise ValueError("bootstrap: every sample needs one entry per run")
-    value = float(statistic(*samples))
-    if n < 2:
-        return Estimate(value, math.nan, math.nan, n, "bootstrap")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(n_boot, n))
-    draws = np.array([statistic(*(s[i] for s in samples)) for i in idx], dtype=float)
+    with warnings.catch_warnings():
+        if stacked:
+            warnings.simplefilter("ignore", RuntimeWarning)     # all-NaN resamples: dropped
+        value = float(statistic(*(s[None] for s in samples))[0] if stacked
+                      else statistic(*samples))
+        if n < 2:
+            return Estimate(value, math.nan, math.nan, n, "bootstrap")
+        rng = np.random.default_rng(seed)
+        idx = rng.integers(0, n, size=(n_boot, n))
+        draws = (np.asarray(statistic(*(s[idx] for s in samples)), dtype=float) if stacked else
+                 np.array([statistic(*(s[i] for s in samples)) for i in idx], dtype=float))
     draws = draws[np.isfinite(draws)]
     if draws.size == 0:
         return Estimate(value, math.nan, math.nan, n, "bootstrap")

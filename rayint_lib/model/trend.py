@@ -34,6 +34,8 @@ import math
 
 import numpy as np
 
+from .plateaus import band_stretches
+
 TOO_NOISY = 0.25        # a band this wide leaves no level where a plateau could be told
 
 
@@ -110,37 +112,6 @@ def smallest_plateau_points(noise, noise_factor, min_points) -> int:
     return max(min_points, 4 * w)
 
 
-def band_ends(y, tolerance, inside, starts=None) -> np.ndarray:
-    """``end[j]``: the last ``k`` with ``y[i..k]`` all ``inside`` and ``max - min <=
-    tolerance`` for ``i = starts[j]`` (every index by default; ``-1`` where ``y[i]`` is not
-    inside). Sparse tables of running maxima and minima and binary lifting, all starts at
-    once: O(n log n) in numpy."""
-    y = np.asarray(y, dtype=float)
-    n = y.size
-    hi = np.where(inside, y, np.inf)
-    lo = np.where(inside, y, -np.inf)
-    tables = [(hi, lo)]
-    while (1 << len(tables)) <= n:
-        h, l_ = tables[-1]
-        s = 1 << (len(tables) - 1)
-        tables.append((np.maximum(h[:-s], h[s:]), np.minimum(l_[:-s], l_[s:])))
-    pos = np.arange(n) if starts is None else np.asarray(starts)
-    first = pos
-    cur_hi, cur_lo = hi[pos], lo[pos]
-    for j in range(len(tables) - 1, -1, -1):
-        h, l_ = tables[j]
-        nxt = pos + 1
-        ok = nxt < h.size
-        idx = np.where(ok, nxt, 0)
-        new_hi = np.maximum(cur_hi, h[idx])
-        new_lo = np.minimum(cur_lo, l_[idx])
-        ok &= (new_hi - new_lo) <= tolerance
-        pos = np.where(ok, pos + (1 << j), pos)
-        cur_hi = np.where(ok, new_hi, cur_hi)
-        cur_lo = np.where(ok, new_lo, cur_lo)
-    return np.where(inside[first], pos, -1)
-
-
 def rises(tt, raw, i, k):
     """Least-squares rise of ``raw`` over ``tt`` across each stretch ``[i[j], k[j]]``
     (slope times duration), from prefix sums: all stretches at once."""
@@ -181,33 +152,18 @@ def flat_stretches(tt, y, tolerance, min_length, min_level, max_level, min_point
     (:func:`left`) unless it lasts to the last point (then it is reported as open). The band
     is searched on every ``stride``-th point (a trend of window ``w`` varies little within
     ``w / 4`` points)."""
-    inside = (y > min_level) & (y < max_level)
-    grid = np.arange(0, y.size, stride)           # the band searched on every stride-th point
-    end = band_ends(y[grid], tolerance, inside[grid])
-    i, k = grid[end >= 0], grid[end[end >= 0]]
-    if i.size == 0:
-        return []
-    length = tt[k] - tt[i]
-    good = (length >= min_length) & (k - i + 1 >= min_points)
-    # a start whose stretch ends where its predecessor's does is inside that one: drop it
-    prev_same = np.zeros(i.size, dtype=bool)
-    prev_same[1:] = k[1:] == k[:-1]
-    good &= ~prev_same
-    good &= left(tt, y, k, tolerance, min_length)
-    i, k, length = i[good], k[good], length[good]
-    if raw is not None and i.size:
-        se = noise * np.sqrt(12.0 / (k - i + 1))
-        flat = np.abs(rises(tt, raw, i, k)) <= np.maximum(tolerance / 2, 2 * se)
-        i, k, length = i[flat], k[flat], length[flat]
-    taken = np.zeros(y.size, dtype=bool)
-    out = []
-    for a in np.lexsort((i, -length)):
-        s, e = int(i[a]), int(k[a])
-        if taken[s:e + 1].any():
-            continue
-        taken[s:e + 1] = True
-        out.append((s, e))
-    return sorted(out)
+    def keep(i, k):
+        ok = k - i + 1 >= min_points
+        # a start whose stretch ends where its predecessor's does is inside that one: drop it
+        ok[1:] &= k[1:] != k[:-1]
+        ok &= left(tt, y, k, tolerance, min_length)
+        if raw is not None:
+            se = noise * np.sqrt(12.0 / (k - i + 1))
+            ok &= np.abs(rises(tt, raw, i, k)) <= np.maximum(tolerance / 2, 2 * se)
+        return ok
+
+    return band_stretches(y, tolerance, (y > min_level) & (y < max_level),
+                          lambda i, k: tt[k] - tt[i], min_length, keep=keep, stride=stride)
 
 
 def bootstrap(y, trend, w, n_boot, rng, smoothed=None):

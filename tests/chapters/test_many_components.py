@@ -1,4 +1,4 @@
-"""Sec. 3.2: plateau detection, stage measures, and the 03_many_components notebook."""
+"""Sec. 3.2: stage measures, plateau tables, and the 03_many_components notebook."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,154 +6,7 @@ import pandas as pd
 import pytest
 
 from rayint_lib.chapters import many_components as stages
-from rayint_lib.model.bandit import parameter_gradients
-from rayint_lib.model.plateaus import find_plateaus, log_rate_plateaus
-
-
-def staircase(t, centres, step=0.2, sharpness=8.0):
-    return sum(step / (1 + np.exp(-(np.log(t) - np.log(c)) * sharpness)) for c in centres)
-
-
-def test_find_plateaus_staircase():
-    t = np.geomspace(1, 1e6, 400)
-    y = staircase(t, [1e2, 1e3, 1e4, 1e5, 1e6])
-    found = find_plateaus(t, y, tolerance=0.02, min_ratio=2.0)
-    levels = [round(level, 2) for _, _, level in found]
-    assert levels == [0.2, 0.4, 0.6, 0.8]
-    assert len(found) == 4
-    for (a, b, _), lo, hi in zip(found, [1e2, 1e3, 1e4, 1e5], [1e3, 1e4, 1e5, 1e6]):
-        assert lo < a < b < hi and b / a > 4     # each plateau sits between two steps
-
-
-def test_find_plateaus_none_on_smooth_curves():
-    t = np.geomspace(1, 1e6, 400)
-    assert find_plateaus(t, 1 / (1 + np.exp(-(t - 1e4) / 2e3)), 0.02, 2.0) == []
-    assert find_plateaus(t, np.log10(t) / 6, 0.02, 2.0) == []
-
-
-def test_log_rate_plateaus_sees_creeping_steps_and_not_smooth_curves():
-    t = np.geomspace(1, 1e6, 300)
-    y = staircase(t, [1e2, 1e3, 1e4, 1e5]) + 0.05 * np.log10(t) / 6   # steps creep upwards
-    for norm in ("sample", "log_time"):
-        found = log_rate_plateaus(t, y, normalise=norm)
-        assert len(found) == 3, norm                                  # between the 4 rises
-        for (tm, _, depth), lo, hi in zip(found, [1e2, 1e3, 1e4], [1e3, 1e4, 1e5]):
-            assert lo < tm < hi and depth >= 1
-    assert log_rate_plateaus(t, np.log10(t) / 6) == []
-    assert log_rate_plateaus(t, 1 / (1 + np.exp(-(np.log(t) - np.log(1e3))))) == []
-    with pytest.raises(ValueError, match="normalise"):
-        log_rate_plateaus(t, y, normalise="time")
-    with pytest.raises(ValueError, match="prominence"):
-        log_rate_plateaus(t, y, prominence=0)
-
-
-def test_find_plateaus_matches_brute_force():
-    rng = np.random.default_rng(3)
-    t = np.geomspace(1, 1e4, 120)
-    y = np.clip(np.cumsum(rng.exponential(0.01, t.size) * (rng.random(t.size) < 0.3)), 0, 1)
-    found = find_plateaus(t, y, tolerance=0.05, min_ratio=1.5)
-    # every plateau is a band of width <= tolerance, long enough, inside (tol, 1 - tol), disjoint
-    for a, b, _ in found:
-        seg = y[(t >= a) & (t <= b)]
-        assert seg.max() - seg.min() <= 0.05 + 1e-12 and b / a >= 1.5
-        assert seg.min() > 0.05 and seg.max() < 0.95
-    assert all(b1 < a2 for (_, b1, _), (a2, _, _) in zip(found, found[1:]))
-    # the longest band anywhere (brute force) is found
-    best = 0.0
-    for i in range(t.size):
-        for j in range(i, t.size):
-            seg = y[i:j + 1]
-            if seg.min() <= 0.05 or seg.max() >= 0.95 or seg.max() - seg.min() > 0.05:
-                break
-            best = max(best, t[j] / t[i])
-    longest = max([b / a for a, b, _ in found], default=0.0)
-    assert longest == pytest.approx(best if best >= 1.5 else 0.0)
-
-
-def test_find_plateaus_validates():
-    with pytest.raises(ValueError, match="tolerance"):
-        find_plateaus([1, 2], [0.1, 0.2], tolerance=0)
-    with pytest.raises(ValueError, match="same length"):
-        find_plateaus([1, 2, 3], [0.1, 0.2])
-
-
-def test_null_space_fraction_constructed():
-    G = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]])
-    assert stages.null_space_fraction(G, 2, []) == 1.0
-    assert stages.null_space_fraction(G, 2, [0]) == pytest.approx(2 / 3)
-    assert stages.null_space_fraction(G, 2, [0, 1]) == pytest.approx(1 / 3)
-    assert stages.null_space_fraction(G, 0, [2]) == pytest.approx(2 / 3)
-
-
-def test_null_space_fraction_shared_bias_2x2():
-    # K = n = 2 shared bias: grad J_k = g_k on W column k and on b, with g_2 = -c g_1 in the
-    # bias block (both logit gradients sum to zero), so exactly half of ||grad J_1||^2 lies
-    # outside span{grad J_2}: cos^2 = rho^2 = 1/4 -> fraction 3/4.
-    logits = np.array([[[0.3, -0.2], [0.5, 1.0]]])
-    G = parameter_gradients(logits, "shared_bias")[0]
-    assert stages.null_space_fraction(G, 0, [1]) == pytest.approx(0.75)
-    ratio = 1 - 0.5 * np.linalg.norm(G[1]) / np.linalg.norm(G[0])
-    assert stages.progress_ratio(G, 0) == pytest.approx(ratio)
-
-
-def test_stage_table_constructed():
-    steps = np.arange(6)
-    curves = np.array([[[0.2, 0.1, 0.3], [0.6, 0.05, 0.2], [0.9, 0.04, 0.1],
-                        [0.95, 0.3, 0.05], [0.97, 0.7, 0.02], [0.98, 0.9, 0.6]]])
-    df = stages.stage_table(steps, curves, samples_per_update=3)
-    assert list(df.component) == [0, 1, 2]
-    assert list(df.t_start) == [0, 3, 12] and list(df.t_end) == [3, 12, 15]
-    assert list(df.duration) == [3, 9, 3]
-    assert df.J_start.tolist() == pytest.approx([0.2, 0.05, 0.02])
-    assert df.start_ratio.tolist() == pytest.approx([1.0, 0.5, 0.02 / 0.3])
-
-
-def test_growth_factor_recovers_exponential():
-    rows = [dict(run=r, stage=i, duration=s * 3.0 ** i) for r, s in enumerate([1, 10, 100])
-            for i in range(1, 5)]
-    factor, used = stages.growth_factor(pd.DataFrame(rows))
-    assert factor == pytest.approx(3.0) and used == 12
-
-
-def _staircase_curves(times, n_steps=4000, width=0.02):
-    """Curves ``[runs, T, K]`` of components rising (logistic in time) at ``times[r, k]``
-    on a linear step grid."""
-    t = np.arange(n_steps)[None, :, None]
-    rise = 1 / (1 + np.exp(-(t - times[:, None, :]) / (width * n_steps / 10)))
-    return np.arange(n_steps), 0.05 + 0.9 * rise
-
-
-@pytest.mark.parametrize("growth,expected", [(1.0, "not reproduced"), (1.6, "reproduced")])
-def test_stage_growth_can_fail(growth, expected):
-    """Stages of equal length (components learned at evenly spaced times, jittered) give a
-    factor ~1 and fail the claim; stages growing by 1.6 each pass it."""
-    rng = np.random.default_rng(0)
-    K, runs = 6, 40
-    lengths = growth ** np.arange(K) * rng.uniform(0.8, 1.25, size=(runs, K))
-    times = 20 + np.cumsum(lengths / lengths.sum(axis=1, keepdims=True) * 3500, axis=1)
-    steps, curves = _staircase_curves(times)
-    est = stages.growth_estimate(stages.stage_table(steps, curves, level=0.5))
-    assert est.contains(growth) or abs(est.value - growth) < 0.1
-    assert stages.CLAIMS["3.2-exp-growth"].verdict(est) == expected
-
-
-def test_step_like_measure():
-    """Components rising one after the other are step-like; two rising together are not;
-    components learned before the first plateau are left out."""
-    times = np.array([[500.0, 1500.0, 2500.0, 3500.0],        # one at a time
-                      [500.0, 1500.0, 1510.0, 3500.0],        # two together after the plateau
-                      [500.0, 505.0, 2500.0, 3500.0]])        # two together before it
-    steps, curves = _staircase_curves(times)
-    first = np.array([1000, 1000, 1000])
-    np.testing.assert_array_equal(stages.step_like(curves, first), [True, False, True])
-    np.testing.assert_array_equal(stages.step_like(curves, np.array([-1, -1, -1])),
-                                  [True, False, False])
-
-
-def test_first_long_stage_reads_the_plateau_from_stages():
-    df = pd.DataFrame(dict(run=[0, 0, 0, 0, 1, 1], stage=[1, 2, 3, 4, 1, 2],
-                           t_start=[0, 10, 11, 12, 0, 10], t_end=[10, 11, 12, 40, 10, 12]))
-    np.testing.assert_array_equal(stages.first_long_stage(df, 3, 2.0), [3.0, np.nan, np.nan])
+from rayint_lib.model import staircase
 
 
 def test_figure4_stages_come_from_the_plotted_runs():
@@ -166,7 +19,7 @@ def test_figure4_stages_come_from_the_plotted_runs():
     fig4 = stages.figure4_runs(cfg)
     for k, r in fig4.runs.items():
         np.testing.assert_allclose(right_arm_probs(r.logits), r.curves, atol=2e-6)
-        again = stages.stage_table(r.steps, r.curves, r.logits, k, 0.5)
+        again = staircase.stage_table(r.steps, r.curves, r.logits, k, 0.5)
         pd.testing.assert_frame_equal(fig4.stages[k], again)
     assert "null_fraction" in fig4.stages[4]
     counts = stages.detector_counts(fig4)
@@ -175,18 +28,9 @@ def test_figure4_stages_come_from_the_plotted_runs():
     table, chosen = stages.detector_comparison(fig4, counts)
     assert chosen in counts and len(table) == 3
     assert all(len(c[k]) == 12 for c in counts.values() for k in (2, 4))
-
-
-def test_within_stage_correlation_matches_pandas_ranks():
-    rng = np.random.default_rng(2)
-    df = pd.DataFrame(dict(run=np.repeat(np.arange(30), 3), stage=np.tile([1, 2, 3], 30),
-                           x=rng.random(90), duration=rng.integers(1, 5, 90).astype(float)))
-    df["duration"] += 3 * df.x                               # correlated, with ties in y
-    rx = df.groupby("stage").x.rank(pct=True) - 0.5
-    ry = df.groupby("stage").duration.rank(pct=True) - 0.5
-    expected = (rx * ry).sum() / np.sqrt((rx * rx).sum() * (ry * ry).sum())
-    est = stages.within_stage_correlation(df, "x")
-    assert est.value == pytest.approx(expected) and est.low < est.value < est.high
+    table, values = stages.explanations(fig4)
+    assert len(table) == 4 and -1 <= float(values["null_fraction"]) <= 1
+    assert 0 <= float(values["null_first"]) <= 1
 
 
 def test_validator_rejects_bad_parameters(monkeypatch):
@@ -224,3 +68,17 @@ def test_notebook_small(run_notebook):
     assert g["median_samples_logit_sim"] == med[4]              # one set of runs
     for name in ("stage_growth_factor", "step_like_frac", "more_n_effect", "corr_start"):
         assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"]
+
+
+@pytest.mark.parametrize("growth,expected", [(1.0, "not reproduced"), (1.6, "reproduced")])
+def test_stage_growth_can_fail(growth, expected, staircase_curves):
+    """Stages of equal length (components learned at evenly spaced times, jittered) give a
+    factor ~1 and fail the claim; stages growing by 1.6 each pass it."""
+    rng = np.random.default_rng(0)
+    K, runs = 6, 40
+    lengths = growth ** np.arange(K) * rng.uniform(0.8, 1.25, size=(runs, K))
+    times = 20 + np.cumsum(lengths / lengths.sum(axis=1, keepdims=True) * 3500, axis=1)
+    steps, curves = staircase_curves(times)
+    est = staircase.growth_estimate(staircase.stage_table(steps, curves, level=0.5))
+    assert est.contains(growth) or abs(est.value - growth) < 0.1
+    assert stages.CLAIMS["3.2-exp-growth"].verdict(est) == expected

@@ -6,8 +6,10 @@ import pytest
 
 from rayint_lib import chapters
 from rayint_lib.model import deep_linear as dl
+from rayint_lib.model.plateaus import plateaus
 
 S = (4.0, 1.0, 0.25)
+DETECTOR = dict(normalise="start-to-top", tolerance=0.02, min_ratio=2.0, after=0.04)  # ch. 04
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +66,15 @@ def test_stages_plateaus_and_the_shallow_contrast(task):
     deep = dl.train(W1, W2, task, 0.02, 2500)
     th = dl.half_times(deep)
     assert np.all(np.diff(th, axis=1) > 0)                     # largest singular value first
-    assert [len(p) for p in dl.plateaus(deep.t, deep.progress)] == [2] * 4
+    assert [len(p) for p in plateaus(deep.t, deep.progress, **DETECTOR)] == [2] * 4
     shallow = dl.train_shallow(1e-4 * rng.standard_normal((4, 3, 3)), task, 0.02, 2500)
-    assert [len(p) for p in dl.plateaus(shallow.t, shallow.progress)] == [0] * 4
-    assert [len(p) for p in dl.plateaus(shallow.t, shallow.loss_progress)] == [0] * 4
+    assert [len(p) for p in plateaus(shallow.t, shallow.progress, **DETECTOR)] == [0] * 4
+    assert [len(p) for p in plateaus(shallow.t, shallow.loss_progress, **DETECTOR)] == [0] * 4
     # learning speed against own performance: ~ p for the deep network, ~ constant for shallow
     assert np.all(np.abs(dl.low_performance_slope(deep) - 1) < 0.1)
     assert np.all(np.abs(dl.low_performance_slope(shallow)) < 0.1)
     orth = dl.train(*dl.init_orthogonal(rng, 4, 16, 3, 3), task, 0.02, 2500)
-    assert [len(p) for p in dl.plateaus(orth.t, orth.progress)] == [0] * 4
+    assert [len(p) for p in plateaus(orth.t, orth.progress, **DETECTOR)] == [0] * 4
 
 
 def test_measures_on_known_curves():

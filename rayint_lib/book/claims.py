@@ -165,7 +165,7 @@ def definitions(path) -> tuple[dict, dict]:
         for i, fields in enumerate(data.get(key) or []):
             try:
                 entries.append(kind(**fields))
-            except TypeError as err:
+            except (TypeError, ValueError) as err:
                 raise ValueError(f"{path}: {key}[{i}] ({fields.get('id')!r}): {err}") from None
         try:
             out.append(registry(*entries))

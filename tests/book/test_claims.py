@@ -51,9 +51,6 @@ def test_definitions_read_from_yaml(tmp_path):
                     "findings:\n- {id: f, section: '2', question: which}\n")
     found, asked = claims.definitions(path)
     assert found == {"c": WITHIN} and asked == {"f": Finding("f", "2", "which")}
-    path.write_text("claims:\n- {id: c, section: '2', quote: q, rule: holds, value: 1}\n")
-    with pytest.raises(ValueError, match="c.yaml: claims: .*value"):
-        claims.definitions(path)
     path.write_text("findings:\n- {id: f, section: '2', question: q}\n"
                     "- {id: f, section: '3', question: r}\n")
     with pytest.raises(ValueError, match="c.yaml: findings: .*twice"):

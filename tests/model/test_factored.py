@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rayint_lib.chapters import appendix_c as FS
+from rayint_lib.model import appendix_c_checks as FS
 from rayint_lib.model import dynamics
 from rayint_lib.model import factored as F
 from rayint_lib.model.algebra import same
@@ -128,7 +128,7 @@ def test_symbolic_identities_verified():
 
 def test_symbolic_check_can_fail():
     """A wrong printed line (factor 4 instead of 2) is not reported as verified."""
-    S = FS.Setup(2)
+    S = FS.FactoredSymbols(2)
     n2 = S.norm[1]
     wrong = 4 * n2**4 * S.dF[1] * S.F[1] ** 3
     derived = S.no_grad_v(S.jddot().subs({S.F[0]: 0}))

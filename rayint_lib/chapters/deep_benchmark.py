@@ -1,5 +1,5 @@
 """Chapter 03c_deep_benchmark: ray interference on a benchmark nobody here wrote (issue 20
-items 3 and 7; Sec. 3.3 of the paper, "the multi-room task").
+items 2, 3 and 7; Sec. 3.3 of the paper, "the multi-room task").
 
 ``K`` instances of bsuite's DeepSea from gymnax, each with its own action mapping, form one
 multi-task problem (:mod:`rayint_lib.model.deep.multitask`); PPO configured as PureJaxRL
@@ -10,8 +10,8 @@ behaviour (the paper's control for coupling). Measured: per-task curves of the e
 probability ``J_k`` with intervals over seeds, the fraction of runs that learn every task, the
 fraction that learn them one at a time, the final return, the cosine between the tasks'
 gradients (interference) and each task's coupling ratio (its on-policy gradient over that of
-uniform data at the same parameters, :mod:`rayint_lib.model.deep.measures`). Figures in
-:mod:`.deep_benchmark_figures`.
+uniform data at the same parameters, :mod:`rayint_lib.model.deep.measures`), and whether the
+plateau between tasks dissipates under each control. Figures in :mod:`.deep_benchmark_figures`.
 """
 from __future__ import annotations
 

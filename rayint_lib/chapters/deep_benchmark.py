@@ -336,7 +336,8 @@ def add_findings(page, cfg: BenchConfig, values: dict):
               f"coupling ratio of the weakest task where J_k < {LOW_J:g} at the end: {c:.2g} "
               f"(in {values['bench_frac_stalled_shared']:.2f} of the seeds); chapter 03b's "
               f"test (<= {claim.band[1]:g}): {verdict}", c,
-              evidence="exact expected updates (model.deep.measures) at the last checkpoint")
+              evidence="exact expected updates (model.deep.measures) at the last checkpoint; "
+              f"f(0) ~ 0 fails if the interval lies above {claim.band[1]:g}")
     ds, du = values["bench_dissipate_separate"], values["bench_dissipate_uniform"]
     page.find(FINDINGS["bench-dissipate"],
               f"every task learned, of the seeds that learn one, control minus shared: "
@@ -345,5 +346,6 @@ def add_findings(page, cfg: BenchConfig, values: dict):
               + " (tasks learned independently at the uniform-data agents' own rate would "
               f"give {values['bench_all_given_one_independent_uniform']:.2f} of them every "
               "task)", du,
-              evidence=f"{ev}; uniform data hold about {values['bench_uniform_successes']:.0f} "
-              "treasure episodes per task in the budget")
+              evidence=f"{ev}; 'dissipates' needs the interval above 0 ('worse': below); "
+              f"uniform data hold about {values['bench_uniform_successes']:.0f} treasure "
+              "episodes per task in the budget")

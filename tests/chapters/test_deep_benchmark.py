@@ -82,6 +82,26 @@ def test_coupling_and_dissipation_read_the_weak_task_and_the_seeds_that_learn_on
     assert ch.uniform_successes(cfg) == pytest.approx(100 * 16 * 32 / (8 * 2) / 2 ** 8)
 
 
+@pytest.mark.parametrize("low,verdict", [(1e-6, "reproduced"), (2.0 ** -8, "not reproduced")])
+def test_f0_claim_and_findings_follow_the_stalled_tasks_coupling(low, verdict):
+    from rayint_lib.book.page import Page
+
+    cfg = ch.validate(n_updates=100)
+    study = {"shared": _runs(cfg, [(3, None), (4, None), (2, None), (3, 3)], low=low),
+             "separate": _runs(cfg, [(3, 3), (3, 5), (None, None), (2, 4)]),
+             "uniform": _runs(cfg, [(None, None)] * 3 + [(5, None)])}
+    values = ch.glue_values(cfg, study)
+    assert values["bench_coupling_ratio_low_J"].value == pytest.approx(low * 2 ** 8)
+    assert values["bench_dissipate_separate"].value == pytest.approx(1 - 1 / 4)
+    assert values["bench_dissipate_separate_answer"] == "it dissipates"
+    page = Page(ch.NOTEBOOK, {})
+    ch.add_findings(page, cfg, values)
+    (row,) = page.rows
+    assert row["id"] == "3.3-f0-onpolicy" and row["verdict"] == verdict
+    assert [f["id"] for f in page.findings] == list(ch.FINDINGS)
+    assert "separate networks 0.75 [" in page.findings[-1]["answer"]
+
+
 def test_the_conditions_are_the_shared_network_its_two_controls():
     cfg = ch.validate()
     specs = {c: cfg.spec(**kw) for c, kw in ch.CONDITIONS.items()}

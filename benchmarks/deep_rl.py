@@ -70,7 +70,7 @@ def trainer_vs_peer(seeds, n_updates, repeats):
     assert (config["NUM_ENVS"], config["NUM_STEPS"]) == (spec.num_envs, spec.num_steps)
     peer = jax.jit(jax.vmap(purejaxrl_peer.make_train(config)))
     assert config["NUM_UPDATES"] == n_updates
-    t_trainer, t_peer = _best_times([lambda: trainer(params, keys), lambda: peer(keys)],
+    t_trainer, t_peer = _best_times([lambda: trainer(params, keys, False), lambda: peer(keys)],
                                      repeats)
     return steps / t_trainer, steps / t_peer
 

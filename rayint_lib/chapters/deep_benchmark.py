@@ -1,13 +1,17 @@
 """Chapter 03c_deep_benchmark: ray interference on a benchmark nobody here wrote (issue 20
-items 3 and 7; Sec. 3.3 of the paper, "the multi-room task").
+items 2, 3 and 7; Sec. 3.3 of the paper, "the multi-room task").
 
 ``K`` instances of bsuite's DeepSea from gymnax, each with its own action mapping, form one
 multi-task problem (:mod:`rayint_lib.model.deep.multitask`); PPO configured as PureJaxRL
 configures it (:mod:`rayint_lib.model.deep.ppo`) learns them with one shared network that
 sees the task, against one network per task (the paper's control for interference), with the
-same budget. Measured: per-task curves of the exact success probability ``J_k`` with
-intervals over seeds, the fraction of runs that learn every task, the fraction that learn
-them one at a time, the final return, and the cosine between the tasks' gradients.
+same budget, and against the shared network trained on data of a fixed uniform-random
+behaviour (the paper's control for coupling). Measured: per-task curves of the exact success
+probability ``J_k`` with intervals over seeds, the fraction of runs that learn every task, the
+fraction that learn them one at a time, the final return, the cosine between the tasks'
+gradients (interference) and each task's coupling ratio (its on-policy gradient over that of
+uniform data at the same parameters, :mod:`rayint_lib.model.deep.measures`), and whether the
+plateau between tasks dissipates under each control. Figures in :mod:`.deep_benchmark_figures`.
 """
 from __future__ import annotations
 
@@ -18,17 +22,25 @@ import pandas as pd
 
 from ..book.claims import Finding, registry
 from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
-from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import stats
 from ..model.config import check_memory, check_time
 from ..model.params import Param, declare
+from .deep_benchmark_figures import (  # noqa: F401  (the notebook calls ch.plot_*)
+    plot_cosine,
+    plot_coupling,
+    plot_curves,
+    plot_runs,
+)
+from .deep_rl import CLAIMS as RL_CLAIMS
 from .deep_rl import _enable_compilation_cache
-from .deep_rl_rooms import one_at_a_time
+from .deep_rl_rooms import LOW_J, low_J_coupling, median_or_nan, one_at_a_time
 
 NOTEBOOK = "03c_deep_benchmark"
 LEVEL = 0.5                  # a task counts as learned once J_k >= LEVEL
 SPEED = 5e4                  # env steps / s of one condition on 2 busy cores (measured)
-CONDITIONS = ("shared", "separate")
+CONDITIONS = {"shared": {},                                   # the trainer's settings
+              "separate": {"separate": True},
+              "uniform": {"behaviour": "uniform"}}
 MAX_TASKS = 16               # model.deep.multitask.MAX_TASKS (declaring must not load JAX)
 
 
@@ -54,9 +66,10 @@ class BenchConfig:
         from ..model.deep.multitask import MultiTaskParams
         return MultiTaskParams(K=self.K, size=self.size, mapping_seed=self.mapping_seed)
 
-    def spec(self, separate=False):
+    def spec(self, separate=False, behaviour="on_policy"):
         from ..model.deep.ppo import PPOSpec
-        return PPOSpec(env=self.env, separate=separate, depth=self.depth, width=self.width,
+        return PPOSpec(env=self.env, separate=separate, behaviour=behaviour, depth=self.depth,
+                       width=self.width,
                        lr=self.lr, ent_coef=self.ent_coef, num_envs=self.num_envs,
                        num_steps=self.num_steps, n_updates=self.n_updates,
                        n_checkpoints=min(20, self.n_updates + 1))
@@ -76,7 +89,7 @@ PARAMS = declare(
           "mapping_seed), k))", low=0),
     Param("seeds", 32, "agents per network condition, trained at once (a vmap axis)", low=2,
           high=100_000),
-    Param("n_updates", 100, "PPO updates per agent (same budget for both conditions)", low=2,
+    Param("n_updates", 100, "PPO updates per agent (same budget for every condition)", low=2,
           high=10**7),
     Param("num_envs", 16, "parallel environments per agent (PureJaxRL's NUM_ENVS)", low=1,
           high=65536),
@@ -102,19 +115,19 @@ def validate(**values) -> BenchConfig:
     check_memory(f"seeds={seeds}, num_envs={num_envs}, num_steps={num_steps}, width={width}",
                  ppo.memory_bytes(cfg.spec(separate=True), seeds),
                  "seeds x (parameters x (8 + K) + rollout activations + curves) x 4 bytes")
-    work = 2 * seeds * cfg.env_steps * (1 + K / 4)
+    work = len(CONDITIONS) * seeds * cfg.env_steps * (1 + K / 4)
     check_time(f"seeds={seeds} x n_updates={n_updates}", work / SPEED,
                f"{work:.3g} env steps at {SPEED:.0e} per second")
     return cfg
 
 
 def study(cfg: BenchConfig) -> dict:
-    """PPO runs of both conditions: one shared network, one network per task."""
+    """PPO runs of every condition (:data:`CONDITIONS`): one shared network, one network per
+    task, the shared network on fixed uniform-random data; the same seeds."""
     from ..model.deep.ppo import train
 
     _enable_compilation_cache()
-    return {c: train(cfg.spec(separate=c == "separate"), cfg.seeds, cfg.seed)
-            for c in CONDITIONS}
+    return {c: train(cfg.spec(**kw), cfg.seeds, cfg.seed) for c, kw in CONDITIONS.items()}
 
 
 def random_success(cfg: BenchConfig) -> float:
@@ -170,8 +183,10 @@ def cosine_stalled(runs) -> stats.Estimate:
 
 def gap(a, b) -> stats.Estimate:
     """Mean of ``a`` minus mean of ``b`` (one entry per seed; independent seeds, each side
-    resampled on its own), percentile bootstrap."""
+    resampled on its own), percentile bootstrap; NaN where a side is empty."""
     a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.size == 0 or b.size == 0:
+        return stats.Estimate(np.nan, np.nan, np.nan, 0, "bootstrap")
     rng = np.random.default_rng(0)
     draws = [rng.choice(a, a.size).mean() - rng.choice(b, b.size).mean() for _ in range(2000)]
     low, high = np.percentile(draws, [2.5, 97.5])
@@ -189,103 +204,84 @@ def all_given_one(runs) -> stats.Estimate:
     return stats.fraction(learned_all(runs)[learned_tasks(runs) > 0])
 
 
+def independent_all_given_one(runs) -> stats.Estimate:
+    """What :func:`all_given_one` would be if each seed learned its K tasks independently at
+    the condition's own rate ``p`` (learned tasks over all): ``p^K / (1 - (1 - p)^K)``;
+    bootstrap over seeds."""
+    K = runs.curves.shape[-1]
+
+    def statistic(n):
+        p = n.mean() / K
+        return p ** K / (1 - (1 - p) ** K) if p > 0 else np.nan
+    return stats.bootstrap(statistic, learned_tasks(runs))
+
+
+def coupling_low_J(runs) -> stats.Estimate:
+    """Median over seeds of the coupling ratio of each seed's weakest task at the end, where
+    that task is still incompetent (``J_k < LOW_J``; chapter 03b's reading)."""
+    return median_or_nan(low_J_coupling(runs))
+
+
+def uniform_successes(cfg: BenchConfig) -> float:
+    """Expected treasure episodes per task in the whole budget under the uniform behaviour:
+    ``env_steps / (N K) * 2^-N`` (every episode lasts N steps; tasks drawn uniformly)."""
+    return cfg.env_steps / (cfg.size * cfg.K) * 2.0 ** -cfg.size
+
+
 def table(study: dict) -> pd.DataFrame:
     """Per condition: every task learned, one at a time, tasks learned, final return and
-    success probability, gradient cosine."""
+    success probability, gradient cosine, coupling ratio of the incompetent task."""
     rows = []
     for name, r in study.items():
-        rows.append({"network": name,
+        rows.append({"condition": name,
                      "every task learned": stats.fraction(learned_all(r)),
                      "every task, of those that learn one": all_given_one(r),
+                     "the same if tasks were independent": independent_all_given_one(r),
                      "tasks one at a time": stats.fraction(sequential(r)),
                      "tasks learned (mean)": stats.bootstrap(np.mean, learned_tasks(r)),
                      "final return (mean over tasks)": final_return(r),
                      "final J_k (mean)": stats.bootstrap(np.mean, r.curves[:, -1].mean(1)),
                      "gradient cosine (median)": cosine_median(r),
-                     "gradient cosine while stalled": cosine_stalled(r)})
+                     "gradient cosine while stalled": cosine_stalled(r),
+                     f"coupling ratio, J_k < {LOW_J:g} at the end": coupling_low_J(r)})
     return pd.DataFrame(rows)
 
 
 def glue_values(cfg: BenchConfig, study: dict) -> dict:
-    """The values the page glues (issue 20's names first)."""
-    sh, se = study["shared"], study["separate"]
-    return {"bench_env": f"{cfg.K} x DeepSea-bsuite (gymnax), size {cfg.size}",
-            "bench_frac_one_at_a_time_shared": stats.fraction(sequential(sh)),
-            "bench_frac_one_at_a_time_separate": stats.fraction(sequential(se)),
-            "bench_final_return_shared": final_return(sh),
-            "bench_final_return_separate": final_return(se),
-            "bench_frac_all_learned_shared": stats.fraction(learned_all(sh)),
-            "bench_frac_all_learned_separate": stats.fraction(learned_all(se)),
+    """The values the page glues (issue 20's names first); ``_uniform``: the shared network
+    on fixed uniform-random data."""
+    sh, se, un = (study[c] for c in CONDITIONS)
+    out = {"bench_env": f"{cfg.K} x DeepSea-bsuite (gymnax), size {cfg.size}"}
+    for name, r in (("shared", sh), ("separate", se), ("uniform", un)):
+        out[f"bench_frac_one_at_a_time_{name}"] = stats.fraction(sequential(r))
+        out[f"bench_final_return_{name}"] = final_return(r)
+        out[f"bench_frac_all_learned_{name}"] = stats.fraction(learned_all(r))
+        out[f"bench_all_given_one_{name}"] = all_given_one(r)
+        out[f"bench_all_given_one_independent_{name}"] = independent_all_given_one(r)
+        if name != "shared":
+            d = out[f"bench_dissipate_{name}"] = dissipation(r, sh)
+            out[f"bench_dissipate_{name}_answer"] = _sign(d, "it dissipates", "it is worse")
+    return {**out,
             "bench_grad_cosine_median_shared": cosine_median(sh),
             "bench_grad_cosine_stalled_shared": cosine_stalled(sh),
+            "bench_grad_cosine_median_uniform": cosine_median(un),
+            "bench_coupling_ratio_low_J": coupling_low_J(sh),
+            "bench_coupling_ratio_low_J_separate": coupling_low_J(se),
+            "bench_frac_stalled_shared": stats.fraction(np.isfinite(low_J_coupling(sh))),
             "bench_return_gap": gap(final_returns(sh), final_returns(se)),
             "bench_one_at_a_time_gap": gap(sequential(sh), sequential(se)),
             "bench_random_success": random_success(cfg),
+            "bench_uniform_successes": uniform_successes(cfg),
             "bench_env_steps": cfg.env_steps}
 
 
-def _mean_band(x):
-    """Mean over seeds and its bootstrap 95% band, per column of ``x`` ``[seeds, T]``."""
-    est = [stats.bootstrap(np.mean, col, n_boot=500) for col in x.T]
-    return (np.array([e.value for e in est]), np.array([e.low for e in est]),
-            np.array([e.high for e in est]))
+def dissipation(control, shared) -> stats.Estimate:
+    """Does the plateau between tasks dissipate under a control? Among the seeds that learn
+    at least one task, the fraction that learn every task, control minus shared network."""
+    return gap(*(learned_all(r)[learned_tasks(r) > 0] for r in (control, shared)))
 
 
-def plot_curves(study: dict):
-    """Per-task mean ``J_k`` with its 95% band over seeds, one panel per condition."""
-    fig, axes = new_figure(2, 1, width=4.6, height=3.4, sharey=True)
-    axes = axes[0]
-    for ax, (name, r) in zip(axes, study.items()):
-        x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
-        for k in range(r.curves.shape[-1]):
-            m, lo, hi = _mean_band(r.curves[:, :, k])
-            line, = ax.plot(x, m, label=f"task {k}")
-            ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.2)
-        ax.set_xscale("log")
-        ax.set_title(f"{name} network{'s' if name == 'separate' else ''}")
-        ax.set_xlabel("environment steps per seed")
-    axes[0].set_ylabel("success probability J_k")
-    axes[0].legend(frameon=False)
-    return fig
-
-
-def plot_runs(study: dict, n_show=8):
-    """Individual runs: ``J_k`` of the first ``n_show`` seeds (one line per task)."""
-    fig, axes = new_figure(2, 1, width=4.6, height=3.4, sharey=True)
-    axes = axes[0]
-    for ax, (name, r) in zip(axes, study.items()):
-        x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
-        color = SETTING_COLORS["separate" if name == "separate" else "on_policy"]
-        styles = ("-", "--", ":", "-.")
-        for i in range(min(n_show, len(r.curves))):
-            for k in range(r.curves.shape[-1]):
-                ax.plot(x, r.curves[i, :, k] + 0.01 * i, styles[k % 4], color=color, lw=0.9,
-                        alpha=0.8)
-        ax.set_xscale("log")
-        ax.set_title(f"{name}: {n_show} seeds")
-        ax.set_xlabel("environment steps per seed")
-    axes[0].set_ylabel("success probability J_k")
-    return fig
-
-
-def plot_cosine(study: dict):
-    """The shared network's gradient cosine between tasks over training: median and
-    interquartile band over seeds."""
-    r = study["shared"]
-    fig, axes = new_figure(width=5, height=3.2)
-    ax = axes[0, 0]
-    x = np.maximum(r.env_steps, r.spec.env_steps_per_update / 2)
-    q25, q50, q75 = np.percentile(r.cosine, [25, 50, 75], axis=0)
-    ax.plot(x, q50, color=SETTING_COLORS["on_policy"])
-    ax.fill_between(x, q25, q75, color=SETTING_COLORS["on_policy"], alpha=0.2)
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("environment steps per seed")
-    ax.set_ylabel("cos(grad R_j, grad R_k)")
-    return fig
-
-
-CLAIMS = registry()          # no statement of the paper is scored here: findings only
+CLAIMS = registry()     # none defined here; 03b's "3.3-f0-onpolicy" is also scored here
 
 FINDINGS = registry(
     Finding("bench-one-at-a-time", "Sec. 3.3", "On K DeepSea tasks from bsuite (gymnax), does "
@@ -295,6 +291,12 @@ FINDINGS = registry(
             "return than separate networks at the same budget?"),
     Finding("bench-interference", "Sec. 3.3", "Do the tasks' gradients interfere (negative "
             "cosine) in the shared network?"),
+    Finding("bench-coupling", "Sec. 3.3", "Is the on-policy gradient of a task the shared "
+            "network is still incompetent at small against that of uniform data at the same "
+            "parameters (f_k(0) ~ 0)?"),
+    Finding("bench-dissipate", "Sec. 3.3", "Does the plateau between tasks dissipate under "
+            "the controls: separate networks (no interference) and fixed uniform-random data "
+            "(no coupling)?"),
 )
 
 
@@ -303,14 +305,17 @@ def _sign(e: stats.Estimate, positive: str, negative: str) -> str:
         return positive
     if e.high < 0:
         return negative
+    if np.isnan(e.value):
+        return "not measured (no seed to compare)"
     return "not resolved (the interval contains 0)"
 
 
 def add_findings(page, cfg: BenchConfig, values: dict):
-    """The chapter's findings ("Beyond the paper")."""
-    sh, se = (values[f"bench_frac_one_at_a_time_{c}"] for c in CONDITIONS)
+    """The chapter's findings ("Beyond the paper") and chapter 03b's f(0) claim read on
+    this benchmark."""
+    sh, se = (values[f"bench_frac_one_at_a_time_{c}"] for c in ("shared", "separate"))
     d = values["bench_one_at_a_time_gap"]
-    ev = f"{cfg.seeds} seeds per network, {cfg.env_steps} env steps each; bootstrap over seeds"
+    ev = f"{cfg.seeds} seeds per condition, {cfg.env_steps} env steps each; bootstrap over seeds"
     page.find(FINDINGS["bench-one-at-a-time"],
               f"shared {sh:.2f}, separate {se:.2f}, difference {d:.2f}: "
               + _sign(d, "more often shared", "less often shared"), d, evidence=ev)
@@ -324,3 +329,23 @@ def add_findings(page, cfg: BenchConfig, values: dict):
               f"median cosine {cos:.2f}: " + _sign(cos, "positive", "negative")
               + f"; while one task is learned and another is not: {st:.2f}", cos,
               evidence="exact gradients of the tasks' expected returns, actor parameters")
+    c, claim = values["bench_coupling_ratio_low_J"], RL_CLAIMS["3.3-f0-onpolicy"]
+    verdict = page.check(claim, None if np.isnan(c.value) else c, evidence=(
+        f"03c: K = {cfg.K} DeepSea tasks (size {cfg.size}), PPO, shared network; {ev}"))
+    page.find(FINDINGS["bench-coupling"],
+              f"coupling ratio of the weakest task where J_k < {LOW_J:g} at the end: {c:.2g} "
+              f"(in {values['bench_frac_stalled_shared']:.2f} of the seeds); chapter 03b's "
+              f"test (<= {claim.band[1]:g}): {verdict}", c,
+              evidence="exact expected updates (model.deep.measures) at the last checkpoint; "
+              f"f(0) ~ 0 fails if the interval lies above {claim.band[1]:g}")
+    ds, du = values["bench_dissipate_separate"], values["bench_dissipate_uniform"]
+    page.find(FINDINGS["bench-dissipate"],
+              f"every task learned, of the seeds that learn one, control minus shared: "
+              f"separate networks {ds:.2f}: " + _sign(ds, "dissipates", "worse")
+              + f"; uniform data {du:.2f}: " + _sign(du, "dissipates", "worse")
+              + " (tasks learned independently at the uniform-data agents' own rate would "
+              f"give {values['bench_all_given_one_independent_uniform']:.2f} of them every "
+              "task)", du,
+              evidence=f"{ev}; 'dissipates' needs the interval above 0 ('worse': below); "
+              f"uniform data hold about {values['bench_uniform_successes']:.0f} treasure "
+              "episodes per task in the budget")

@@ -7,18 +7,19 @@ from rayint_lib.chapters import deep_benchmark as ch
 from rayint_lib.model.deep.ppo import PPORuns
 
 
-def _runs(cfg, finals_at):
-    """Fake runs of 3 seeds whose task k jumps from 0 to 1 at checkpoint ``finals_at[i][k]``
-    (``None``: never)."""
+def _runs(cfg, finals_at, low=0.0):
+    """Fake runs whose task k jumps from ``low`` to 1 at checkpoint ``finals_at[i][k]``
+    (``None``: never); coupling ratio ``J_k 2^N`` as on-policy."""
     spec = cfg.spec()
     T = len(spec.steps)
-    curves = np.zeros((len(finals_at), T, cfg.K))
+    curves = np.full((len(finals_at), T, cfg.K), low)
     for i, row in enumerate(finals_at):
         for k, j in enumerate(row):
             if j is not None:
                 curves[i, j:, k] = 1.0
     returns = curves * 0.99
-    return PPORuns(spec, spec.steps, curves, returns, np.full((len(finals_at), T), -0.1))
+    return PPORuns(spec, spec.steps, curves, returns, np.full((len(finals_at), T), -0.1),
+                   curves * 2.0 ** cfg.size)
 
 
 def test_defaults_validate():
@@ -63,6 +64,51 @@ def test_measures_read_the_order_in_which_tasks_are_learned():
     assert d.value == pytest.approx(0.99 * 5 / 6 - 0.99) and d.high < 0.01 and d.low < d.value
 
 
+def test_coupling_and_dissipation_read_the_weak_task_and_the_seeds_that_learn_one():
+    cfg = ch.validate(n_updates=100)
+    T = len(cfg.spec().steps)
+    sh = _runs(cfg, [(3, None), (3, None), (2, None), (3, 3)], low=1e-6)
+    # the weakest task of the three stalled seeds: J = 1e-6, ratio 1e-6 * 2^8; none for the last
+    c = ch.coupling_low_J(sh)
+    assert c.value == pytest.approx(1e-6 * 2 ** 8) and c.n == 3
+    assert np.isnan(ch.coupling_low_J(_runs(cfg, [(3, 3)] * 3)).value)
+    se = _runs(cfg, [(3, T - 2), (3, 5), (None, None), (2, None)])
+    d = ch.dissipation(se, sh)            # every task given one: 2/3 against 1/4
+    assert d.value == pytest.approx(2 / 3 - 1 / 4) and d.low <= d.value <= d.high
+    assert np.isnan(ch.dissipation(_runs(cfg, [(None, None)] * 3), sh).value)
+    # half the (seed, task) pairs learned: independent tasks give 1/4 / (1 - 1/4) = 1/3
+    ind = ch.independent_all_given_one(_runs(cfg, [(3, 3), (3, None), (None, None), (None, 2)]))
+    assert ind.value == pytest.approx(1 / 3) and ind.low <= 1 / 3 <= ind.high
+    assert ch.uniform_successes(cfg) == pytest.approx(100 * 16 * 32 / (8 * 2) / 2 ** 8)
+
+
+@pytest.mark.parametrize("low,verdict", [(1e-6, "reproduced"), (2.0 ** -8, "not reproduced")])
+def test_f0_claim_and_findings_follow_the_stalled_tasks_coupling(low, verdict):
+    from rayint_lib.book.page import Page
+
+    cfg = ch.validate(n_updates=100)
+    study = {"shared": _runs(cfg, [(3, None), (4, None), (2, None), (3, 3)], low=low),
+             "separate": _runs(cfg, [(3, 3), (3, 5), (None, None), (2, 4)]),
+             "uniform": _runs(cfg, [(None, None)] * 3 + [(5, None)])}
+    values = ch.glue_values(cfg, study)
+    assert values["bench_coupling_ratio_low_J"].value == pytest.approx(low * 2 ** 8)
+    assert values["bench_dissipate_separate"].value == pytest.approx(1 - 1 / 4)
+    assert values["bench_dissipate_separate_answer"] == "it dissipates"
+    page = Page(ch.NOTEBOOK, {})
+    ch.add_findings(page, cfg, values)
+    (row,) = page.rows
+    assert row["id"] == "3.3-f0-onpolicy" and row["verdict"] == verdict
+    assert [f["id"] for f in page.findings] == list(ch.FINDINGS)
+    assert "separate networks 0.75 [" in page.findings[-1]["answer"]
+
+
+def test_the_conditions_are_the_shared_network_its_two_controls():
+    cfg = ch.validate()
+    specs = {c: cfg.spec(**kw) for c, kw in ch.CONDITIONS.items()}
+    assert [(s.separate, s.behaviour) for s in specs.values()] == [
+        (False, "on_policy"), (True, "on_policy"), (False, "uniform")]
+
+
 def test_random_policy_success_is_two_to_the_minus_size():
     assert ch.random_success(ch.validate(size=6)) == pytest.approx(2.0 ** -6, rel=1e-5)
 
@@ -75,5 +121,8 @@ def test_notebook_runs_with_small_parameters(run_notebook):
     for name in ("bench_frac_one_at_a_time_shared", "bench_frac_one_at_a_time_separate",
                  "bench_final_return_shared", "bench_final_return_separate",
                  "bench_grad_cosine_median_shared", "bench_return_gap",
-                 "bench_one_at_a_time_gap"):
+                 "bench_one_at_a_time_gap", "bench_frac_one_at_a_time_uniform",
+                 "bench_final_return_uniform", "bench_frac_all_learned_uniform"):
         assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"], name
+    for name in ("bench_coupling_ratio_low_J", "bench_dissipate_uniform"):   # NaN if no seed
+        assert f"{name}_ci_low" in g and f"{name}_ci_high" in g, name

@@ -1,12 +1,15 @@
 """PPO on the multi-task DeepSea (model.deep.ppo): GAE, the clipped loss, the gradient
-cosine, and a short training run that must improve."""
+cosine, the coupling ratio, the uniform-random behaviour, and a short training run that must
+improve."""
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from rayint_lib.model.deep import measures as ms
 from rayint_lib.model.deep import multitask as mt
 from rayint_lib.model.deep import ppo
+from rayint_lib.model.deep.policies import apply
 
 ENV = mt.MultiTaskParams(K=2, size=3)
 
@@ -60,12 +63,69 @@ def test_gradient_cosine_is_zero_for_separate_networks_and_a_cosine_when_shared(
             assert -1.0 <= c <= 1.0 and c != 0.0
 
 
+def _skewed_actor(spec, seed=0):
+    """One seed's actor with a larger random output layer, so that the tasks' ``J_k`` differ
+    from ``2^-N`` and from each other."""
+    actor = _one(ppo.init_params(spec, 1, seed))[0]
+    rng = np.random.default_rng(seed)
+    Wo, bo = actor[-1]
+    return actor[:-1] + [(Wo + jnp.asarray(rng.normal(0, 0.3, Wo.shape), jnp.float32), bo)]
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_coupling_ratio_is_the_exact_gradient_over_uniform_data(separate):
+    env = mt.MultiTaskParams(K=2, size=5)
+    spec = ppo.PPOSpec(env=env, separate=separate)
+    actor = _skewed_actor(spec)
+    J = np.asarray(ppo.exact(spec, actor)[0])
+    assert abs(J[0] - J[1]) > 1e-3 and abs(J * 2 ** 5 - 1).max() > 0.2
+    # the measure's on-policy update of each task is the autodiff gradient of its exact J_k
+    obs, target = mt.success_path(env)
+    fn = lambda a: apply(a, jnp.asarray(obs), env.K, separate)  # noqa: E731
+    own = ms.room_gradients(fn, actor, jnp.asarray(target), 0.0, False)
+    jac = jax.jacrev(lambda a: ppo.exact(spec, a)[0])(actor)
+    G = jnp.concatenate([x.reshape(env.K, -1) for x in jax.tree_util.tree_leaves(jac)], 1)
+    np.testing.assert_allclose(np.asarray(own), np.asarray(G), rtol=1e-4,
+                               atol=1e-6 * float(jnp.abs(G).max()))
+    # so that the ratio is J_k / 2^-N; with uniform data it is 1
+    np.testing.assert_allclose(np.asarray(ppo.coupling_ratio(spec, actor)), J * 2 ** 5,
+                               rtol=1e-4)
+    uniform = ppo.PPOSpec(env=env, separate=separate, behaviour="uniform")
+    np.testing.assert_allclose(np.asarray(ppo.coupling_ratio(uniform, actor)), 1.0, rtol=1e-5)
+
+
+def test_success_path_is_the_diagonal_and_its_product_is_J():
+    env = mt.MultiTaskParams(K=3, size=4)
+    obs, target = mt.success_path(env)
+    maps = mt.action_mappings(env)
+    assert obs.shape == (3, 4, env.obs_dim) and target.shape == (3, 4)
+    for k in range(3):
+        for r in range(4):
+            assert target[k, r] == maps[k, r, r] and obs[k, r, 3 + 4 * r + r] == 1.0
+    probs = np.random.default_rng(1).dirichlet([1, 1], size=(3, 4, 4))
+    q = np.take_along_axis(probs, maps[..., None], -1)[..., 0]
+    want = np.prod([q[:, r, r] for r in range(4)], axis=0)
+    np.testing.assert_allclose(np.asarray(mt.exact_returns(jnp.asarray(probs), env)[0]), want,
+                               rtol=1e-5)
+
+
+def test_uniform_behaviour_ignores_the_policy_and_keeps_its_log_probability():
+    logits = jnp.tile(jnp.array([[6.0, -6.0]]), (4000, 1))     # the policy: action 0
+    logp_pi = jax.nn.log_softmax(logits[0])
+    for uniform, share in ((False, 0.0), (True, 0.5)):
+        a, logp = ppo.act(logits, jax.random.PRNGKey(0), jnp.bool_(uniform))
+        assert abs(float(a.mean()) - share) < 0.03
+        np.testing.assert_allclose(np.asarray(logp), np.asarray(logp_pi)[np.asarray(a)],
+                                   rtol=1e-6)
+
+
 def test_training_improves_every_task_and_records_its_curves():
     spec = ppo.PPOSpec(env=ENV, num_envs=8, num_steps=12, n_updates=30, n_checkpoints=5,
                        lr=1e-3)
     runs = ppo.train(spec, 4, seed=0)
     assert runs.curves.shape == (4, len(spec.steps), 2) == runs.returns.shape
     assert runs.cosine.shape == (4, len(spec.steps))
+    np.testing.assert_allclose(runs.coupling, runs.curves * 2 ** 3, rtol=1e-3)
     np.testing.assert_allclose(runs.curves[:, 0], 2.0 ** -3, atol=0.05)
     assert runs.curves[:, -1].mean() > 0.6
     assert list(runs.env_steps) == list(spec.steps * 96)
@@ -79,7 +139,8 @@ def test_checkpoints_start_at_0_and_end_at_the_budget(n_updates, n_checkpoints):
 
 
 @pytest.mark.parametrize("name,value", [("lr", 0.0), ("num_envs", 0), ("num_minibatches", 7),
-                                        ("clip_eps", 0.0), ("n_updates", 3), ("depth", 0)])
+                                        ("clip_eps", 0.0), ("n_updates", 3), ("depth", 0),
+                                        ("behaviour", "off_policy")])
 def test_bad_settings_are_named(name, value):
     with pytest.raises(ValueError, match=name):
         ppo.PPOSpec(env=ENV, **{name: value})

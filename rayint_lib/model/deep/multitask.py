@@ -125,6 +125,15 @@ def all_observations(params: MultiTaskParams) -> np.ndarray:
                            np.broadcast_to(cells[None], (K, N, N, N * N))], axis=-1)
 
 
+def success_path(params: MultiTaskParams) -> tuple[np.ndarray, np.ndarray]:
+    """The only path that reaches the treasure, per task: the observations of its cells
+    ``[K, N, obs_dim]`` (the diagonal ``(r, r)``) and the action that moves right there
+    ``[K, N]``; ``J_k`` is the product over its cells of that action's probability."""
+    diag = np.arange(params.size)
+    obs = all_observations(params)[:, diag, diag]
+    return np.ascontiguousarray(obs), action_mappings(params)[:, diag, diag]
+
+
 def exact_returns(probs, params: MultiTaskParams, move_cost: float = 0.01):
     """Exact success probability ``J_k`` and expected return ``R_k`` of each task, ``([K],
     [K])``, from the policy's action probabilities ``probs`` ``[K, N, N, 2]`` at every cell.

@@ -12,16 +12,26 @@ loss (``vf_coef``), an entropy bonus (``ent_coef``), global gradient-norm clippi
 (``depth`` ReLU layers of ``width`` units, :mod:`.policies`) that both read the observation
 (the task one-hot and the DeepSea grid); ``separate=True`` gives each task its own actor and
 critic (no shared parameter: no interference between tasks), with the same budget.
+``behaviour="uniform"`` collects the data with a fixed uniform-random behaviour instead of the
+policy (the paper's control for coupling, Sec. 3.3: the data no longer depend on the policy)
+and trains on them with the same loss, without importance weights: the ratio's denominator is
+the policy's probability at collection, as on-policy, so the expected update is REINFORCE's
+from uniform data (chapter 03b's "uniform" learner).
 
 Measured inside the jitted run, on a log grid of ``n_checkpoints`` updates: every task's
 exact success probability ``J_k`` and expected return (:func:`.multitask.exact_returns`), and
 the cosine between the gradients of the tasks' exact returns with respect to the actor's
 parameters (the paper's interference ``rho`` between tasks; exactly 0 for separate networks,
-whose parameters are disjoint), averaged over pairs of tasks.
+whose parameters are disjoint), averaged over pairs of tasks; and each task's *coupling
+ratio* (:mod:`.measures`): the size of the expected update of the learner's own data (the
+policy's, or the uniform behaviour's) over that of uniform data at the same parameters, from
+the exact success path (:func:`.multitask.success_path`). On-policy it is ``J_k / 2^-N``
+exactly, so a value near 0 at low ``J_k`` is the paper's ``f_k(0) ~ 0``; for the uniform
+behaviour it is 1 by construction.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import jax
@@ -29,9 +39,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ..config import check_float, check_int
+from ..config import check_choice, check_float, check_int
+from . import measures as ms
 from . import multitask as mt
 from .policies import apply, init_mlp, n_parameters
+
+BEHAVIOURS = ("on_policy", "uniform")
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,7 @@ class PPOSpec:
 
     env: mt.MultiTaskParams = mt.MultiTaskParams()
     separate: bool = False
+    behaviour: str = "on_policy"     # who collects the data: the policy, or uniform-random
     depth: int = 2
     width: int = 64
     lr: float = 2.5e-4
@@ -57,6 +71,7 @@ class PPOSpec:
     n_checkpoints: int = 20
 
     def __post_init__(self):
+        check_choice("behaviour", self.behaviour, BEHAVIOURS)
         check_int("depth", self.depth, 1, 8)
         check_int("width", self.width, 1, 4096)
         check_float("lr", self.lr, 0, 1, low_open=True)
@@ -96,6 +111,7 @@ class PPORuns:
     curves: np.ndarray         # [runs, T, K] exact success probability J_k
     returns: np.ndarray        # [runs, T, K] exact expected episode return of each task
     cosine: np.ndarray         # [runs, T] mean pairwise cosine of the tasks' actor gradients
+    coupling: np.ndarray       # [runs, T, K] |own expected update| / |uniform data's|
 
     @property
     def env_steps(self) -> np.ndarray:
@@ -141,6 +157,18 @@ def gradient_cosine(spec: PPOSpec, actor):
     return (C.sum() - jnp.trace(C)) / max(K * (K - 1), 1)
 
 
+def coupling_ratio(spec: PPOSpec, actor, uniform=None):
+    """Each task's coupling ratio ``[K]`` (module doc) at one seed's actor; NaN where the
+    uniform data's gradient underflows. ``uniform`` (default: ``spec.behaviour``) may be a
+    traced bool."""
+    if uniform is None:
+        uniform = spec.behaviour == "uniform"
+    obs, target = mt.success_path(spec.env)
+    logits_fn = lambda a: apply(a, jnp.asarray(obs), spec.env.K, spec.separate)  # noqa: E731
+    mix = jnp.where(uniform, 1.0, 0.0)
+    return ms.measures(logits_fn, actor, jnp.asarray(target), mix, False)[1]
+
+
 def gae(spec: PPOSpec, reward, value, done, last_value):
     """Advantages and value targets ``[num_steps, num_envs]`` (GAE, reverse scan)."""
     def back(c, x):
@@ -176,8 +204,17 @@ def optimizer(spec: PPOSpec):
                        optax.adam(spec.lr, eps=1e-5))
 
 
-def _run_one(params, key, spec: PPOSpec):
-    """One training run (vmapped over seeds by the caller)."""
+def act(logits, key, uniform):
+    """The behaviour's actions ``[E]`` (the policy's, or uniform-random where the traced bool
+    ``uniform`` holds) and the policy's log-probability of each, the denominator of the PPO
+    ratio (no importance weight)."""
+    a = jax.random.categorical(key, jnp.where(uniform, 0.0, logits))
+    return a, jnp.take_along_axis(jax.nn.log_softmax(logits), a[:, None], -1)[:, 0]
+
+
+def _run_one(params, key, uniform, spec: PPOSpec):
+    """One training run (vmapped over seeds by the caller); ``uniform``: a traced bool, the
+    behaviour (so that both behaviours share one compiled trainer)."""
     env, E, S = spec.env, spec.num_envs, spec.num_steps
     opt = optimizer(spec)
     grad = jax.grad(lambda p, b: loss(spec, p, b))
@@ -189,8 +226,7 @@ def _run_one(params, key, spec: PPOSpec):
         p, obs, state = c
         k_act, k_env = jax.random.split(k)
         logits, v = _heads(spec, p, obs)
-        a = jax.random.categorical(k_act, logits)
-        logp = jnp.take_along_axis(jax.nn.log_softmax(logits), a[:, None], -1)[:, 0]
+        a, logp = act(logits, k_act, uniform)
         obs2, state2, r, done, _ = jax.vmap(lambda kk, s, aa: mt.step(kk, s, aa, env))(
             jax.random.split(k_env, E), state, a)
         return (p, obs2, state2), (obs, a, logp, v, r, done.astype(jnp.float32))
@@ -225,7 +261,7 @@ def _run_one(params, key, spec: PPOSpec):
 
     def measure(p):
         J, R = exact(spec, p[0])
-        return J, R, gradient_cosine(spec, p[0])
+        return J, R, gradient_cosine(spec, p[0]), coupling_ratio(spec, p[0], uniform)
 
     def segment(c, bounds):
         c = jax.lax.fori_loop(bounds[0], bounds[1], update, c)
@@ -240,8 +276,9 @@ def _run_one(params, key, spec: PPOSpec):
 
 @lru_cache(maxsize=16)
 def compiled(spec: PPOSpec):
-    """The jitted trainer of ``spec``, vmapped over seeds: ``(params, keys) -> (J, R, cos)``."""
-    return jax.jit(jax.vmap(lambda p, k: _run_one(p, k, spec)))
+    """The jitted trainer of ``spec`` (its behaviour is an argument), vmapped over seeds:
+    ``(params, keys, uniform) -> (J, R, cos, coupling)``."""
+    return jax.jit(jax.vmap(lambda p, k, u: _run_one(p, k, u, spec), in_axes=(0, 0, None)))
 
 
 def run_keys(seed: int, n_runs: int):
@@ -253,9 +290,10 @@ def train(spec: PPOSpec, n_runs: int, seed: int = 0) -> PPORuns:
     check_int("n_runs", n_runs, 1)
     check_int("seed", seed, 0)
     params = init_params(spec, n_runs, seed)
-    J, R, cos = (np.asarray(x, np.float64) for x in
-                 compiled(spec)(params, run_keys(seed, n_runs)))
-    return PPORuns(spec, spec.steps, J, R, cos)
+    trainer = compiled(replace(spec, behaviour="on_policy"))
+    J, R, cos, coupling = (np.asarray(x, np.float64) for x in trainer(
+        params, run_keys(seed, n_runs), jnp.bool_(spec.behaviour == "uniform")))
+    return PPORuns(spec, spec.steps, J, R, cos, coupling)
 
 
 def memory_bytes(spec: PPOSpec, n_runs: int) -> int:
@@ -267,5 +305,5 @@ def memory_bytes(spec: PPOSpec, n_runs: int) -> int:
                          env.K)
     acts = spec.env_steps_per_update * (env.obs_dim + 6 * spec.width * spec.depth + 16)
     acts *= env.K if spec.separate else 1
-    per_run = 4 * ((8 + env.K) * P + acts + 3 * len(spec.steps) * env.K)
+    per_run = 4 * ((8 + env.K) * P + acts + 4 * len(spec.steps) * env.K)
     return n_runs * (per_run + 1024)

@@ -254,8 +254,8 @@ def mlp_table(study: dict) -> pd.DataFrame:
     rows = []
     for (d, w), r in study["mlp"].items():
         rows.append({"policy": arch_label(d, w), "learner": "on-policy",
-                     "parameters": n_parameters(r.spec.K, r.spec.n, d, w) if d else
-                     r.spec.K * r.spec.n + r.spec.n,
+                     "parameters": n_parameters(r.config.K, r.config.n, d, w) if d else
+                     r.config.K * r.config.n + r.config.n,
                      "frac eps<=1e-5": flat_fraction(r),
                      "median samples to solve": stats.median(r.samples_to_solve),
                      "solved": stats.fraction(r.solved)})
@@ -264,8 +264,8 @@ def mlp_table(study: dict) -> pd.DataFrame:
         rows.append({"policy": arch_label(d, w) + (" x K (separate)" if name == "separate"
                                                    else ""),
                      "learner": "on-policy" if name == "separate" else "supervised",
-                     "parameters": n_parameters(r.spec.K, r.spec.n, d, w, r.spec.separate,
-                                                r.spec.K),
+                     "parameters": n_parameters(r.config.K, r.config.n, d, w, r.config.separate,
+                                                r.config.K),
                      "frac eps<=1e-5": flat_fraction(r),
                      "median samples to solve": stats.median(r.samples_to_solve),
                      "solved": stats.fraction(r.solved)})

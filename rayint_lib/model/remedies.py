@@ -666,10 +666,8 @@ def run_rule(config: BanditConfig) -> BanditRuns:
              cfg.start_margin * K, steps, stream_keys(cfg.seed), curves, initial, final,
              stop_step, flatness, flattest)
     seconds = time.perf_counter() - t0
-    flatness = np.where(np.isinf(flatness), np.nan, flatness)
-    solved = final.sum(-1) >= K - cfg.solved_margin
-    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest,
-                      final=final, method=method, seconds=seconds)
+    return BanditRuns.collect(cfg, steps, curves, initial, stop_step, final, flatness,
+                              flattest, method=method, seconds=seconds)
 
 
 def run_method(method: Method, **settings) -> BanditRuns:

@@ -8,7 +8,9 @@ A rule's state is one tuple (:func:`initial_state`): GradNorm's norm averages ``
 optimizer moments ``[2, K + 1, n]`` (first and second moments of the K rows of ``W`` and of
 ``b``) and the curriculum's two averages of ``J_k`` ``[2, K]``; its scratch space another
 (``d [K, n]``, ``GW [K, K, n]``, ``Gb [K, n]``). :func:`_run_one` is the engine's loop for one
-run (stop rule, flatness windows, checkpoints as :mod:`.record`).
+run (stop rule, flatness windows, checkpoints as :mod:`.record`); the per-update functions are
+inlined into it (``inline="always"``: at 2 x 2 an update is a few hundred nanoseconds, and a
+call with these tuples costs a tenth of that).
 """
 from __future__ import annotations
 
@@ -121,7 +123,7 @@ def behaviour_right(kind, Jk, n, mix):
     return Jk
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def signal(kind, h, J, state, u, v, n, s, probs):
     """Sampled signals ``s_k`` [K] from the uniforms ``u`` [K] (reward draws) and ``v`` [K]
     (context of each of the K samples; rebalanced and curriculum only).
@@ -153,7 +155,7 @@ def signal(kind, h, J, state, u, v, n, s, probs):
     return s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def expected_signal(kind, h, J, state, n, s, probs):
     """``E[s_k]`` at the current state."""
     K = J.shape[0]
@@ -186,7 +188,7 @@ def initial_state(pi, J):
     return a_norm, np.zeros((2, K + 1, n)), averages
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def advance_state(kind, h, J, state):
     """Before an update: the curriculum's fast and slow averages of ``J_k`` move."""
     if kind == CURRICULUM:
@@ -196,7 +198,7 @@ def advance_state(kind, h, J, state):
             slow[k] = h[SLOW] * slow[k] + (1.0 - h[SLOW]) * J[k]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def direction(kind, h, L, pi, J, s, t, order, state, commit, scratch, out):
     """Logit direction per unit step size, ``out`` [K, n], for the signals ``s`` [K]: the
     scores ``d[k] = s_k grad log pi_k(k)``, then the rule's step. ``state``: the rule state

@@ -2,7 +2,9 @@
 ``d_k = s_k grad_l log pi_k(k)`` ``[K, n]`` into the logit direction per unit step size (or
 reweights the scores in place before the shared-bias step), dispatched on the rule's code by
 :func:`.remedy_kernel.direction`. Float64; per-rule state and scratch as
-:mod:`.remedy_kernel` lays them out. Their numpy specification: :mod:`.remedies_reference`.
+:mod:`.remedy_kernel` lays them out; inlined into the dispatch (``inline="always"``), so that
+splitting the rules costs no call per update. Their numpy specification:
+:mod:`.remedies_reference`.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from numba import njit
 from .remedy_rules import B1, B2, EPS
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def shared_bias(d, out):
     """The shared-bias step ``out_k = d_k + sum_j d_j`` (``dW[:, k] = d_k``, ``db = sum_j
     d_j``): REINFORCE and every rule that only reweights or changes the scores."""
@@ -27,7 +29,7 @@ def shared_bias(d, out):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def scaled(c, d, out):
     """No shared parameter: ``out_k = c d_k`` (separate heads ``c = 2``, tabular ``c = 1``)."""
     K, n = d.shape
@@ -37,7 +39,7 @@ def scaled(c, d, out):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def entropy_bonus(tau, pi, d):
     """Adds ``tau grad H(pi_k)`` to the scores: ``-tau pi_k(a) (log pi_k(a) + H(pi_k))``."""
     K, n = d.shape
@@ -51,7 +53,7 @@ def entropy_bonus(tau, pi, d):
             d[k, a] += tau * (-pi[k, a] * (lp + H))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def natural(floor, J, s, out):
     """The natural gradient (exact softmax Fisher, pseudo-inverse): ``out_k = s_k /
     max(J_k, floor) (e_k - 1/n)``."""
@@ -63,7 +65,7 @@ def natural(floor, J, s, out):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def gradnorm(beta, a_norm, d, commit):
     """GradNorm-style (alpha = 0): context k's scores times ``K (1/a_k) / sum_j 1/a_j`` with
     ``a_k`` the running average (decay ``beta``) of its (W, b) gradient norm ``sqrt(2)
@@ -85,7 +87,7 @@ def gradnorm(beta, a_norm, d, commit):
             d[k, a] *= wk
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def cosine_gate(d, norms, weights):
     """Cosine gating (Du et al. 2018) of the scores. Per-context gradients ``g_k = (d_k in
     W[:, k], d_k in b)``: ``<g_i, g_k> = <d_i, d_k>`` (only b is shared), ``|g_k|^2 = 2
@@ -112,7 +114,7 @@ def cosine_gate(d, norms, weights):
             d[k, a] *= weights[k] / K
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pcgrad(d, order, GW, Gb, out):
     """PCGrad (Yu et al. 2020) on the (W, b) gradients ``g_i``: each is projected off every
     original ``g_j`` it conflicts with, in the run's ``order`` [K]; ``out``: the logit
@@ -159,7 +161,7 @@ def _moment_step(adam, b1, b2, eps, c1, c2, g, m, v):
     return g / (math.sqrt(v) + eps), m, v
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def adaptive(adam, h, t, d, moments, commit, out):
     """Adam (``adam``) or RMSProp on ``(W, b)`` at update ``t``: the gradient rows ``d_k``
     of ``W[:, k]`` and ``sum_k d_k`` of ``b``, their moments ``moments[:, k]`` and

@@ -47,9 +47,12 @@ the plain numpy specification of every rule that the tests compare it with, run 
 
 Adding a remedy: its row in the table of rules (:data:`.remedy_rules.RULES`: name,
 description, label, the config fields it fixes), its step (a small compiled function in
-:mod:`.remedy_steps`, dispatched by one line of :func:`.remedy_kernel.direction`; a rule that
+:mod:`.remedy_kernel`, dispatched by one line of :func:`.remedy_kernel.direction`; a rule that
 changes the sampling also has its branch in :func:`.remedy_kernel.signal`), its rule in
-:mod:`.remedies_reference`, and its hand-computed update in the tests.
+:mod:`.remedies_reference`, and its hand-computed update in the tests. (numba's on-disk cache
+of the compiled loop is renewed when :mod:`.remedy_kernel` changes, not when
+:mod:`.remedy_rules` does: the codes are frozen into it, so a new row goes at the end of the
+table, with its dispatch line.)
 """
 from __future__ import annotations
 

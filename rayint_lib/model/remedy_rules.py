@@ -61,6 +61,8 @@ RULES = (
          "cosine-gated (Du et al.)"),
 )
 
+# a row's position is its code, frozen into the compiled loop (cached on disk, renewed when
+# remedy_kernel.py changes): a new rule goes at the end, with its dispatch line there
 KINDS = tuple(rule.name for rule in RULES)              # in the order of the integer codes
 CODES = {name: code for code, name in enumerate(KINDS)}
 DESCRIPTIONS = {rule.name: rule.description for rule in RULES}

@@ -38,6 +38,7 @@ test: $(STAMP) lint browser book
 
 bench: $(STAMP)
 	$(PY) benchmarks/simulator.py
+	$(PY) benchmarks/remedy_rules.py
 	$(PY) benchmarks/deep_rl.py
 	$(PY) benchmarks/detect.py
 

@@ -171,12 +171,10 @@ _RATE = (
     "print(run(2, %d, %d), run(8, %d, %d), rule(%d, %d))\n")
 
 
-def before_after(rev, plan, rule_plan, rounds=2):
-    """Run-updates/s of the library at 2x2 and 8x8 and of the remedies' REINFORCE rule at
-    2x2 (``rule_plan``: runs, updates), for revision ``rev`` and this tree, each in fresh
-    processes, alternating, best of ``rounds``: ``{"before": {...}, "after": {...}}``."""
+def revision_tree(rev) -> Path:
+    """A folder holding ``rayint_lib`` as git revision ``rev`` has it (extracted once, kept
+    with its numba cache in the temporary folder)."""
     root = Path(__file__).resolve().parents[1]
-    best = {name: {"2x2": 0.0, "8x8": 0.0, "rule_2x2": 0.0} for name in ("before", "after")}
     commit = subprocess.run(["git", "-C", str(root), "rev-parse", rev], capture_output=True,
                             text=True, check=True).stdout.strip()
     old = Path(tempfile.gettempdir()) / f"rayint-bench-{commit}"     # kept: numba's cache
@@ -185,6 +183,16 @@ def before_after(rev, plan, rule_plan, rounds=2):
                                  capture_output=True, check=True).stdout
         old.mkdir()
         subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+    return old
+
+
+def before_after(rev, plan, rule_plan, rounds=2):
+    """Run-updates/s of the library at 2x2 and 8x8 and of the remedies' REINFORCE rule at
+    2x2 (``rule_plan``: runs, updates), for revision ``rev`` and this tree, each in fresh
+    processes, alternating, best of ``rounds``: ``{"before": {...}, "after": {...}}``."""
+    root = Path(__file__).resolve().parents[1]
+    best = {name: {"2x2": 0.0, "8x8": 0.0, "rule_2x2": 0.0} for name in ("before", "after")}
+    old = revision_tree(rev)
     for _ in range(rounds):
         for name, path in (("before", str(old)), ("after", str(root))):
             code = _RATE % (path, *plan[2]["library"], *plan[8]["library"], *rule_plan)

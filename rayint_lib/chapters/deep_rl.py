@@ -12,7 +12,6 @@ This module validates the parameters and scores the claims of both parts.
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
@@ -21,12 +20,11 @@ import pandas as pd
 
 from ..book.claims import Claim, Finding, registry
 from ..book.page import show  # noqa: F401  (the notebook calls ch.show)
-from ..book.plotting import SETTING_COLORS, ecdf, new_figure
 from ..model import stats
 from ..model.config import BanditConfig, check_int, check_memory, check_time, short
 from ..model.params import Param, declare
+from .deep_rl_figures import arch_label, plot_bandit_cdf, plot_rooms, plot_rooms_curves  # noqa: F401
 from .deep_rl_figures import plot_measures as plot_rooms_measures  # noqa: F401
-from .deep_rl_figures import plot_rooms, plot_rooms_curves  # noqa: F401
 from .deep_rl_rooms import initial_J as rooms_initial_J  # noqa: F401
 from .deep_rl_rooms import mixture_gain as rooms_mixture_gain  # noqa: F401
 from .deep_rl_rooms import regime as rooms_regime  # noqa: F401
@@ -218,10 +216,6 @@ def agent_seconds(spec, n_runs) -> float:
 
 # ---------------------------------------------------------------- Part 1: the MLP bandit
 
-def arch_label(depth, width):
-    return "depth 0 (linear, W s + b)" if depth == 0 else f"depth {depth}, width {width}"
-
-
 def bandit_study(cfg: DeepConfig) -> dict:
     """On-policy runs per architecture, the controls at the reference architecture and at
     depth 0, and the linear simulator with the same parameters (same seed)."""
@@ -244,37 +238,30 @@ def bandit_study(cfg: DeepConfig) -> dict:
 
 def flat_fraction(runs, eps=EPS) -> stats.Estimate:
     """Fraction of runs whose flattest plateau has flatness ``<= eps``, Wilson interval."""
-    return stats.fraction(np.nan_to_num(runs.flatness, nan=np.inf) <= eps)
+    return stats.fraction(runs.flat(eps))
 
 
 def mlp_table(study: dict) -> pd.DataFrame:
     """One row per architecture and control: fraction with eps <= 1e-5, median samples."""
     from ..model.deep.policies import n_parameters
 
-    rows = []
-    for (d, w), r in study["mlp"].items():
-        rows.append({"policy": arch_label(d, w), "learner": "on-policy",
-                     "parameters": n_parameters(r.spec.K, r.spec.n, d, w) if d else
-                     r.spec.K * r.spec.n + r.spec.n,
-                     "frac eps<=1e-5": flat_fraction(r),
-                     "median samples to solve": stats.median(r.samples_to_solve),
-                     "solved": stats.fraction(r.solved)})
+    def row(policy, learner, parameters, r):
+        return {"policy": policy, "learner": learner, "parameters": parameters,
+                "frac eps<=1e-5": flat_fraction(r),
+                "median samples to solve": stats.median(r.samples_to_solve),
+                "solved": stats.fraction(r.solved)}
+
+    c = study["linear"].config
+    rows = [row(arch_label(d, w), "on-policy",
+                n_parameters(c.K, c.n, d, w) if d else c.K * c.n + c.n, r)
+            for (d, w), r in study["mlp"].items()]
     d, w = REFERENCE
-    for name, r in study["controls"].items():
-        rows.append({"policy": arch_label(d, w) + (" x K (separate)" if name == "separate"
-                                                   else ""),
-                     "learner": "on-policy" if name == "separate" else "supervised",
-                     "parameters": n_parameters(r.spec.K, r.spec.n, d, w, r.spec.separate,
-                                                r.spec.K),
-                     "frac eps<=1e-5": flat_fraction(r),
-                     "median samples to solve": stats.median(r.samples_to_solve),
-                     "solved": stats.fraction(r.solved)})
-    lin = study["linear"]
-    rows.append({"policy": "linear simulator (model.simulate)", "learner": "on-policy",
-                 "parameters": lin.config.K * lin.config.n + lin.config.n,
-                 "frac eps<=1e-5": flat_fraction(lin),
-                 "median samples to solve": stats.median(lin.samples_to_solve),
-                 "solved": stats.fraction(lin.solved)})
+    rows += [row(arch_label(d, w) + (" x K (separate)" if name == "separate" else ""),
+                 "on-policy" if name == "separate" else "supervised",
+                 n_parameters(c.K, c.n, d, w, r.config.separate, c.K), r)
+             for name, r in study["controls"].items()]
+    rows.append(row("linear simulator (model.simulate)", "on-policy", c.K * c.n + c.n,
+                    study["linear"]))
     return pd.DataFrame(rows)
 
 
@@ -285,20 +272,11 @@ def measured_fractions(study: dict) -> dict:
             for k, r in study["controls"].items()}
 
 
-def two_proportion_p(a: stats.Estimate, b: stats.Estimate) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test of ``a`` = ``b``."""
-    x1, x2 = a.value * a.n, b.value * b.n
-    p = (x1 + x2) / (a.n + b.n)
-    se = math.sqrt(max(p * (1 - p) * (1 / a.n + 1 / b.n), 1e-300))
-    z = abs(a.value - b.value) / se
-    return float(math.erfc(z / math.sqrt(2)))
-
-
 def depth0_vs_linear(study: dict) -> dict:
     """Depth 0 against the linear simulator: the two fractions, the test's p-value and
     whether the intervals overlap (same theta0, different random streams)."""
     a, b = flat_fraction(study["mlp"][(0, 0)]), flat_fraction(study["linear"])
-    return {"depth0": a, "linear": b, "p": two_proportion_p(a, b),
+    return {"depth0": a, "linear": b, "p": stats.two_proportion_p(a, b),
             "overlap": bool(a.low <= b.high and b.low <= a.high)}
 
 
@@ -324,28 +302,6 @@ def mlp_plateaus_hold(study: dict) -> bool:
     sup, sep = (flat_fraction(study["controls"][k]) for k in ("supervised", "separate"))
     fr = [flat_fraction(r) for r in study["mlp"].values()]
     return bool(all(f.low > sup.high for f in fr) and sep.high < fr[-1].low)
-
-
-def plot_bandit_cdf(study: dict):
-    """Figure 3 per architecture: CDF of the flattest plateau's flatness."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = new_figure(width=7.5, height=4.2)
-    ax = axes[0, 0]
-    cmap = plt.get_cmap("Reds")
-    archs = list(study["mlp"])
-    for i, a in enumerate(archs):
-        ecdf(ax, study["mlp"][a].flatness, label=arch_label(*a),
-             color=cmap(0.35 + 0.65 * i / max(1, len(archs) - 1)))
-    ecdf(ax, study["linear"].flatness, label="linear simulator", color="k", ls=":")
-    for name in ("separate", "supervised"):
-        ecdf(ax, study["controls"][name].flatness, color=SETTING_COLORS[name], ls="--",
-             label=f"{arch_label(*REFERENCE)}: {name}")
-    ax.axvline(EPS, color="grey", lw=0.8)
-    ax.set_xlabel(r"flatness $\epsilon$ of the flattest plateau ($|\dot J| / \eta$)")
-    ax.set_ylabel(r"fraction of runs with flatness $\leq \epsilon$")
-    ax.legend(loc="upper left", fontsize="x-small")
-    return fig
 
 
 CLAIMS = registry(

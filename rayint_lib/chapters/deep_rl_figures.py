@@ -1,4 +1,5 @@
-"""Figures of chapter 03b_deep_rl, Part 2 (the K-room corridor task, Sec. 3.3).
+"""Figures of chapter 03b_deep_rl: Part 1's Figure 3 per architecture (the MLP bandit), and
+Part 2's (the K-room corridor task, Sec. 3.3).
 
 Colours follow the paper's code (:data:`rayint_lib.book.plotting.SETTING_COLORS`): on-policy
 red, separate networks cyan, fixed uniform data blue, supervised yellow; the mixture purple.
@@ -7,13 +8,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..book.plotting import SETTING_COLORS, new_figure
+from ..book.plotting import SETTING_COLORS, ecdf, new_figure
 from .deep_rl_rooms import SETTING_NAMES, mean_band, ordered_curves
 
 COLORS = {**SETTING_COLORS, "uniform": SETTING_COLORS["off_policy"], "mixture": "#9467bd"}
 ROOM_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                "#bcbd22"]
 ARROWS = ("up", "down", "left", "right")
+
+
+def arch_label(depth, width):
+    return "depth 0 (linear, W s + b)" if depth == 0 else f"depth {depth}, width {width}"
+
+
+def plot_bandit_cdf(study: dict, reference, eps):
+    """Figure 3 per architecture: CDF of the flattest plateau's flatness (the controls at the
+    ``reference`` architecture; a line at the threshold ``eps``)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = new_figure(width=7.5, height=4.2)
+    ax = axes[0, 0]
+    cmap = plt.get_cmap("Reds")
+    archs = list(study["mlp"])
+    for i, a in enumerate(archs):
+        ecdf(ax, study["mlp"][a].flatness, label=arch_label(*a),
+             color=cmap(0.35 + 0.65 * i / max(1, len(archs) - 1)))
+    ecdf(ax, study["linear"].flatness, label="linear simulator", color="k", ls=":")
+    for name in ("separate", "supervised"):
+        ecdf(ax, study["controls"][name].flatness, color=SETTING_COLORS[name], ls="--",
+             label=f"{arch_label(*reference)}: {name}")
+    ax.axvline(eps, color="grey", lw=0.8)
+    ax.set_xlabel(r"flatness $\epsilon$ of the flattest plateau ($|\dot J| / \eta$)")
+    ax.set_ylabel(r"fraction of runs with flatness $\leq \epsilon$")
+    ax.legend(loc="upper left", fontsize="x-small")
+    return fig
 
 
 def plot_rooms(cfg):

@@ -72,7 +72,7 @@ def _train(spec, name, n, seed, teachers=None):
 
     targets = None
     if name == "distill":
-        targets = agent.greedy_actions(teachers.spec, teachers.params)
+        targets = agent.greedy_actions(teachers.config, teachers.params)
     return agent.train(spec, n, seed, targets=targets)
 
 

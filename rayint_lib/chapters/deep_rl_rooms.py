@@ -163,7 +163,7 @@ def rooms_table(study: dict) -> pd.DataFrame:
     incompetent room."""
     rows = []
     for name, r in study["main"].items():
-        rows.append({"K": r.spec.env.K, "setting": SETTING_NAMES[name], **summary(r)})
+        rows.append({"K": r.config.env.K, "setting": SETTING_NAMES[name], **summary(r)})
     for K, runs in study["more"].items():
         for name, r in runs.items():
             rows.append({"K": K, "setting": SETTING_NAMES[name], **summary(r)})

@@ -1,10 +1,14 @@
 """The record of a batch of learning runs (App. A): checkpoints, stop rule and flatness.
 
-One record for every run of the linear-bandit engine (:mod:`.simulate`, whatever the
-learner or update rule) and, by its fields only, for any other trainer that logs ``J_k(t)``
-on a checkpoint grid and stops at ``J >= K - solved_margin``: the curves ``J_k`` at the
-checkpoints, the stop step, the solved flags and the flattest plateau's flatness (the
-slowest progress away from the start and the optimum, App. A).
+One record for every trainer that logs ``J_k(t)`` on a checkpoint grid and stops at
+``J >= K - solved_margin``: the linear-bandit engine (:mod:`.simulate`, whatever the learner
+or update rule, :class:`BanditRuns`), the MLP bandit (:mod:`.deep.bandit`, also
+:class:`BanditRuns`) and the rooms agent (:mod:`.deep.agent`, whose record extends
+:class:`Runs`). Each holds the curves ``J_k`` at the checkpoints, the stop step, the solved
+flags and the flattest plateau's flatness (the slowest progress away from the start and the
+optimum, App. A). The checkpoint grid (:func:`checkpoint_steps`), the flatness window
+(:func:`flattest_window`, on numpy or traced JAX arrays) and the stop rule
+(:meth:`Runs.collect`) are written once here.
 """
 from __future__ import annotations
 
@@ -13,27 +17,49 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def checkpoint_steps(max_updates, n_checkpoints):
-    """Log-spaced integer update counts from 0 to ``max_updates`` (both included)."""
-    grid = np.unique(np.round(np.geomspace(1, max_updates, n_checkpoints - 1)).astype(np.int64))
-    return np.concatenate([[0], grid])
+def checkpoint_steps(max_updates, n_checkpoints, window=1):
+    """Log-spaced integer update counts from 0 to ``max_updates`` (both included), in whole
+    multiples of ``window`` (for trainers that look at the curve only every ``window``
+    updates): ``0`` and ``window`` times the rounded ``geomspace(1, max_updates // window,
+    n_checkpoints - 1)``, repeats dropped."""
+    n_windows = max_updates // window
+    grid = np.unique(np.round(np.geomspace(1, n_windows, n_checkpoints - 1)).astype(np.int64))
+    return np.concatenate([[0], grid * window])
+
+
+def start_threshold(J_start, start_margin, K):
+    """The level a run must reach to have left the start zone: ``J0 + start_margin K``."""
+    return J_start + start_margin * K
+
+
+def flattest_window(xp, flatness, flattest, running_max, J_k, slope, counts, threshold):
+    """One flatness window (App. A): the new ``(flatness, flattest, running_max)``.
+
+    ``J_k`` ``[..., K]``: the performance at the window's end; ``slope``: the progress rate
+    measured there (``|dJ/dt|`` per unit step size); ``counts``: the runs still running.
+    A run's flatness is the smallest slope seen once its running max of ``J`` has reached
+    ``threshold`` (:func:`start_threshold`); ``flattest`` keeps ``J_k`` where it was seen.
+    ``xp``: ``numpy`` or ``jax.numpy`` (the JAX trainers call it inside their compiled
+    loops, one run at a time)."""
+    running_max = xp.maximum(running_max, J_k.sum(axis=-1))
+    better = counts & (running_max >= threshold) & (slope < flatness)
+    return (xp.where(better, slope, flatness), xp.where(better[..., None], J_k, flattest),
+            running_max)
 
 
 @dataclass
-class BanditRuns:
-    """What a batch of runs recorded.
+class Runs:
+    """What a batch of runs recorded, whatever the trainer.
 
-    ``config``: the run's settings (any object with ``K``, ``eta``, ``max_samples``, e.g. a
-    :class:`~.config.BanditConfig`); ``steps``: update counts at which the curves were
+    ``config``: the run's settings (a :class:`~.config.BanditConfig`, an MLP or agent spec:
+    any object with ``solved_margin``); ``steps``: update counts at which the curves were
     recorded, ``[T]``; ``curves``: ``J_k`` at those steps, ``[runs, T, K]`` (held at the
     final value after a run stops); ``initial``: ``J_k(theta0)``, ``[runs, K]``;
     ``stop_step``: updates done by each run; ``solved``: reached ``J >= K - solved_margin``;
     ``flatness``: slowest progress away from the start and the optimum, ``min |dJ/dt| / eta``
     (NaN if the run never left the start zone); ``flattest_J``: ``J_k`` where that slowest
-    progress was measured; ``logits``: the logits at the checkpoints ``[runs, T, K, n]`` when
-    recorded (each context's logits up to an additive constant), else ``None``; ``final``:
-    ``J_k`` at the stop ``[runs, K]``; ``method``: the update rule's settings (a
-    :class:`~.remedies.Method`) when the run used one; ``seconds``: wall time of the loop.
+    progress was measured; ``final``: ``J_k`` at the stop ``[runs, K]``; ``seconds``: wall
+    time of the loop.
     """
 
     config: object
@@ -44,19 +70,24 @@ class BanditRuns:
     solved: np.ndarray
     flatness: np.ndarray
     flattest_J: np.ndarray
-    logits: np.ndarray | None = None
     final: np.ndarray | None = None
-    method: object = None
     seconds: float = 0.0
+
+    @classmethod
+    def collect(cls, config, steps, curves, initial, stop_step, final, flatness, flattest_J,
+                **fields):
+        """The record of a trainer's raw outputs: the stop rule (solved: ``J >= K -
+        solved_margin`` at the stop) and the flatness of runs that never had a window that
+        counted (``inf``) as NaN."""
+        K = curves.shape[-1]
+        return cls(config, steps, curves, initial, stop_step,
+                   final.sum(axis=1) >= K - config.solved_margin,
+                   np.where(np.isinf(flatness), np.nan, flatness), flattest_J, final=final,
+                   **fields)
 
     @property
     def K(self) -> int:
-        return self.config.K
-
-    @property
-    def samples_to_solve(self):
-        """Samples (K per update) used by each run to reach the optimum; NaN if unsolved."""
-        return np.where(self.solved, self.stop_step * self.K, np.nan)
+        return self.curves.shape[-1]
 
     def flat(self, eps=1e-5):
         """Per run: its flattest plateau has flatness ``<= eps``."""
@@ -65,6 +96,25 @@ class BanditRuns:
     def fraction_flatter_than(self, eps):
         """Fraction of runs whose flattest plateau has flatness ``<= eps`` (Fig. 3)."""
         return float(np.mean(self.flat(eps)))
+
+
+@dataclass(kw_only=True)
+class BanditRuns(Runs):
+    """What a batch of bandit runs recorded (:class:`Runs`), K samples per update.
+
+    ``config`` has ``K`` and ``eta``; ``logits``: the logits at the checkpoints ``[runs, T, K,
+    n]`` when recorded (each context's logits up to an additive constant), else ``None``;
+    ``method``: the update rule's settings (a :class:`~.remedies.Method`) when the run used
+    one.
+    """
+
+    logits: np.ndarray | None = None
+    method: object = None
+
+    @property
+    def samples_to_solve(self):
+        """Samples (K per update) used by each run to reach the optimum; NaN if unsolved."""
+        return np.where(self.solved, self.stop_step * self.K, np.nan)
 
     @property
     def flatness_per_sample(self):
@@ -90,7 +140,7 @@ class FlatnessTracker:
 
     def __init__(self, config, J_start):
         self.cfg = config
-        self.threshold = J_start + config.start_margin * config.K
+        self.threshold = start_threshold(J_start, config.start_margin, config.K)
         self.previous = J_start.copy()
         self.running_max = J_start.copy()
         self.flatness = np.full(J_start.shape, np.inf)
@@ -103,15 +153,16 @@ class FlatnessTracker:
         "expected"``); without it the slope of the recorded curve is used (``"curve"``).
         """
         J = J_k.sum(axis=1)
-        self.running_max = np.maximum(self.running_max, J)
         if rate is None:
             slope = np.abs(J - self.previous) / (self.cfg.eta * self.cfg.window)
         else:
             slope = np.abs(rate)
-        better = active & (self.running_max >= self.threshold) & (slope < self.flatness)
-        self.flatness[better] = slope[better]
-        self.flattest[better] = J_k[better]
+        self.flatness, self.flattest, self.running_max = flattest_window(
+            np, self.flatness, self.flattest, self.running_max, J_k, slope, active,
+            self.threshold)
         self.previous = J
 
     def result(self):
-        return np.where(np.isinf(self.flatness), np.nan, self.flatness), self.flattest
+        """``(flatness, flattest_J)``: ``inf`` where no window counted (:meth:`Runs.collect`
+        makes it NaN)."""
+        return self.flatness, self.flattest

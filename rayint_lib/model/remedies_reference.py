@@ -235,7 +235,5 @@ def run_rule_reference(config) -> BanditRuns:
         active = active & (J.sum(1) < stop_at)
         curves[:, steps == t] = held[:, None]
     curves[:, steps > t] = held[:, None]
-    flatness, flattest = tracker.result()
-    solved = held.sum(1) >= stop_at
-    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest,
-                      final=held, method=m)
+    return BanditRuns.collect(cfg, steps, curves, initial, stop_step, held, *tracker.result(),
+                              method=m)

@@ -121,10 +121,8 @@ def simulate_reference(config: BanditConfig, steps=None, record_logits=False) ->
                     keep(columns, J_k)
             break
 
-    flatness, flattest = tracker.result()
-    solved = J_k.sum(axis=1) >= cfg.K - cfg.solved_margin
-    return BanditRuns(cfg, steps, curves, initial, stop_step, solved, flatness, flattest,
-                      logits_at, final=J_k)
+    return BanditRuns.collect(cfg, steps, curves, initial, stop_step, J_k, *tracker.result(),
+                              logits=logits_at)
 
 
 def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32,
@@ -145,11 +143,10 @@ def simulate_fast(config: BanditConfig, steps=None, dtype=np.float32,
     rng = np.random.default_rng(cfg.seed)
     logits0 = initial_logits(cfg.K, cfg.n, cfg.J0, cfg.n_runs, rng, cfg.init, cfg.logit_scale)
     out = run_kernel(cfg, logits0, steps, dtype, record_logits=record_logits)
-    flatness = np.where(np.isinf(out.flatness), np.nan, out.flatness)
     initial = right_arm_probs(logits0)          # exact theta0 performance, as the reference
-    solved = out.final.sum(axis=1) >= cfg.K - cfg.solved_margin
-    return BanditRuns(cfg, steps, out.curves, initial, out.stop_step, solved, flatness,
-                      out.flattest, out.logits if record_logits else None, final=out.final)
+    return BanditRuns.collect(cfg, steps, out.curves, initial, out.stop_step, out.final,
+                              out.flatness, out.flattest,
+                              logits=out.logits if record_logits else None)
 
 
 def simulate(config: BanditConfig, steps=None, record_logits=False) -> BanditRuns:

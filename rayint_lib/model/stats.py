@@ -53,6 +53,16 @@ def fraction(flags) -> Estimate:
     return wilson(int(flags.sum()), flags.size)
 
 
+def two_proportion_p(a: Estimate, b: Estimate) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test of ``a`` = ``b`` (two
+    :func:`fraction` estimates of independent runs)."""
+    x1, x2 = a.value * a.n, b.value * b.n
+    p = (x1 + x2) / (a.n + b.n)
+    se = math.sqrt(max(p * (1 - p) * (1 / a.n + 1 / b.n), 1e-300))
+    z = abs(a.value - b.value) / se
+    return float(math.erfc(z / math.sqrt(2)))
+
+
 def bootstrap(statistic, *samples, n_boot=2000, seed=0, stacked=False) -> Estimate:
     """Percentile bootstrap of ``statistic(*samples)``, resampling runs (the first axis).
 

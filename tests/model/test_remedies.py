@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 from rayint_lib.model import remedies as rm
+from rayint_lib.model import remedy_kernel as rk
+from rayint_lib.model import remedy_rules as rr
 from rayint_lib.model.bandit import softmax
 from rayint_lib.model.remedies_reference import run_rule_reference
 from rayint_lib.model.updates import expected_progress_rate
@@ -16,18 +18,27 @@ def state(kind, **kw):
     h = m.hyper()
     pi = np.empty((K, N))
     J = np.empty(K)
-    rm.policy(rm.CODES[kind], L, h[3], pi, J)
+    rk.policy(rm.CODES[kind], L, h[rr.P], pi, J)
     return m, h, pi, J
+
+
+def rule_state(J, a_norm=None, moments=None):
+    """The rule state tuple of :func:`.remedy_kernel.initial_state` with chosen parts."""
+    a_norm = np.ones(K) if a_norm is None else a_norm
+    moments = np.zeros((2, K + 1, N)) if moments is None else moments
+    return a_norm, moments, np.stack([J, J])
+
+
+def scratch():
+    return np.empty((K, N)), np.empty((K, K, N)), np.empty((K, N))
 
 
 def direction(kind, s, t=1.0, order=None, a_norm=None, moments=None, commit=True, **kw):
     m, h, pi, J = state(kind, **kw)
-    a_norm = np.ones(K) if a_norm is None else a_norm
-    mW, vW, mb, vb = moments or (np.zeros((K, N)), np.zeros((K, N)), np.zeros(N), np.zeros(N))
     out = np.empty((K, N))
-    rm.direction(rm.CODES[kind], h, L, pi, J, np.asarray(s, float), t,
-                 np.arange(K) if order is None else np.asarray(order), a_norm, mW, vW, mb, vb,
-                 commit, np.empty((K, N)), np.empty((K, K, N)), np.empty((K, N)), out)
+    rk.direction(rm.CODES[kind], h, L, pi, J, np.asarray(s, float), t,
+                 np.arange(K) if order is None else np.asarray(order),
+                 rule_state(J, a_norm, moments), commit, scratch(), out)
     return out, pi, J
 
 
@@ -79,13 +90,13 @@ def test_signals_of_mixture_and_importance_weighting():
     q = 0.7 * J + 0.3 / N
     u = np.array([q[0] - 1e-9, q[1] + 1e-9])
     s = np.empty(K)
-    rm.signal(rm.MIXTURE, h, J, J, J, u, u, N, s, np.empty(K))
+    rk.signal(rr.MIXTURE, h, J, rule_state(J), u, u, N, s, np.empty(K))
     np.testing.assert_array_equal(s, [1.0, 0.0])
     _, h, pi, J = state("importance", mix=0.3)
-    rm.signal(rm.IMPORTANCE, h, J, J, J, u, u, N, s, np.empty(K))
+    rk.signal(rr.IMPORTANCE, h, J, rule_state(J), u, u, N, s, np.empty(K))
     np.testing.assert_allclose(s, [J[0] / q[0], 0.0])
     e = np.empty(K)
-    rm.expected_signal(rm.IMPORTANCE, h, J, J, J, N, e, np.empty(K))
+    rk.expected_signal(rr.IMPORTANCE, h, J, rule_state(J), N, e, np.empty(K))
     np.testing.assert_allclose(e, J)           # unbiased: E[s] = pi_k(k), the on-policy one
 
 
@@ -95,18 +106,18 @@ def test_rebalanced_and_curriculum_draw_contexts():
     v = np.array([p[0] - 1e-9, p[0] + 1e-9])          # first sample in context 0, second in 1
     u = np.array([J[0] - 1e-9, J[1] - 1e-9])          # both rewarded
     s = np.empty(K)
-    rm.signal(rm.REBALANCED, h, J, J, J, u, v, N, s, np.empty(K))
+    rk.signal(rr.REBALANCED, h, J, rule_state(J), u, v, N, s, np.empty(K))
     np.testing.assert_array_equal(s, [1.0, 1.0])
     v = np.array([0.0, 0.0])                          # both in context 0: u[1] < J[0]?
-    rm.signal(rm.REBALANCED, h, J, J, J, u, v, N, s, np.empty(K))
+    rk.signal(rr.REBALANCED, h, J, rule_state(J), u, v, N, s, np.empty(K))
     np.testing.assert_array_equal(s, [1.0 + float(u[1] < J[0]), 0.0])
     e = np.empty(K)
-    rm.expected_signal(rm.REBALANCED, h, J, J, J, N, e, np.empty(K))
+    rk.expected_signal(rr.REBALANCED, h, J, rule_state(J), N, e, np.empty(K))
     np.testing.assert_allclose(e, K * p * J)
     _, h, pi, J = state("curriculum", mix=0.1)
     fast, slow = np.array([0.5, 0.2]), np.array([0.4, 0.19])
     lp = np.abs(fast - slow)
-    probs = rm.context_probs(rm.CURRICULUM, J, fast, slow, 0.1, np.empty(K))
+    probs = rk.context_probs(rr.CURRICULUM, J, fast, slow, 0.1, np.empty(K))
     np.testing.assert_allclose(probs, 0.9 * lp / lp.sum() + 0.1 / K)
 
 
@@ -205,7 +216,7 @@ def test_adam_and_rmsprop_match_optax(kind):
            else optax.rmsprop(eta, decay=0.9, eps=1e-8, eps_in_sqrt=False))
     params = {"W": jnp.zeros((K, N)), "b": jnp.zeros(N)}
     ost = opt.init(params)
-    moments = (np.zeros((K, N)), np.zeros((K, N)), np.zeros(N), np.zeros(N))
+    moments = np.zeros((2, K + 1, N))
     for t, s in enumerate([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], start=1):
         out, pi, _ = direction(kind, s, t=float(t), moments=moments, eta=eta)
         d = np.asarray(s)[:, None] * residual(pi)
@@ -216,10 +227,8 @@ def test_adam_and_rmsprop_match_optax(kind):
 
 def test_expected_rate_of_reinforce_is_the_library_flatness():
     m, h, pi, J = state("reinforce")
-    z = np.zeros((K, N))
-    rate = rm.expected_rate(rm.REINFORCE, h, L, pi, J, 1.0, J, J, np.ones(K), z, z, np.zeros(N),
-                            np.zeros(N), np.empty(K), np.empty(K), np.arange(K), np.empty((K, N)),
-                            np.empty((K, K, N)), np.empty((K, N)), np.empty((K, N)))
+    rate = rk.expected_rate(rr.REINFORCE, h, L, pi, J, 1.0, rule_state(J), np.empty(K),
+                            np.empty(K), np.arange(K), scratch(), np.empty((K, N)))
     np.testing.assert_allclose(rate, expected_progress_rate(L[None], "on_policy",
                                                             "shared_bias")[0])
 
@@ -264,14 +273,13 @@ def test_cosine_gated_weights_each_context_by_its_agreeing_partners():
     # a conflicting partner is dropped: the plain gradient divided by K
     Lc = np.array([[2.0, -1.0, 0.0], [-1.0, 2.0, 0.0]])
     m, h, pic, Jc = state("cosgate")
-    rm.policy(rm.CODES["cosgate"], Lc, h[3], pic, Jc)
+    rk.policy(rm.CODES["cosgate"], Lc, h[rr.P], pic, Jc)
     dc = np.eye(K, N) - pic
     Gc = param_vectors(dc)
     assert Gc[0] @ Gc[1] < 0
     outc = np.empty((K, N))
-    rm.direction(rm.CODES["cosgate"], h, Lc, pic, Jc, np.ones(K), 1.0, np.arange(K), np.ones(K),
-                 np.zeros((K, N)), np.zeros((K, N)), np.zeros(N), np.zeros(N), True,
-                 np.empty((K, N)), np.empty((K, K, N)), np.empty((K, N)), outc)
+    rk.direction(rm.CODES["cosgate"], h, Lc, pic, Jc, np.ones(K), 1.0, np.arange(K),
+                 rule_state(Jc), True, scratch(), outc)
     np.testing.assert_allclose(outc, shared(dc) / K, atol=1e-12)
 
 
@@ -323,3 +331,21 @@ def test_simulate_runs_the_configs_rule_and_checks_the_config_names_it():
         BanditConfig(rule="pcgrad")
     with pytest.raises(ValueError, match="steps and record_logits"):
         simulate(cfg, record_logits=True)
+
+
+def test_the_table_of_rules_gives_names_codes_labels_and_terms():
+    """One row per rule: the names, codes, descriptions, labels, config terms and the
+    compiled rules' constants all come from :data:`.remedy_rules.RULES`."""
+    assert rm.KINDS == tuple(rule.name for rule in rr.RULES)
+    assert len(set(rm.KINDS)) == len(rm.KINDS)
+    for kind in rm.KINDS:
+        assert getattr(rr, kind.upper()) == rm.CODES[kind] == rm.KINDS.index(kind)
+        m = _method(kind)
+        assert rm.DESCRIPTIONS[kind] and m.label and "{" not in m.label
+        m.check_config(rm.method_config(m))
+    for name in rr.HYPER:
+        assert rr.HYPER[getattr(rr, name.upper())] == name
+    assert rm.Method("mixture", mix=1.0).label == "fixed uniform data"
+    assert rm.Method("importance", mix=0.25).label == "importance-weighted (mixture 0.25)"
+    assert rm.Method("rmsprop", eta=0.003).label == "RMSProp eta=0.003"
+    np.testing.assert_array_equal(rm.Method("escort", p=3.0).hyper()[rr.P], 3.0)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from rayint_lib.model import stats
-from rayint_lib.model.stats import Estimate, hull
+from rayint_lib.model.stats import Estimate, fraction, hull, two_proportion_p
 
 
 def test_hull_holds_every_reading_and_keeps_the_first_value():
@@ -23,3 +23,11 @@ def test_stacked_bootstrap_draws_the_same_resamples():
     assert stacked.low < stacked.value < stacked.high
     nan = np.full(5, np.nan)
     assert np.isnan(stats.bootstrap(lambda v: np.nanmean(v, axis=-1), nan, stacked=True).low)
+
+
+def test_two_proportion_p_is_the_pooled_z_test():
+    a, b = fraction([True] * 50 + [False] * 50), fraction([True] * 30 + [False] * 70)
+    # pooled p = 0.4, se = sqrt(0.24 * 2 / 100), z = 0.2 / se: two-sided p = 0.00389
+    assert two_proportion_p(a, b) == pytest.approx(0.0038924, rel=1e-4)
+    assert two_proportion_p(a, a) == pytest.approx(1.0)
+    assert two_proportion_p(b, a) == two_proportion_p(a, b)

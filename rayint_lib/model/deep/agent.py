@@ -58,6 +58,7 @@ import numpy as np
 import optax
 
 from ..config import check_choice, check_float, check_int
+from ..record import Runs, checkpoint_steps, flattest_window, start_threshold
 from . import measures as ms
 from . import rooms
 from .policies import apply, dense, init_mlp, n_parameters
@@ -125,9 +126,7 @@ class AgentSpec:
     @property
     def steps(self) -> np.ndarray:
         """Log-spaced checkpoints in whole windows: ``0, window, ..., n_updates``."""
-        n_windows = self.n_updates // self.window
-        grid = np.unique(np.round(np.geomspace(1, n_windows, self.n_checkpoints - 1)))
-        return np.concatenate([[0], grid.astype(np.int64) * self.window])
+        return checkpoint_steps(self.n_updates, self.n_checkpoints, self.window)
 
     @property
     def env_steps_per_update(self) -> int:
@@ -135,23 +134,25 @@ class AgentSpec:
         return self.episodes * self.env.horizon
 
 
-@dataclass
-class AgentRuns:
-    """What a batch of agent runs recorded."""
+@dataclass(kw_only=True)
+class AgentRuns(Runs):
+    """What a batch of agent runs recorded: the record of every trainer
+    (:class:`~rayint_lib.model.record.Runs`: ``config`` is the spec, ``curves`` the exact
+    ``J_k``, ``stop_step`` the updates until solved (``n_updates`` if never), ``flatness``
+    ``min |dJ/dt| / lr``), and the agent's measures at the checkpoints.
 
-    spec: AgentSpec
-    steps: np.ndarray          # [T] updates at the checkpoints
-    curves: np.ndarray         # [runs, T, K] exact J_k
-    cosine: np.ndarray         # [runs, T] interference: mean cosine of per-room gradients
-    coupling: np.ndarray       # [runs, T, K] |g_k| / |g_k under uniform data|
-    returns: np.ndarray        # [runs, T, K] mean sampled training return per room since
-                               # the previous checkpoint (NaN at 0): the noisy curve a log shows
-    stop_step: np.ndarray      # [runs] updates until solved (n_updates if never)
-    env_steps: np.ndarray      # [runs] environment steps (alive) until solved
-    solved: np.ndarray         # [runs]
-    flatness: np.ndarray       # [runs] min |dJ/dt| / lr (NaN if no window qualified)
-    flattest_J: np.ndarray     # [runs, K]
-    params: object = None      # final network parameters (leading runs axis)
+    ``cosine`` ``[runs, T]``: interference, the mean cosine of per-room gradients;
+    ``coupling`` ``[runs, T, K]``: ``|g_k| / |g_k under uniform data|``; ``returns``
+    ``[runs, T, K]``: mean sampled training return per room since the previous checkpoint
+    (NaN at 0): the noisy curve a log shows; ``env_steps`` ``[runs]``: environment steps
+    (alive) until solved; ``params``: final network parameters (leading runs axis).
+    """
+
+    cosine: np.ndarray
+    coupling: np.ndarray
+    returns: np.ndarray
+    env_steps: np.ndarray
+    params: object = None
 
     @property
     def env_steps_to_solve(self):
@@ -160,7 +161,7 @@ class AgentRuns:
     @property
     def env_step_grid(self) -> np.ndarray:
         """Environment steps simulated at each checkpoint (per seed, fixed-length rollouts)."""
-        return self.steps * self.spec.env_steps_per_update
+        return self.steps * self.config.env_steps_per_update
 
 
 def n_outputs(spec: AgentSpec) -> int:
@@ -350,7 +351,7 @@ def _run_one(params, key, target, lr, mix, supervised, td, spec: AgentSpec):
     measure_target = jnp.where(supervised, target, keys_table)
     target_J = K - spec.solved_margin
     J_first = exact_success(spec, params)
-    threshold = J_first.sum() + spec.start_margin * K
+    threshold = start_threshold(J_first.sum(), spec.start_margin, K)
     scale = 1.0 / (lr * spec.window)
 
     def one_update(_, c):
@@ -379,11 +380,8 @@ def _run_one(params, key, target, lr, mix, supervised, td, spec: AgentSpec):
                                                        (p, s, active, t, es, i, ret))
         Jk = exact_success(spec, p)
         J = Jk.sum()
-        run_max = jnp.maximum(run_max, J)
-        slope = jnp.abs(J - J_prev) * scale
-        better = moved & (run_max >= threshold) & (slope < flat)
-        flat = jnp.where(better, slope, flat)
-        flattest = jnp.where(better, Jk, flattest)
+        flat, flattest, run_max = flattest_window(jnp, flat, flattest, run_max, Jk,
+                                                  jnp.abs(J - J_prev) * scale, moved, threshold)
         active = moved & (J < target_J)
         return p, s, active, t, es, i, ret, J, flat, flattest, run_max, nw + 1
 
@@ -463,13 +461,11 @@ def train(spec: AgentSpec, n_runs: int, seed: int = 0, targets=None) -> AgentRun
             spec.env.K, spec.env.length))
     out = _compiled(_structure(spec))(params, run_keys(seed, n_runs),
                                       jnp.asarray(targets, jnp.int32), *_variant(spec))
-    final_params = out[-1]
     curves, cos, ratio, returns, t, es, Jk, flat, flattest = (np.asarray(x, np.float64)
                                                                for x in out[:-1])
-    flat = np.where(np.isinf(flat), np.nan, flat)
-    solved = Jk.sum(axis=1) >= spec.env.K - spec.solved_margin
-    return AgentRuns(spec, spec.steps, curves, cos, ratio, returns, t.astype(np.int64), es,
-                     solved, flat, flattest, final_params)
+    return AgentRuns.collect(spec, spec.steps, curves, curves[:, 0], t.astype(np.int64), Jk,
+                             flat, flattest, cosine=cos, coupling=ratio, returns=returns,
+                             env_steps=es, params=out[-1])
 
 
 def greedy_actions(spec: AgentSpec, params) -> np.ndarray:

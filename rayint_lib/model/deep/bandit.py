@@ -19,8 +19,8 @@ update at the visited parameters, per unit step size: ``<grad J, E[direction]>``
 (the expectation over the K contexts and n actions is closed-form: on-policy
 ``E[direction] = grad J``, so the rate is ``||grad J||^2``; supervised
 ``sum_k grad log pi_k(k)``). The flattest plateau is its smallest absolute value once the
-run has left the start (``max J >= J0 + start_margin K``) and while it still runs, as
-:class:`rayint_lib.model.simulate.FlatnessTracker` does.
+run has left the start (``max J >= J0 + start_margin K``) and while it still runs: the
+record's window (:func:`rayint_lib.model.record.flattest_window`), as the linear engine's.
 
 Curves ``J_k(t)`` are kept on a log grid of checkpoints (multiples of ``window``): memory does
 not grow with the number of updates.
@@ -37,6 +37,7 @@ import optax
 
 from ..bandit import common_right_arm_offset, logit_for_prob, right_arm_probs, split_performance
 from ..config import check_choice, check_float, check_int
+from ..record import BanditRuns, checkpoint_steps, flattest_window, start_threshold
 from .policies import apply, init_mlp, numpy_mlp
 
 LEARNERS = ("on_policy", "supervised")
@@ -82,30 +83,7 @@ class MLPBanditSpec:
     @property
     def steps(self) -> np.ndarray:
         """Log-spaced checkpoints in whole windows: ``0, window, ..., max_updates``."""
-        n_windows = self.max_updates // self.window
-        grid = np.unique(np.round(np.geomspace(1, n_windows, self.n_checkpoints - 1)))
-        return np.concatenate([[0], grid.astype(np.int64) * self.window])
-
-
-@dataclass
-class MLPRuns:
-    """What a batch of MLP-bandit runs recorded (fields as :class:`~..simulate.BanditRuns`)."""
-
-    spec: MLPBanditSpec
-    steps: np.ndarray        # [T] updates at the checkpoints
-    curves: np.ndarray       # [runs, T, K]
-    initial: np.ndarray      # [runs, K]
-    stop_step: np.ndarray    # [runs]
-    solved: np.ndarray       # [runs]
-    flatness: np.ndarray     # [runs], NaN if no window qualified
-    flattest_J: np.ndarray   # [runs, K]
-
-    @property
-    def samples_to_solve(self):
-        return np.where(self.solved, self.stop_step * self.spec.K, np.nan)
-
-    def fraction_flatter_than(self, eps):
-        return float(np.mean(np.nan_to_num(self.flatness, nan=np.inf) <= eps))
+        return checkpoint_steps(self.max_updates, self.n_checkpoints, self.window)
 
 
 def initial_parameters(spec: MLPBanditSpec, n_runs: int, seed: int, J0=None, init="angular",
@@ -204,7 +182,7 @@ def _run_one(params, offset, key, supervised, spec: MLPBanditSpec):
     grad_obj = jax.value_and_grad(sampled_objective, has_aux=True)
     target = K - spec.solved_margin
     J_first = J_k(params, offset)
-    threshold = J_first.sum() + spec.start_margin * K
+    threshold = start_threshold(J_first.sum(), spec.start_margin, K)
 
     def one_update(_, c):
         p, s, active, t, i = c
@@ -222,13 +200,9 @@ def _run_one(params, offset, key, supervised, spec: MLPBanditSpec):
         p, s, active, t, i, flat, flattest, run_max, nw = c
         p, s, moved, t, i = jax.lax.fori_loop(0, spec.window, one_update, (p, s, active, t, i))
         Jk = J_k(p, offset)
-        J = Jk.sum()
-        run_max = jnp.maximum(run_max, J)
-        slope = jnp.abs(rate_fn(p, offset))
-        better = moved & (run_max >= threshold) & (slope < flat)
-        flat = jnp.where(better, slope, flat)
-        flattest = jnp.where(better, Jk, flattest)
-        active = moved & (J < target)
+        flat, flattest, run_max = flattest_window(jnp, flat, flattest, run_max, Jk,
+                                                  jnp.abs(rate_fn(p, offset)), moved, threshold)
+        active = moved & (Jk.sum() < target)
         return p, s, active, t, i, flat, flattest, run_max, nw + 1
 
     def segment(c, n_windows):
@@ -262,17 +236,17 @@ def run_keys(seed: int, n_runs: int):
 
 
 def simulate_mlp(spec: MLPBanditSpec, n_runs: int, seed: int = 0, J0=None, init="angular",
-                 output_scale=1.0) -> MLPRuns:
-    """Train ``n_runs`` MLP policies together (one jitted, vmapped call)."""
+                 output_scale=1.0) -> BanditRuns:
+    """Train ``n_runs`` MLP policies together (one jitted, vmapped call); the bandit's record
+    (:class:`~rayint_lib.model.record.BanditRuns`, ``config``: the spec)."""
     check_int("n_runs", n_runs, 1)
     check_int("seed", seed, 0)
     params, offset = initial_parameters(spec, n_runs, seed, J0, init, output_scale)
     out = _compiled(replace(spec, learner="on_policy"))(
         params, offset, run_keys(seed, n_runs), jnp.bool_(spec.learner == "supervised"))
     curves, initial, t, final, flat, flattest = (np.asarray(x, np.float64) for x in out)
-    flat = np.where(np.isinf(flat), np.nan, flat)
-    solved = final.sum(axis=1) >= spec.K - spec.solved_margin
-    return MLPRuns(spec, spec.steps, curves, initial, t.astype(np.int64), solved, flat, flattest)
+    return BanditRuns.collect(spec, spec.steps, curves, initial, t.astype(np.int64), final,
+                              flat, flattest)
 
 
 def logits_of(spec: MLPBanditSpec, params, offset):
@@ -290,5 +264,5 @@ def memory_bytes(spec: MLPBanditSpec, n_runs: int) -> int:
     return n_runs * per_run
 
 
-__all__ = ["MLPBanditSpec", "MLPRuns", "initial_parameters", "simulate_mlp", "expected_rate",
+__all__ = ["MLPBanditSpec", "initial_parameters", "simulate_mlp", "expected_rate",
            "expected_direction", "right_arm_probs", "memory_bytes"]

@@ -41,6 +41,7 @@ SPEED = 5e4                  # env steps / s of one condition on 2 busy cores (m
 CONDITIONS = {"shared": {},                                   # the trainer's settings
               "separate": {"separate": True},
               "uniform": {"behaviour": "uniform"}}
+EXACT = {"exact_uniform": True, "exact_on_policy": False}    # expected updates: uniform data?
 MAX_TASKS = 16               # model.deep.multitask.MAX_TASKS (declaring must not load JAX)
 
 
@@ -122,12 +123,16 @@ def validate(**values) -> BenchConfig:
 
 
 def study(cfg: BenchConfig) -> dict:
-    """PPO runs of every condition (:data:`CONDITIONS`): one shared network, one network per
-    task, the shared network on fixed uniform-random data; the same seeds."""
+    """PPO runs of every condition (:data:`CONDITIONS`): one shared network, one PPO agent per
+    task, the shared network on fixed uniform-random data; then the shared actor following the
+    exact expected update of uniform data and of its own (:data:`EXACT`); the same seeds."""
+    from ..model.deep import expected
     from ..model.deep.ppo import train
 
     _enable_compilation_cache()
-    return {c: train(cfg.spec(**kw), cfg.seeds, cfg.seed) for c, kw in CONDITIONS.items()}
+    out = {c: train(cfg.spec(**kw), cfg.seeds, cfg.seed) for c, kw in CONDITIONS.items()}
+    return {**out, **{c: expected.train(cfg.spec(), cfg.seeds, cfg.seed, uniform=u)
+                      for c, u in EXACT.items()}}
 
 
 def random_success(cfg: BenchConfig) -> float:
@@ -250,9 +255,9 @@ def table(study: dict) -> pd.DataFrame:
 def glue_values(cfg: BenchConfig, study: dict) -> dict:
     """The values the page glues (issue 20's names first); ``_uniform``: the shared network
     on fixed uniform-random data."""
-    sh, se, un = (study[c] for c in CONDITIONS)
+    sh, se, un, eu, eo = (study[c] for c in (*CONDITIONS, *EXACT))
     out = {"bench_env": f"{cfg.K} x DeepSea-bsuite (gymnax), size {cfg.size}"}
-    for name, r in (("shared", sh), ("separate", se), ("uniform", un)):
+    for name, r in study.items():
         out[f"bench_frac_one_at_a_time_{name}"] = stats.fraction(sequential(r))
         out[f"bench_final_return_{name}"] = final_return(r)
         out[f"bench_frac_all_learned_{name}"] = stats.fraction(learned_all(r))
@@ -270,6 +275,9 @@ def glue_values(cfg: BenchConfig, study: dict) -> dict:
             "bench_frac_stalled_shared": stats.fraction(np.isfinite(low_J_coupling(sh))),
             "bench_return_gap": gap(final_returns(sh), final_returns(se)),
             "bench_one_at_a_time_gap": gap(sequential(sh), sequential(se)),
+            "bench_coupling_only_one_at_a_time": gap(sequential(eo), sequential(eu)),
+            "bench_coupling_only_dissipate": dissipation(eu, eo),
+            "bench_exact_steps": cfg.n_updates * eu.spec.update_epochs * eu.spec.num_minibatches,
             "bench_random_success": random_success(cfg),
             "bench_uniform_successes": uniform_successes(cfg),
             "bench_env_steps": cfg.env_steps}
@@ -307,6 +315,8 @@ def _sign(e: stats.Estimate, positive: str, negative: str) -> str:
         return negative
     if np.isnan(e.value):
         return "not measured (no seed to compare)"
+    if e.low == e.high == 0:
+        return "no difference (the same in every resample)"
     return "not resolved (the interval contains 0)"
 
 
@@ -338,14 +348,18 @@ def add_findings(page, cfg: BenchConfig, values: dict):
               f"test (<= {claim.band[1]:g}): {verdict}", c,
               evidence="exact expected updates (model.deep.measures) at the last checkpoint; "
               f"f(0) ~ 0 fails if the interval lies above {claim.band[1]:g}")
-    ds, du = values["bench_dissipate_separate"], values["bench_dissipate_uniform"]
+    ds, du, de, dc = (values[f"bench_{n}"] for n in (
+        "dissipate_separate", "dissipate_uniform", "dissipate_exact_uniform",
+        "coupling_only_dissipate"))
     page.find(FINDINGS["bench-dissipate"],
               f"every task learned, of the seeds that learn one, control minus shared: "
               f"separate networks {ds:.2f}: " + _sign(ds, "dissipates", "worse")
               + f"; uniform data {du:.2f}: " + _sign(du, "dissipates", "worse")
               + " (tasks learned independently at the uniform-data agents' own rate would "
               f"give {values['bench_all_given_one_independent_uniform']:.2f} of them every "
-              "task)", du,
-              evidence=f"{ev}; 'dissipates' needs the interval above 0 ('worse': below); "
+              f"task); exact expected update of uniform data {de:.2f}: "
+              + _sign(de, "dissipates", "worse") + f"; exact uniform minus exact on-policy "
+              f"(coupling alone) {dc:.2f}: " + _sign(dc, "coupling stalls", "coupling helps"),
+              du, evidence=f"{ev}; 'dissipates' needs the interval above 0 ('worse': below); "
               f"uniform data hold about {values['bench_uniform_successes']:.0f} treasure "
-              "episodes per task in the budget")
+              "episodes per task in the budget; the exact learners take no sample")

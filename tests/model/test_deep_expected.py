@@ -4,10 +4,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rayint_lib.model.deep import expected
+from rayint_lib.model.deep import expected, ppo
 from rayint_lib.model.deep import measures as ms
 from rayint_lib.model.deep import multitask as mt
-from rayint_lib.model.deep import ppo
 from rayint_lib.model.deep.policies import apply
 
 ENV = mt.MultiTaskParams(K=2, size=5)

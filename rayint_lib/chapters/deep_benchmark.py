@@ -4,9 +4,12 @@ items 2, 3 and 7; Sec. 3.3 of the paper, "the multi-room task").
 ``K`` instances of bsuite's DeepSea from gymnax, each with its own action mapping, form one
 multi-task problem (:mod:`rayint_lib.model.deep.multitask`); PPO configured as PureJaxRL
 configures it (:mod:`rayint_lib.model.deep.ppo`) learns them with one shared network that
-sees the task, against one network per task (the paper's control for interference), with the
+sees the task, against K independent PPO agents, one per task (the paper's control for
+interference: no shared parameter, optimiser state or normalisation), with the
 same budget, and against the shared network trained on data of a fixed uniform-random
-behaviour (the paper's control for coupling). Measured: per-task curves of the exact success
+behaviour (the paper's control for coupling), sampled at the same budget and as its exact
+expected update (:mod:`rayint_lib.model.deep.expected`, with the exact on-policy update as
+its pair). Measured: per-task curves of the exact success
 probability ``J_k`` with intervals over seeds, the fraction of runs that learn every task, the
 fraction that learn them one at a time, the final return, the cosine between the tasks'
 gradients (interference) and each task's coupling ratio (its on-policy gradient over that of
@@ -92,8 +95,8 @@ PARAMS = declare(
           high=100_000),
     Param("n_updates", 100, "PPO updates per agent (same budget for every condition)", low=2,
           high=10**7),
-    Param("num_envs", 16, "parallel environments per agent (PureJaxRL's NUM_ENVS)", low=1,
-          high=65536),
+    Param("num_envs", 16, "environments per seed (PureJaxRL's NUM_ENVS; separate: num_envs / K "
+          "per agent)", low=1, high=65536),
     Param("num_steps", 32, "environment steps per environment and update (NUM_STEPS)", low=4,
           high=100_000),
     Param("lr", 2.5e-4, "Adam step size (PureJaxRL's default)", low=0, high=1, low_open=True),

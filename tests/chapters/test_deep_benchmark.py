@@ -29,8 +29,8 @@ def test_defaults_validate():
 
 @pytest.mark.parametrize("name,value", [
     ("K", 1), ("K", 17), ("size", 1), ("mapping_seed", -1), ("seeds", 1), ("n_updates", 1),
-    ("num_envs", 0), ("num_steps", 2), ("lr", 0.0), ("ent_coef", -1.0), ("depth", 0),
-    ("width", 0), ("seed", -1),
+    ("num_envs", 0), ("num_envs", 3), ("num_steps", 2), ("lr", 0.0), ("ent_coef", -1.0),
+    ("depth", 0), ("width", 0), ("seed", -1),
 ])
 def test_bad_parameters_are_named(name, value):
     with pytest.raises(ValueError, match=name):

@@ -90,9 +90,10 @@ class PPOSpec:
         if self.separate and (self.num_envs % self.env.K
                               or (self.num_envs // self.env.K * self.num_steps)
                               % self.num_minibatches):
-            raise ValueError(f"num_envs must be a multiple of K ({self.env.K}; one agent per "
-                             f"task, num_envs / K environments each) whose num_envs / K x "
-                             f"num_steps num_minibatches divides; got {self.num_envs}")
+            raise ValueError(f"num_envs must be a multiple of K = {self.env.K} for separate "
+                             "agents (one per task, on num_envs / K environments), with "
+                             "num_minibatches dividing num_envs / K x num_steps; got "
+                             f"num_envs = {self.num_envs}")
         check_float("gamma", self.gamma, 0, 1)
         check_float("gae_lambda", self.gae_lambda, 0, 1)
         check_float("clip_eps", self.clip_eps, 0, 10, low_open=True)

@@ -4,9 +4,12 @@ items 2, 3 and 7; Sec. 3.3 of the paper, "the multi-room task").
 ``K`` instances of bsuite's DeepSea from gymnax, each with its own action mapping, form one
 multi-task problem (:mod:`rayint_lib.model.deep.multitask`); PPO configured as PureJaxRL
 configures it (:mod:`rayint_lib.model.deep.ppo`) learns them with one shared network that
-sees the task, against one network per task (the paper's control for interference), with the
+sees the task, against K independent PPO agents, one per task (the paper's control for
+interference: no shared parameter, optimiser state or normalisation), with the
 same budget, and against the shared network trained on data of a fixed uniform-random
-behaviour (the paper's control for coupling). Measured: per-task curves of the exact success
+behaviour (the paper's control for coupling), sampled at the same budget and as its exact
+expected update (:mod:`rayint_lib.model.deep.expected`, with the exact on-policy update as
+its pair). Measured: per-task curves of the exact success
 probability ``J_k`` with intervals over seeds, the fraction of runs that learn every task, the
 fraction that learn them one at a time, the final return, the cosine between the tasks'
 gradients (interference) and each task's coupling ratio (its on-policy gradient over that of
@@ -41,6 +44,7 @@ SPEED = 5e4                  # env steps / s of one condition on 2 busy cores (m
 CONDITIONS = {"shared": {},                                   # the trainer's settings
               "separate": {"separate": True},
               "uniform": {"behaviour": "uniform"}}
+EXACT = {"exact_uniform": True, "exact_on_policy": False}    # expected updates: uniform data?
 MAX_TASKS = 16               # model.deep.multitask.MAX_TASKS (declaring must not load JAX)
 
 
@@ -91,8 +95,8 @@ PARAMS = declare(
           high=100_000),
     Param("n_updates", 100, "PPO updates per agent (same budget for every condition)", low=2,
           high=10**7),
-    Param("num_envs", 16, "parallel environments per agent (PureJaxRL's NUM_ENVS)", low=1,
-          high=65536),
+    Param("num_envs", 16, "environments per seed (PureJaxRL's NUM_ENVS; separate: num_envs / K "
+          "per agent)", low=1, high=65536),
     Param("num_steps", 32, "environment steps per environment and update (NUM_STEPS)", low=4,
           high=100_000),
     Param("lr", 2.5e-4, "Adam step size (PureJaxRL's default)", low=0, high=1, low_open=True),
@@ -122,12 +126,16 @@ def validate(**values) -> BenchConfig:
 
 
 def study(cfg: BenchConfig) -> dict:
-    """PPO runs of every condition (:data:`CONDITIONS`): one shared network, one network per
-    task, the shared network on fixed uniform-random data; the same seeds."""
+    """PPO runs of every condition (:data:`CONDITIONS`): one shared network, one PPO agent per
+    task, the shared network on fixed uniform-random data; then the shared actor following the
+    exact expected update of uniform data and of its own (:data:`EXACT`); the same seeds."""
+    from ..model.deep import expected
     from ..model.deep.ppo import train
 
     _enable_compilation_cache()
-    return {c: train(cfg.spec(**kw), cfg.seeds, cfg.seed) for c, kw in CONDITIONS.items()}
+    out = {c: train(cfg.spec(**kw), cfg.seeds, cfg.seed) for c, kw in CONDITIONS.items()}
+    return {**out, **{c: expected.train(cfg.spec(), cfg.seeds, cfg.seed, uniform=u)
+                      for c, u in EXACT.items()}}
 
 
 def random_success(cfg: BenchConfig) -> float:
@@ -250,9 +258,9 @@ def table(study: dict) -> pd.DataFrame:
 def glue_values(cfg: BenchConfig, study: dict) -> dict:
     """The values the page glues (issue 20's names first); ``_uniform``: the shared network
     on fixed uniform-random data."""
-    sh, se, un = (study[c] for c in CONDITIONS)
+    sh, se, un, eu, eo = (study[c] for c in (*CONDITIONS, *EXACT))
     out = {"bench_env": f"{cfg.K} x DeepSea-bsuite (gymnax), size {cfg.size}"}
-    for name, r in (("shared", sh), ("separate", se), ("uniform", un)):
+    for name, r in study.items():
         out[f"bench_frac_one_at_a_time_{name}"] = stats.fraction(sequential(r))
         out[f"bench_final_return_{name}"] = final_return(r)
         out[f"bench_frac_all_learned_{name}"] = stats.fraction(learned_all(r))
@@ -270,6 +278,9 @@ def glue_values(cfg: BenchConfig, study: dict) -> dict:
             "bench_frac_stalled_shared": stats.fraction(np.isfinite(low_J_coupling(sh))),
             "bench_return_gap": gap(final_returns(sh), final_returns(se)),
             "bench_one_at_a_time_gap": gap(sequential(sh), sequential(se)),
+            "bench_coupling_only_one_at_a_time": gap(sequential(eo), sequential(eu)),
+            "bench_coupling_only_dissipate": dissipation(eu, eo),
+            "bench_exact_steps": cfg.n_updates * eu.spec.update_epochs * eu.spec.num_minibatches,
             "bench_random_success": random_success(cfg),
             "bench_uniform_successes": uniform_successes(cfg),
             "bench_env_steps": cfg.env_steps}
@@ -307,6 +318,8 @@ def _sign(e: stats.Estimate, positive: str, negative: str) -> str:
         return negative
     if np.isnan(e.value):
         return "not measured (no seed to compare)"
+    if e.low == e.high == 0:
+        return "no difference (the same in every resample)"
     return "not resolved (the interval contains 0)"
 
 
@@ -338,14 +351,18 @@ def add_findings(page, cfg: BenchConfig, values: dict):
               f"test (<= {claim.band[1]:g}): {verdict}", c,
               evidence="exact expected updates (model.deep.measures) at the last checkpoint; "
               f"f(0) ~ 0 fails if the interval lies above {claim.band[1]:g}")
-    ds, du = values["bench_dissipate_separate"], values["bench_dissipate_uniform"]
+    ds, du, de, dc = (values[f"bench_{n}"] for n in (
+        "dissipate_separate", "dissipate_uniform", "dissipate_exact_uniform",
+        "coupling_only_dissipate"))
     page.find(FINDINGS["bench-dissipate"],
               f"every task learned, of the seeds that learn one, control minus shared: "
               f"separate networks {ds:.2f}: " + _sign(ds, "dissipates", "worse")
               + f"; uniform data {du:.2f}: " + _sign(du, "dissipates", "worse")
               + " (tasks learned independently at the uniform-data agents' own rate would "
               f"give {values['bench_all_given_one_independent_uniform']:.2f} of them every "
-              "task)", du,
-              evidence=f"{ev}; 'dissipates' needs the interval above 0 ('worse': below); "
+              f"task); exact expected update of uniform data {de:.2f}: "
+              + _sign(de, "dissipates", "worse") + f"; exact uniform minus exact on-policy "
+              f"(coupling alone) {dc:.2f}: " + _sign(dc, "coupling stalls", "coupling helps"),
+              du, evidence=f"{ev}; 'dissipates' needs the interval above 0 ('worse': below); "
               f"uniform data hold about {values['bench_uniform_successes']:.0f} treasure "
-              "episodes per task in the budget")
+              "episodes per task in the budget; the exact learners take no sample")

@@ -1,7 +1,8 @@
 """Figures of chapter 03c_deep_benchmark (K DeepSea tasks and PPO, Sec. 3.3).
 
 Colours follow the paper's code (:data:`rayint_lib.book.plotting.SETTING_COLORS`): the shared
-network on-policy red, separate networks cyan, fixed uniform-random data blue.
+network on-policy red, separate networks cyan, fixed uniform-random data blue; the exact
+expected-update learners in the same colours, dashed.
 """
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from ..book.plotting import SETTING_COLORS, new_figure
 from ..model import stats
 
 COLORS = {"shared": SETTING_COLORS["on_policy"], "separate": SETTING_COLORS["separate"],
-          "uniform": SETTING_COLORS["off_policy"]}
-TITLES = {"shared": "shared network", "separate": "separate networks",
-          "uniform": "shared, uniform data"}
+          "uniform": SETTING_COLORS["off_policy"],
+          "exact_uniform": SETTING_COLORS["off_policy"],
+          "exact_on_policy": SETTING_COLORS["on_policy"]}
+TITLES = {"shared": "shared network", "separate": "separate agents",
+          "uniform": "shared, uniform data", "exact_uniform": "exact update, uniform data",
+          "exact_on_policy": "exact update, on-policy"}
+STYLES = {"exact_uniform": "--", "exact_on_policy": "--"}      # the rest solid
 
 
 def steps_axis(runs) -> np.ndarray:
@@ -34,8 +39,10 @@ def _panels(study: dict):
     return fig, axes[0]
 
 
-def plot_curves(study: dict):
-    """Per-task mean ``J_k`` with its 95% band over seeds, one panel per condition."""
+def plot_curves(study: dict, names=None):
+    """Per-task mean ``J_k`` with its 95% band over seeds, one panel per condition (those of
+    ``names``, default all)."""
+    study = {n: study[n] for n in (names or study)}
     fig, axes = _panels(study)
     for ax, (name, r) in zip(axes, study.items()):
         x = steps_axis(r)
@@ -51,8 +58,10 @@ def plot_curves(study: dict):
     return fig
 
 
-def plot_runs(study: dict, n_show=8):
-    """Individual runs: ``J_k`` of the first ``n_show`` seeds (one line style per task)."""
+def plot_runs(study: dict, names=None, n_show=8):
+    """Individual runs: ``J_k`` of the first ``n_show`` seeds (one line style per task), one
+    panel per condition of ``names`` (default all)."""
+    study = {n: study[n] for n in (names or study)}
     fig, axes = _panels(study)
     styles = ("-", "--", ":", "-.")
     for ax, (name, r) in zip(axes, study.items()):
@@ -78,7 +87,7 @@ def plot_cosine(study: dict):
             continue
         x = steps_axis(r)
         q25, q50, q75 = np.percentile(r.cosine, [25, 50, 75], axis=0)
-        ax.plot(x, q50, color=COLORS[name], label=TITLES[name])
+        ax.plot(x, q50, STYLES.get(name, "-"), color=COLORS[name], label=TITLES[name])
         ax.fill_between(x, q25, q75, color=COLORS[name], alpha=0.2)
     ax.axhline(0, color="grey", lw=0.8)
     ax.set_xscale("log")
@@ -98,7 +107,7 @@ def plot_coupling(study: dict):
         c = np.take_along_axis(r.coupling, weak[:, None, None], axis=2)[..., 0]
         q25, q50, q75 = np.nanpercentile(c, [25, 50, 75], axis=0)
         x = steps_axis(r)
-        ax.plot(x, q50, color=COLORS[name], label=TITLES[name])
+        ax.plot(x, q50, STYLES.get(name, "-"), color=COLORS[name], label=TITLES[name])
         ax.fill_between(x, q25, q75, color=COLORS[name], alpha=0.2)
     ax.set_xscale("log")
     ax.set_yscale("log")

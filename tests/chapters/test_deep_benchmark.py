@@ -29,8 +29,8 @@ def test_defaults_validate():
 
 @pytest.mark.parametrize("name,value", [
     ("K", 1), ("K", 17), ("size", 1), ("mapping_seed", -1), ("seeds", 1), ("n_updates", 1),
-    ("num_envs", 0), ("num_steps", 2), ("lr", 0.0), ("ent_coef", -1.0), ("depth", 0),
-    ("width", 0), ("seed", -1),
+    ("num_envs", 0), ("num_envs", 3), ("num_steps", 2), ("lr", 0.0), ("ent_coef", -1.0),
+    ("depth", 0), ("width", 0), ("seed", -1),
 ])
 def test_bad_parameters_are_named(name, value):
     with pytest.raises(ValueError, match=name):
@@ -89,17 +89,26 @@ def test_f0_claim_and_findings_follow_the_stalled_tasks_coupling(low, verdict):
     cfg = ch.validate(n_updates=100)
     study = {"shared": _runs(cfg, [(3, None), (4, None), (2, None), (3, 3)], low=low),
              "separate": _runs(cfg, [(3, 3), (3, 5), (None, None), (2, 4)]),
-             "uniform": _runs(cfg, [(None, None)] * 3 + [(5, None)])}
+             "uniform": _runs(cfg, [(None, None)] * 3 + [(5, None)]),
+             "exact_uniform": _runs(cfg, [(3, 3)] * 4),
+             "exact_on_policy": _runs(cfg, [(3, 3), (3, 3), (3, None), (3, 3)])}
     values = ch.glue_values(cfg, study)
     assert values["bench_coupling_ratio_low_J"].value == pytest.approx(low * 2 ** 8)
     assert values["bench_dissipate_separate"].value == pytest.approx(1 - 1 / 4)
     assert values["bench_dissipate_separate_answer"] == "it dissipates"
+    # the exact uniform learner learns both tasks at once in every seed, its on-policy pair
+    # one at a time in one seed of four: coupling alone 1/4 more one at a time
+    assert values["bench_dissipate_exact_uniform"].value == pytest.approx(1 - 1 / 4)
+    assert values["bench_coupling_only_one_at_a_time"].value == pytest.approx(1 / 4)
+    assert values["bench_coupling_only_dissipate"].value == pytest.approx(1 / 4)
+    assert values["bench_exact_steps"] == 100 * 4 * 4
     page = Page(ch.NOTEBOOK, {})
     ch.add_findings(page, cfg, values)
     (row,) = page.rows
     assert row["id"] == "3.3-f0-onpolicy" and row["verdict"] == verdict
     assert [f["id"] for f in page.findings] == list(ch.FINDINGS)
     assert "separate networks 0.75 [" in page.findings[-1]["answer"]
+    assert "coupling alone) 0.25 [" in page.findings[-1]["answer"]
 
 
 def test_the_conditions_are_the_shared_network_its_two_controls():
@@ -122,7 +131,9 @@ def test_notebook_runs_with_small_parameters(run_notebook):
                  "bench_final_return_shared", "bench_final_return_separate",
                  "bench_grad_cosine_median_shared", "bench_return_gap",
                  "bench_one_at_a_time_gap", "bench_frac_one_at_a_time_uniform",
-                 "bench_final_return_uniform", "bench_frac_all_learned_uniform"):
+                 "bench_final_return_uniform", "bench_frac_all_learned_uniform",
+                 "bench_frac_all_learned_exact_uniform", "bench_frac_one_at_a_time_exact_on_policy",
+                 "bench_coupling_only_one_at_a_time"):
         assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"], name
     for name in ("bench_coupling_ratio_low_J", "bench_dissipate_uniform"):   # NaN if no seed
         assert f"{name}_ci_low" in g and f"{name}_ci_high" in g, name

@@ -54,7 +54,7 @@ def test_clipping_stops_the_actor_gradient_beyond_the_trust_region():
 
 def test_gradient_cosine_is_zero_for_separate_networks_and_a_cosine_when_shared():
     for separate in (False, True):
-        spec = ppo.PPOSpec(env=mt.MultiTaskParams(K=3, size=4), separate=separate)
+        spec = ppo.PPOSpec(env=mt.MultiTaskParams(K=3, size=4), separate=separate, num_envs=12)
         actor = _one(ppo.init_params(spec, 1, 0))[0]
         c = float(ppo.gradient_cosine(spec, actor))
         if separate:
@@ -144,3 +144,34 @@ def test_checkpoints_start_at_0_and_end_at_the_budget(n_updates, n_checkpoints):
 def test_bad_settings_are_named(name, value):
     with pytest.raises(ValueError, match=name):
         ppo.PPOSpec(env=ENV, **{name: value})
+
+
+def _separate_run(actor_scale):
+    """Separate networks, K = 2, 3 seeds: the curves and coupling of a short run whose second
+    agent's initial actor output layer is scaled by ``actor_scale`` (and critic shifted)."""
+    spec = ppo.PPOSpec(env=mt.MultiTaskParams(K=2, size=4), separate=True, num_envs=4,
+                       num_steps=8, width=16, n_updates=6, n_checkpoints=4, lr=1e-2)
+    actor, critic = ppo.init_params(spec, 3, 0)
+    actor[-1][0][:, 1] *= actor_scale                  # [runs, K, in, out]: agent 2 only
+    critic[-1][1][:, 1] += 10.0 * (actor_scale != 1)   # its values (advantages) too
+    J, _, _, coupling = ppo.compiled(spec)((actor, critic), ppo.run_keys(0, 3), False)
+    return np.asarray(J), np.asarray(coupling)
+
+
+def test_separate_networks_are_independent_agents():
+    # whatever the second agent is, the first learns exactly what it learns alone: its own
+    # advantage normalisation, gradient clip and Adam state (a shared clip or normalisation
+    # over both tasks' samples would let agent 2's returns scale agent 1's update)
+    J, c = _separate_run(1.0)
+    J2, c2 = _separate_run(300.0)
+    assert np.abs(J2[:, :, 1] - J[:, :, 1]).max() > 0.1              # agent 2 changed
+    np.testing.assert_allclose(J2[:, :, 0], J[:, :, 0], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(c2[:, :, 0], c[:, :, 0], rtol=1e-5, atol=1e-7)
+    assert np.abs(J[:, -1, 0] - J[:, 0, 0]).max() > 1e-3             # and agent 1 learned
+
+
+def test_separate_agents_each_get_their_share_of_the_environments():
+    spec = ppo.PPOSpec(env=mt.MultiTaskParams(K=4, size=4), separate=True, num_envs=8)
+    assert ppo.agent_spec(spec).num_envs == 2 and not ppo.agent_spec(spec).separate
+    with pytest.raises(ValueError, match="num_envs must be a multiple of K"):
+        ppo.PPOSpec(env=mt.MultiTaskParams(K=3, size=4), separate=True, num_envs=8)

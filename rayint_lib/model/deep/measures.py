@@ -44,17 +44,29 @@ def weights(logp, mix, supervised, n_actions=4):
     return jnp.where(supervised, reach, success)
 
 
-def room_gradients(logits_fn, params, target, mix, supervised):
-    """``g_k`` of every room, flattened over all parameters: ``[K, P]``. ``logits_fn(params)``
-    gives the logits ``[K, length, A]`` of every (room, cell) of the successful path."""
-    def surrogate(p):
+def surrogate(logits_fn, target, mix, supervised):
+    """``p -> [K]``: each room's ``sum_c w_{k,c} log pi(key_{k,c} | k, c)`` at ``p``, the
+    weights held fixed; its gradient is ``g_k``. ``logits_fn(params)`` gives the logits
+    ``[K, length, A]`` of every (room, cell) of the successful path."""
+    def f(p):
         logits = logits_fn(p)
         lp = target_logp(logits, target)
-        return (weights(lp, mix, supervised, logits.shape[-1]) * lp).sum(axis=1)   # [K]
+        return (weights(lp, mix, supervised, logits.shape[-1]) * lp).sum(axis=1)
+    return f
 
-    jac = jax.jacrev(surrogate)(params)
+
+def room_gradients(logits_fn, params, target, mix, supervised):
+    """``g_k`` of every room, flattened over all parameters: ``[K, P]``."""
+    jac = jax.jacrev(surrogate(logits_fn, target, mix, supervised))(params)
     leaves = [x.reshape(x.shape[0], -1) for x in jax.tree_util.tree_leaves(jac)]
     return jnp.concatenate(leaves, axis=1)
+
+
+def expected_update(logits_fn, params, target, mix, supervised=False):
+    """The learner's whole expected update ``sum_k g_k``, a pytree like ``params`` (an
+    ascent direction): on-policy RL (``mix = 0``) ``grad sum_k J_k``, uniform data
+    (``mix = 1``) ``A^-length sum_k sum_c grad log pi(key_{k,c} | k, c)``."""
+    return jax.grad(lambda p: surrogate(logits_fn, target, mix, supervised)(p).sum())(params)
 
 
 def mean_pair_cosine(g):

@@ -91,25 +91,27 @@ def observe(task, inner_obs, params: MultiTaskParams):
     return jnp.concatenate([jax.nn.one_hot(task, params.K), inner_obs.reshape(-1)])
 
 
-def reset(key, params: MultiTaskParams):
-    """A new episode in a task drawn uniformly: ``(obs, state)``."""
+def reset(key, params: MultiTaskParams, task=None):
+    """A new episode in ``task`` (an int, may be traced: an agent that learns one task only),
+    or in a task drawn uniformly (``None``): ``(obs, state)``."""
     envs, env_params = gymnax_envs(params)
     k_task, k_env = jax.random.split(key)
-    task = jax.random.randint(k_task, (), 0, params.K)
+    if task is None:
+        task = jax.random.randint(k_task, (), 0, params.K)
     _, inner = envs[0].reset_env(k_env, env_params)
     inner = inner.replace(action_mapping=jnp.asarray(action_mappings(params))[task])
     return observe(task, envs[0].get_obs(inner), params), TaskState(task, inner)
 
 
-def step(key, state: TaskState, action, params: MultiTaskParams):
-    """gymnax's DeepSea step in the current task, with automatic reset (a new task drawn)
-    when the episode ends: ``(obs, state, reward, done, info)``; ``info["task"]`` is the task
-    of the step taken."""
+def step(key, state: TaskState, action, params: MultiTaskParams, task=None):
+    """gymnax's DeepSea step in the current task, with automatic reset (a new task drawn, or
+    ``task`` again, :func:`reset`) when the episode ends: ``(obs, state, reward, done,
+    info)``; ``info["task"]`` is the task of the step taken."""
     envs, env_params = gymnax_envs(params)
     k_step, k_reset = jax.random.split(key)
     _, inner, reward, done, _ = envs[0].step_env(k_step, state.inner, action, env_params)
     stepped_obs = observe(state.task, envs[0].get_obs(inner), params)
-    reset_obs, reset_state = reset(k_reset, params)
+    reset_obs, reset_state = reset(k_reset, params, task)
     pick = lambda a, b: jax.lax.select(done, a, b)  # noqa: E731
     new_state = jax.tree_util.tree_map(pick, reset_state, TaskState(state.task, inner))
     return pick(reset_obs, stepped_obs), new_state, reward, done, {"task": state.task}

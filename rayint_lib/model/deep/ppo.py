@@ -10,8 +10,13 @@ clipped surrogate (``clip_eps``) with per-minibatch advantage normalisation, a c
 loss (``vf_coef``), an entropy bonus (``ent_coef``), global gradient-norm clipping
 (``max_grad_norm``) and Adam (``eps = 1e-5``). The actor and the critic are two MLPs
 (``depth`` ReLU layers of ``width`` units, :mod:`.policies`) that both read the observation
-(the task one-hot and the DeepSea grid); ``separate=True`` gives each task its own actor and
-critic (no shared parameter: no interference between tasks), with the same budget.
+(the task one-hot and the DeepSea grid). ``separate=True`` is the paper's control without
+interference: ``K`` independent PPO agents, one per task, each with its own actor and critic,
+its own ``num_envs / K`` environments of its task (the same budget in all), and its own
+advantage normalisation (over its own samples), gradient-norm clip and Adam state, so that no
+task's returns or gradients scale another task's update. The shared network keeps
+PureJaxRL's configuration: advantages normalised over each minibatch of all tasks, one clip of
+the global gradient norm.
 ``behaviour="uniform"`` collects the data with a fixed uniform-random behaviour instead of the
 policy (the paper's control for coupling, Sec. 3.3: the data no longer depend on the policy)
 and trains on them with the same loss, without importance weights: the ratio's denominator is
@@ -82,6 +87,13 @@ class PPOSpec:
         if (self.num_envs * self.num_steps) % self.num_minibatches:
             raise ValueError("num_minibatches must divide num_envs * num_steps "
                              f"({self.num_envs * self.num_steps}); got {self.num_minibatches}")
+        if self.separate and (self.num_envs % self.env.K
+                              or (self.num_envs // self.env.K * self.num_steps)
+                              % self.num_minibatches):
+            raise ValueError(f"num_envs must be a multiple of K = {self.env.K} for separate "
+                             "agents (one per task, on num_envs / K environments), with "
+                             "num_minibatches dividing num_envs / K x num_steps; got "
+                             f"num_envs = {self.num_envs}")
         check_float("gamma", self.gamma, 0, 1)
         check_float("gae_lambda", self.gae_lambda, 0, 1)
         check_float("clip_eps", self.clip_eps, 0, 10, low_open=True)
@@ -212,22 +224,34 @@ def act(logits, key, uniform):
     return a, jnp.take_along_axis(jax.nn.log_softmax(logits), a[:, None], -1)[:, 0]
 
 
-def _run_one(params, key, uniform, spec: PPOSpec):
-    """One training run (vmapped over seeds by the caller); ``uniform``: a traced bool, the
-    behaviour (so that both behaviours share one compiled trainer)."""
+def agent_spec(spec: PPOSpec) -> PPOSpec:
+    """The spec of one agent: ``spec`` itself for a shared network; for separate networks
+    each task's own PPO agent, one network on ``num_envs / K`` environments of its task."""
+    if not spec.separate:
+        return spec
+    return replace(spec, separate=False, num_envs=spec.num_envs // spec.env.K)
+
+
+def _agent(spec: PPOSpec, uniform):
+    """``(start, update, opt_init)`` of one PPO agent (``spec`` not separate): ``start(key,
+    task)`` the observations and states of its ``num_envs`` environments, ``update(key, carry,
+    task)`` one PPO update of ``carry = (params, opt_state, obs, state)``: a rollout of
+    ``num_steps`` steps, GAE, ``update_epochs`` epochs over shuffled minibatches. ``task``:
+    the agent's only task (a traced int), or ``None`` (a task drawn at each reset)."""
     env, E, S = spec.env, spec.num_envs, spec.num_steps
     opt = optimizer(spec)
     grad = jax.grad(lambda p, b: loss(spec, p, b))
     n_batch = E * S
-    k_reset, k_run = jax.random.split(key)
-    obs, state = jax.vmap(lambda k: mt.reset(k, env))(jax.random.split(k_reset, E))
 
-    def env_step(c, k):
+    def start(key, task):
+        return jax.vmap(lambda k: mt.reset(k, env, task))(jax.random.split(key, E))
+
+    def env_step(c, k, task):
         p, obs, state = c
         k_act, k_env = jax.random.split(k)
         logits, v = _heads(spec, p, obs)
         a, logp = act(logits, k_act, uniform)
-        obs2, state2, r, done, _ = jax.vmap(lambda kk, s, aa: mt.step(kk, s, aa, env))(
+        obs2, state2, r, done, _ = jax.vmap(lambda kk, s, aa: mt.step(kk, s, aa, env, task))(
             jax.random.split(k_env, E), state, a)
         return (p, obs2, state2), (obs, a, logp, v, r, done.astype(jnp.float32))
 
@@ -245,11 +269,11 @@ def _run_one(params, key, uniform, spec: PPOSpec):
         (p, s), _ = jax.lax.scan(minibatch, (p, s), mbs)
         return (p, s, batch), None
 
-    def update(i, c):
+    def update(key, c, task):
         p, s, obs, state = c
-        k_roll, k_epochs = jax.random.split(jax.random.fold_in(k_run, i))
-        (p, obs, state), traj = jax.lax.scan(env_step, (p, obs, state),
-                                             jax.random.split(k_roll, S))
+        k_roll, k_epochs = jax.random.split(key)
+        (p, obs, state), traj = jax.lax.scan(lambda cc, k: env_step(cc, k, task),
+                                             (p, obs, state), jax.random.split(k_roll, S))
         o, a, logp, v, r, d = traj
         _, last_v = _heads(spec, p, obs)
         adv, target = gae(spec, r, v, d, last_v)
@@ -259,19 +283,52 @@ def _run_one(params, key, uniform, spec: PPOSpec):
                                     jax.random.split(k_epochs, spec.update_epochs))
         return p, s, obs, state
 
-    def measure(p):
-        J, R = exact(spec, p[0])
-        return J, R, gradient_cosine(spec, p[0]), coupling_ratio(spec, p[0], uniform)
+    return start, update, opt.init
+
+
+def checkpointed(update, measure, carry, steps):
+    """Run ``update(i, carry)`` for ``i < steps[-1]`` and ``measure(carry)`` at every entry of
+    ``steps`` (a scan over the segments between checkpoints); the measures stacked ``[T]``."""
+    steps = jnp.asarray(steps, jnp.int32)
 
     def segment(c, bounds):
         c = jax.lax.fori_loop(bounds[0], bounds[1], update, c)
-        return c, measure(c[0])
+        return c, measure(c)
 
-    steps = jnp.asarray(spec.steps, jnp.int32)
-    first = measure(params)
-    _, rest = jax.lax.scan(segment, (params, opt.init(params), obs, state),
-                           jnp.stack([steps[:-1], steps[1:]], axis=1))
+    first = measure(carry)
+    _, rest = jax.lax.scan(segment, carry, jnp.stack([steps[:-1], steps[1:]], axis=1))
     return tuple(jnp.concatenate([a[None], b], 0) for a, b in zip(first, rest))
+
+
+def _run_one(params, key, uniform, spec: PPOSpec):
+    """One training run (vmapped over seeds by the caller); ``uniform``: a traced bool, the
+    behaviour (so that both behaviours share one compiled trainer). Separate networks are
+    ``K`` independent PPO agents run side by side (a vmap over tasks): each its own
+    environments, advantage normalisation, gradient clipping and Adam state."""
+    begin, one, opt_init = _agent(agent_spec(spec), uniform)
+    k_reset, k_run = jax.random.split(key)
+    if spec.separate:
+        tasks, K = jnp.arange(spec.env.K), spec.env.K
+        envs = jax.vmap(begin)(jax.random.split(k_reset, K), tasks)
+        opt_init = jax.vmap(opt_init)
+
+        def update(k, c):
+            return jax.vmap(one)(jax.random.split(k, K), c, tasks)
+    else:
+        envs = begin(k_reset, None)
+
+        def update(k, c):
+            return one(k, c, None)
+
+    def step(i, c):
+        return update(jax.random.fold_in(k_run, i), c)
+
+    def measure(c):
+        actor = c[0][0]
+        J, R = exact(spec, actor)
+        return J, R, gradient_cosine(spec, actor), coupling_ratio(spec, actor, uniform)
+
+    return checkpointed(step, measure, (params, opt_init(params)) + tuple(envs), spec.steps)
 
 
 @lru_cache(maxsize=16)
@@ -304,6 +361,5 @@ def memory_bytes(spec: PPOSpec, n_runs: int) -> int:
     P = 2 * n_parameters(env.obs_dim, env.n_actions, spec.depth, spec.width, spec.separate,
                          env.K)
     acts = spec.env_steps_per_update * (env.obs_dim + 6 * spec.width * spec.depth + 16)
-    acts *= env.K if spec.separate else 1
     per_run = 4 * ((8 + env.K) * P + acts + 4 * len(spec.steps) * env.K)
     return n_runs * (per_run + 1024)

@@ -54,11 +54,11 @@ import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .bandit import initial_logits
 from .config import BanditConfig, check_choice, check_float
-from .kernel import draw_uniform, seed_keys, stream_key, uniform, update_key
+from .kernel import draw_uniform, in_threads, seed_keys, stream_key, uniform, update_key
 from .record import BanditRuns, checkpoint_steps
 
 # method kinds, in the order of the compiled rules' integer codes
@@ -589,10 +589,11 @@ def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, r, curves
     flatness[r] = flat
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _run_all(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, curves, initial, final,
-             stop_step, flatness, flattest):
-    for r in prange(L0.shape[0]):
+             stop_step, flatness, flattest, first, stop):
+    """Runs ``first .. stop - 1`` (:func:`.kernel.in_threads` gives each thread its share)."""
+    for r in range(first, stop):
         _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, r, curves,
                  initial, final, stop_step, flatness, flattest)
 
@@ -662,9 +663,9 @@ def run_rule(config: BanditConfig) -> BanditRuns:
     flatness = np.empty(R)
     flattest = np.full((R, K), np.nan)
     t0 = time.perf_counter()
-    _run_all(CODES[method.kind], method.hyper(), L0, T, cfg.window, K - cfg.solved_margin,
-             cfg.start_margin * K, steps, stream_keys(cfg.seed), curves, initial, final,
-             stop_step, flatness, flattest)
+    in_threads(_run_all, R, CODES[method.kind], method.hyper(), L0, T, cfg.window,
+               K - cfg.solved_margin, cfg.start_margin * K, steps, stream_keys(cfg.seed), curves,
+               initial, final, stop_step, flatness, flattest)
     seconds = time.perf_counter() - t0
     flatness = np.where(np.isinf(flatness), np.nan, flatness)
     solved = final.sum(-1) >= K - cfg.solved_margin

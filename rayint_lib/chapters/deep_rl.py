@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -220,17 +221,18 @@ def bandit_study(cfg: DeepConfig) -> dict:
     """On-policy runs per architecture, the controls at the reference architecture and at
     depth 0, and the linear simulator with the same parameters (same seed)."""
     from ..model.deep.bandit import simulate_mlp
+    from ..model.deep.pool import concurrently
     from ..model.simulate import simulate
 
     _enable_compilation_cache()
+    specs = {("mlp", a): cfg.bandit_spec(*a) for a in cfg.architectures}
+    specs["controls", "separate"] = cfg.bandit_spec(*REFERENCE, separate=True)
+    specs["controls", "supervised"] = cfg.bandit_spec(*REFERENCE, "supervised")
+    runs = concurrently({key: partial(simulate_mlp, spec, cfg.bandit_runs, cfg.seed)
+                         for key, spec in specs.items()})     # two at a time (model.deep.pool)
     out = {"mlp": {}, "controls": {}}
-    for d, w in cfg.architectures:
-        out["mlp"][(d, w)] = simulate_mlp(cfg.bandit_spec(d, w), cfg.bandit_runs, cfg.seed)
-    d, w = REFERENCE
-    out["controls"]["separate"] = simulate_mlp(cfg.bandit_spec(d, w, separate=True),
-                                               cfg.bandit_runs, cfg.seed)
-    out["controls"]["supervised"] = simulate_mlp(cfg.bandit_spec(d, w, "supervised"),
-                                                 cfg.bandit_runs, cfg.seed)
+    for (part, key), r in runs.items():
+        out[part][key] = r
     out["linear"] = simulate(BanditConfig(K=cfg.K, n=cfg.n, eta=cfg.eta, n_runs=cfg.bandit_runs,
                                           max_samples=cfg.max_samples, seed=cfg.seed))
     return out
@@ -284,14 +286,15 @@ def init_readings(cfg: DeepConfig) -> dict:
     """The reference architecture under other choices of theta0 (the paper leaves them
     open): a common right-arm offset (``init="logit"``) and output scales 0.3 and 3."""
     from ..model.deep.bandit import simulate_mlp
+    from ..model.deep.pool import concurrently
 
     spec = cfg.bandit_spec(*REFERENCE)
-    out = {"angular shares, output scale 1": None}
-    for name, kw in (("common offset (logit)", {"init": "logit"}),
-                     ("output scale 0.3", {"output_scale": 0.3}),
-                     ("output scale 3", {"output_scale": 3.0})):
-        out[name] = flat_fraction(simulate_mlp(spec, cfg.bandit_runs, cfg.seed + 1, **kw))
-    return {k: v for k, v in out.items() if v is not None}
+    readings = {"common offset (logit)": {"init": "logit"},
+                "output scale 0.3": {"output_scale": 0.3},
+                "output scale 3": {"output_scale": 3.0}}
+    runs = concurrently({name: partial(simulate_mlp, spec, cfg.bandit_runs, cfg.seed + 1, **kw)
+                         for name, kw in readings.items()})
+    return {name: flat_fraction(r) for name, r in runs.items()}
 
 
 def mlp_plateaus_hold(study: dict) -> bool:

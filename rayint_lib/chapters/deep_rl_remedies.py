@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -76,26 +77,40 @@ def _train(spec, name, n, seed, teachers=None):
     return agent.train(spec, n, seed, targets=targets)
 
 
-def run(base, mix: float, seeds: int, seed: int, methods=METHODS) -> DeepRL:
-    """Tune and run every method (module doc)."""
+def _method(base, name, mix, seeds, seed, separate=None):
+    """Tune ``name`` on the tuning seeds and train it with the chosen step size on ``seeds``
+    seeds: ``(tuning scores, chosen step size, runs)``. ``separate``: the separate networks'
+    result, whose tuned networks teach the distilled method."""
     from ..model.deep import agent
 
-    t0 = time.perf_counter()
     n_tune = min(TUNE_SEEDS, seeds)
-    tuning, lrs, runs = {}, {}, {}
-    for name in methods:
-        spec = method_spec(base, name, mix)
-        teachers = None
-        if name == "distill":                  # the tuned separate networks teach
-            teachers = agent.train(replace(method_spec(base, "separate", mix),
-                                           lr=lrs["separate"]), n_tune, seed + 1)
-        scores = {lr: weakest_room(_train(replace(spec, lr=lr), name, n_tune, seed + 1,
-                                          teachers)) for lr in LR_GRID}
-        tuning[name] = scores
-        lrs[name] = max(scores, key=lambda lr: (scores[lr], -abs(np.log(lr / base.lr))))
-        runs[name] = _train(replace(spec, lr=lrs[name]), name, seeds, seed, runs.get("separate"))
-    return DeepRL(runs, lrs, tuning, mix, seeds, base.n_updates * base.env_steps_per_update,
-                  time.perf_counter() - t0)
+    spec = method_spec(base, name, mix)
+    teachers = reported = None
+    if name == "distill":                      # the tuned separate networks teach
+        _, lr_sep, reported = separate
+        teachers = agent.train(replace(method_spec(base, "separate", mix), lr=lr_sep),
+                               n_tune, seed + 1)
+    scores = {lr: weakest_room(_train(replace(spec, lr=lr), name, n_tune, seed + 1, teachers))
+              for lr in LR_GRID}
+    lr = max(scores, key=lambda lr: (scores[lr], -abs(np.log(lr / base.lr))))
+    return scores, lr, _train(replace(spec, lr=lr), name, seeds, seed, reported)
+
+
+def run(base, mix: float, seeds: int, seed: int, methods=METHODS) -> DeepRL:
+    """Tune and run every method (module doc), two at a time
+    (:func:`~rayint_lib.model.deep.pool.concurrently`), then the distilled one, which needs
+    the separate networks."""
+    from ..model.deep.pool import concurrently
+
+    t0 = time.perf_counter()
+    done = concurrently({name: partial(_method, base, name, mix, seeds, seed)
+                         for name in methods if name != "distill"})
+    if "distill" in methods:
+        done["distill"] = _method(base, "distill", mix, seeds, seed, done["separate"])
+    done = {name: done[name] for name in methods}
+    return DeepRL({k: v[2] for k, v in done.items()}, {k: v[1] for k, v in done.items()},
+                  {k: v[0] for k, v in done.items()}, mix, seeds,
+                  base.n_updates * base.env_steps_per_update, time.perf_counter() - t0)
 
 
 def trained_seeds(seeds: int, methods=METHODS) -> int:

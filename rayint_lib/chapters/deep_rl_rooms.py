@@ -10,6 +10,8 @@ ratio). The notebook glues the numbers; the figures are in :mod:`.deep_rl_figure
 """
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
@@ -40,12 +42,18 @@ def rooms_study(cfg) -> dict:
     each further room count of ``cfg.more_K``: ``{"K": {setting: runs}, "more": {K: {...}}}``
     (the same seeds for every setting)."""
     from ..model.deep.agent import train
+    from ..model.deep.pool import concurrently
     from .deep_rl import _enable_compilation_cache
 
     _enable_compilation_cache()
-    main = {name: train(spec, cfg.rl_seeds, cfg.seed) for name, spec in settings(cfg).items()}
-    more = {K: {"on_policy": train(cfg.agent_spec(K=K), cfg.rl_seeds, cfg.seed),
-                "separate": train(cfg.agent_spec(separate=True, K=K), cfg.rl_seeds, cfg.seed)}
+    specs = {("main", name): spec for name, spec in settings(cfg).items()}
+    for K in cfg.more_K:
+        specs[(K, "on_policy")] = cfg.agent_spec(K=K)
+        specs[(K, "separate")] = cfg.agent_spec(separate=True, K=K)
+    runs = concurrently({key: partial(train, spec, cfg.rl_seeds, cfg.seed)
+                         for key, spec in specs.items()})
+    main = {name: r for (part, name), r in runs.items() if part == "main"}
+    more = {K: {name: runs[(K, name)] for name in ("on_policy", "separate")}
             for K in cfg.more_K}
     return {"main": main, "more": more}
 

@@ -27,12 +27,13 @@ Design:
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import intrinsic, overload
 
 from .updates import Optimizer
@@ -205,13 +206,25 @@ class Outputs(NamedTuple):
     logits: np.ndarray      # logits at the checkpoints [runs, checkpoints, K, n] (or a dummy)
 
 
-@njit(cache=True, parallel=True)
-def _kernel(logits0, settings, codes, checkpoint_steps, checkpoint_index, block, out):
+@njit(cache=True, nogil=True)
+def _kernel(logits0, settings, codes, checkpoint_steps, checkpoint_index, block, out, first,
+            stop):
+    """Blocks ``first .. stop - 1`` (:func:`in_threads` gives each thread its share)."""
     n_runs = logits0.shape[0]
-    n_blocks = (n_runs + block - 1) // block
-    for ib in prange(n_blocks):
+    for ib in range(first, stop):
         _run_block(logits0, ib * block, min(block, n_runs - ib * block), settings, codes,
                    checkpoint_steps, checkpoint_index, out)
+
+
+def in_threads(f, n_items, *args):
+    """``f(*args, first, stop)`` over ``0 .. n_items - 1`` in ``numba.get_num_threads()``
+    contiguous shares, one thread each (``f`` compiled with ``nogil``). Numba's ``prange``
+    would do the same, at several seconds more compilation per kernel when the cache is
+    empty; each item's result does not depend on its share."""
+    n = max(1, min(numba.get_num_threads(), n_items))
+    edges = np.linspace(0, n_items, n + 1).astype(np.int64)
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        list(pool.map(lambda i: f(*args, edges[i], edges[i + 1]), range(n)))
 
 
 @njit(cache=True)
@@ -668,6 +681,7 @@ def run_kernel(config, logits0, steps, dtype=np.float32, block=None,
         final=np.empty((n_runs, K)), stop_step=np.zeros(n_runs, np.int64),
         flatness=np.empty(n_runs), flattest=np.full((n_runs, K), np.nan),
         logits=np.empty((n_runs, steps.size, K, n) if record_logits else (0, 0, 0, 0)))
-    _kernel(np.ascontiguousarray(logits0, dtype=dtype), settings, codes, steps[order],
-            order.astype(np.int64), block or block_size(K, n, n_runs), out)
+    block = block or block_size(K, n, n_runs)
+    in_threads(_kernel, -(-n_runs // block), np.ascontiguousarray(logits0, dtype=dtype),
+               settings, codes, steps[order], order.astype(np.int64), block, out)
     return out

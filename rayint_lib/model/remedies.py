@@ -62,7 +62,7 @@ import numpy as np
 
 from .bandit import initial_logits
 from .config import BanditConfig
-from .kernel import seed_keys
+from .kernel import in_threads, seed_keys
 from .record import BanditRuns, checkpoint_steps
 from .remedy_kernel import _run_all
 from .remedy_rules import (  # noqa: F401  (the rules' table, part of this module's interface)
@@ -127,9 +127,9 @@ def run_rule(config: BanditConfig) -> BanditRuns:
     flatness = np.empty(R)
     flattest = np.full((R, K), np.nan)
     t0 = time.perf_counter()
-    _run_all(CODES[method.kind], method.hyper(), L0, T, cfg.window, K - cfg.solved_margin,
-             cfg.start_margin * K, steps, stream_keys(cfg.seed), curves, initial, final,
-             stop_step, flatness, flattest)
+    in_threads(_run_all, R, CODES[method.kind], method.hyper(), L0, T, cfg.window,
+               K - cfg.solved_margin, cfg.start_margin * K, steps, stream_keys(cfg.seed), curves,
+               initial, final, stop_step, flatness, flattest)
     seconds = time.perf_counter() - t0
     return BanditRuns.collect(cfg, steps, curves, initial, stop_step, final, flatness,
                               flattest, method=method, seconds=seconds)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .kernel import draw_uniform, stream_key, uniform, update_key
 from .remedy_rules import (
@@ -530,9 +530,10 @@ def _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, r, curves
     flatness[r] = flat
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def _run_all(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, curves, initial, final,
-             stop_step, flatness, flattest):
-    for r in prange(L0.shape[0]):
+             stop_step, flatness, flattest, first, stop):
+    """Runs ``first .. stop - 1`` (:func:`.kernel.in_threads` gives each thread its share)."""
+    for r in range(first, stop):
         _run_one(kind, h, L0, T, window, stop_at, thr_gap, ck_steps, keys, r, curves,
                  initial, final, stop_step, flatness, flattest)

@@ -3,6 +3,7 @@ seconds (issue 21). The harness is ``benchmarks/soak.py``; by hand it runs 500 r
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,52 @@ def test_a_completed_run_removes_the_failure_of_an_earlier_attempt(tmp_path):
     assert runs.write_remote_result(result, out)["status"] == "complete"
     assert out.is_dir() and not failed.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+
+
+def test_a_fetched_result_is_released_at_once(tmp_path, monkeypatch):
+    """The cause of the long sweeps' stall: results kept after they were written pile up on
+    the workers, and each worker death makes the cluster compute them again. When the sweep
+    counts a run done, the scheduler must hold no finished result (it forgot the earlier
+    ones, and the one just written is released)."""
+    distributed = pytest.importorskip("distributed")
+    from rayint_lib import chapters
+    from rayint_lib.cli import main as cli
+
+    monkeypatch.syspath_prepend(str(soak.DATA))
+    import tiny_validator
+
+    base = chapters.chapter
+    monkeypatch.setattr(chapters, "chapter",
+                        lambda nb: tiny_validator if nb == "tiny" else base(nb))
+    monkeypatch.delenv("RAYINT_CLAIMS_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    held = []
+
+    class Bar:
+        """The progress bar: on each finished run, the results the scheduler still holds
+        (waiting up to 10 s for the release to arrive)."""
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self):
+            deadline = time.monotonic() + 10
+            while (n := sum(ts.state == "memory" for ts in list(scheduler.tasks.values()))) \
+                    and time.monotonic() < deadline:
+                time.sleep(0.1)
+            held.append(n)
+
+    monkeypatch.setattr(cli, "_progress", Bar)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1", dashboard_address=None) as cl:
+        scheduler = cl.scheduler
+        rc = cli.main(["sweep", str(soak.TINY), "-p", "a", "1,2,3", "--out", "d",
+                       "--scheduler", cl.scheduler_address])
+    assert rc == 0
+    assert held == [0, 0, 0]

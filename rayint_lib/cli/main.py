@@ -308,6 +308,16 @@ def _run_local(todo, nb, jobs, kernel, bar):
     return results
 
 
+# a kernel that did not start (seen under load: two kernels starting at once chose the same
+# ZeroMQ port): none of the notebook ran, so the run is submitted again like a worker's death
+KERNEL_NOT_STARTED = ("Kernel didn't respond in", "Kernel died before replying to kernel_info")
+
+
+def _kernel_not_started(result) -> bool:
+    return (isinstance(result, dict) and not result.get("ok", True)
+            and any(text in result.get("traceback", "") for text in KERNEL_NOT_STARTED))
+
+
 def _run_dask(todo, nb, client, bar):
     """Run ``todo`` on a Dask cluster; folders are written here from the returned files.
 
@@ -317,7 +327,8 @@ def _run_dask(todo, nb, client, bar):
     them again (unreleased, they piled up on the workers, and every death sent them back to
     the head of the queue until no new run finished: the stall of long sweeps). A run whose
     workers kept dying (``KilledWorker``: the scheduler gave up after its
-    ``allowed-failures``) is submitted again, up to ``runs.WORKER_DEATH_RESUBMITS`` times."""
+    ``allowed-failures``) or whose kernel did not start is submitted again, up to
+    ``runs.WORKER_DEATH_RESUBMITS`` times."""
     from distributed import KilledWorker, as_completed
 
     text = nb.read_text()
@@ -340,7 +351,8 @@ def _run_dask(todo, nb, client, bar):
             # a failed task gives (type, exception, traceback); a cancelled one the exception
             error = result[1] if isinstance(result, tuple) else (
                 result if isinstance(result, BaseException) else None)
-            if isinstance(error, KilledWorker) and resubmitted[out] < runs.WORKER_DEATH_RESUBMITS:
+            retry = isinstance(error, KilledWorker) or _kernel_not_started(result)
+            if retry and resubmitted[out] < runs.WORKER_DEATH_RESUBMITS:
                 resubmitted[out] += 1
                 again = submit(*task)
                 futures[again] = task

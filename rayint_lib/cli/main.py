@@ -308,12 +308,27 @@ def _run_local(todo, nb, jobs, kernel, bar):
     return results
 
 
+# a kernel that did not start (seen under load: two kernels starting at once chose the same
+# ZeroMQ port): none of the notebook ran, so the run is submitted again like a worker's death
+KERNEL_NOT_STARTED = ("Kernel didn't respond in", "Kernel died before replying to kernel_info")
+
+
+def _kernel_not_started(result) -> bool:
+    return (isinstance(result, dict) and not result.get("ok", True)
+            and any(text in result.get("traceback", "") for text in KERNEL_NOT_STARTED))
+
+
 def _run_dask(todo, nb, client, bar):
     """Run ``todo`` on a Dask cluster; folders are written here from the returned files.
 
     Each result is fetched as soon as its run finishes (a worker that dies later cannot take
-    it along). A run whose workers kept dying (``KilledWorker``: the scheduler gave up after
-    its ``allowed-failures``) is submitted again, up to ``runs.WORKER_DEATH_RESUBMITS`` times."""
+    it along) and its future released at once: the scheduler then forgets the result, so a
+    worker that dies holding results already written here does not make the cluster compute
+    them again (unreleased, they piled up on the workers, and every death sent them back to
+    the head of the queue until no new run finished: the stall of long sweeps). A run whose
+    workers kept dying (``KilledWorker``: the scheduler gave up after its
+    ``allowed-failures``) or whose kernel did not start is submitted again, up to
+    ``runs.WORKER_DEATH_RESUBMITS`` times."""
     from distributed import KilledWorker, as_completed
 
     text = nb.read_text()
@@ -323,21 +338,24 @@ def _run_dask(todo, nb, client, bar):
                              force=bool(os.environ.get("RAYINT_FORCE")),
                              pure=False, key=f"rayint-{out.name}-{runs.digest(time.time())}")
 
-    futures = {submit(*task): task for task in todo}
+    futures = {submit(*task): task for task in todo}  # the runs not yet finished
     resubmitted = dict.fromkeys((out for out, _, _ in todo), 0)
     results = {}
     try:
         pending = as_completed(list(futures), loop=client.loop, with_results=True,
                                raise_errors=False)
         for fut, result in pending:
-            out = futures[fut][0]
+            task = futures.pop(fut)
+            fut.release()
+            out = task[0]
             # a failed task gives (type, exception, traceback); a cancelled one the exception
             error = result[1] if isinstance(result, tuple) else (
                 result if isinstance(result, BaseException) else None)
-            if isinstance(error, KilledWorker) and resubmitted[out] < runs.WORKER_DEATH_RESUBMITS:
+            retry = isinstance(error, KilledWorker) or _kernel_not_started(result)
+            if retry and resubmitted[out] < runs.WORKER_DEATH_RESUBMITS:
                 resubmitted[out] += 1
-                again = submit(*futures[fut])
-                futures[again] = futures[fut]
+                again = submit(*task)
+                futures[again] = task
                 pending.add(again)
                 continue
             if error is not None:  # the cluster failed (a notebook's error is a failed result)

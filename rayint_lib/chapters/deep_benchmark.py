@@ -19,6 +19,7 @@ plateau between tasks dissipates under each control. Figures in :mod:`.deep_benc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -130,12 +131,14 @@ def study(cfg: BenchConfig) -> dict:
     task, the shared network on fixed uniform-random data; then the shared actor following the
     exact expected update of uniform data and of its own (:data:`EXACT`); the same seeds."""
     from ..model.deep import expected
+    from ..model.deep.pool import concurrently
     from ..model.deep.ppo import train
 
     _enable_compilation_cache()
-    out = {c: train(cfg.spec(**kw), cfg.seeds, cfg.seed) for c, kw in CONDITIONS.items()}
-    return {**out, **{c: expected.train(cfg.spec(), cfg.seeds, cfg.seed, uniform=u)
-                      for c, u in EXACT.items()}}
+    calls = {c: partial(train, cfg.spec(**kw), cfg.seeds, cfg.seed) for c, kw in CONDITIONS.items()}
+    calls |= {c: partial(expected.train, cfg.spec(), cfg.seeds, cfg.seed, uniform=u)
+              for c, u in EXACT.items()}
+    return concurrently(calls)                # two at a time: the same runs as one by one
 
 
 def random_success(cfg: BenchConfig) -> float:

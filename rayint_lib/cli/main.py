@@ -120,12 +120,18 @@ def _check_notebook(nb: Path):
         raise UsageError(str(err)) from None
 
 
-def cmd_run(args) -> int:
+def _checked_inputs(args):
+    """The notebook of ``run`` and ``sweep`` and the values of their ``-f`` file, checked
+    before any work: ``(notebook path, {name: value})``."""
     _force(args)
     nb = _notebook(args.notebook)
     inputs.check_common(args)
     _check_notebook(nb)
-    given = _read_file(args.file) if args.file else {}
+    return nb, (_read_file(args.file) if args.file else {})
+
+
+def cmd_run(args) -> int:
+    nb, given = _checked_inputs(args)
     text = {k: params.Text(v) for k, v in _pairs(args.param).items()}
     overrides, full, cost = _resolve(nb, {**given, **text})
     inputs.check_cost(cost, jobs=1)
@@ -395,11 +401,7 @@ def summarise(out: Path, combos, results):
 
 
 def cmd_sweep(args) -> int:
-    _force(args)
-    nb = _notebook(args.notebook)
-    inputs.check_common(args)
-    _check_notebook(nb)
-    file_grid = _read_file(args.file) if args.file else {}
+    nb, file_grid = _checked_inputs(args)
     text_grid = _pairs(args.param)
     if not file_grid and not text_grid:
         raise UsageError("a sweep needs at least one -p NAME V1,V2,... or -f grid.yaml")

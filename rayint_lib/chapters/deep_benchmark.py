@@ -240,8 +240,9 @@ def uniform_successes(cfg: BenchConfig) -> float:
 
 
 def table(study: dict) -> pd.DataFrame:
-    """Per condition: every task learned, one at a time, tasks learned, final return and
-    success probability, gradient cosine, coupling ratio of the incompetent task."""
+    """One row per measure, one column per condition: every task learned, one at a time,
+    tasks learned, final return and success probability, gradient cosine, coupling ratio of
+    the incompetent task (measures as rows: the page's 752-px column holds five conditions)."""
     rows = []
     for name, r in study.items():
         rows.append({"condition": name,
@@ -255,7 +256,7 @@ def table(study: dict) -> pd.DataFrame:
                      "gradient cosine (median)": cosine_median(r),
                      "gradient cosine while stalled": cosine_stalled(r),
                      f"coupling ratio, J_k < {LOW_J:g} at the end": coupling_low_J(r)})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).set_index("condition").T.rename_axis("measure")
 
 
 def glue_values(cfg: BenchConfig, study: dict) -> dict:

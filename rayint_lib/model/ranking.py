@@ -67,9 +67,7 @@ def shared_ranks(estimates: dict) -> dict:
 def two_proportion_z(a_flags, b_flags) -> float:
     """The pooled two-proportion z statistic of two independent samples of flags."""
     a, b = np.asarray(a_flags), np.asarray(b_flags)
-    p = (a.sum() + b.sum()) / (a.size + b.size)
-    se = np.sqrt(p * (1 - p) * (1 / a.size + 1 / b.size))
-    return 0.0 if se == 0 else float((a.mean() - b.mean()) / se)
+    return stats.two_proportion_z(a.sum(), a.size, b.sum(), b.size)
 
 
 def widened_search(evaluate, grid, max_widen: int) -> tuple[float, dict]:

@@ -53,14 +53,19 @@ def fraction(flags) -> Estimate:
     return wilson(int(flags.sum()), flags.size)
 
 
+def two_proportion_z(x1, n1, x2, n2) -> float:
+    """The pooled two-proportion z statistic of ``x1 / n1`` against ``x2 / n2`` (successes out
+    of independent runs); 0 when the pooled proportion is 0 or 1 (the two are equal then)."""
+    p = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    return 0.0 if se == 0 else float((x1 / n1 - x2 / n2) / se)
+
+
 def two_proportion_p(a: Estimate, b: Estimate) -> float:
     """Two-sided p-value of the pooled two-proportion z-test of ``a`` = ``b`` (two
     :func:`fraction` estimates of independent runs)."""
-    x1, x2 = a.value * a.n, b.value * b.n
-    p = (x1 + x2) / (a.n + b.n)
-    se = math.sqrt(max(p * (1 - p) * (1 / a.n + 1 / b.n), 1e-300))
-    z = abs(a.value - b.value) / se
-    return float(math.erfc(z / math.sqrt(2)))
+    z = two_proportion_z(a.value * a.n, a.n, b.value * b.n, b.n)
+    return float(math.erfc(abs(z) / math.sqrt(2)))
 
 
 def bootstrap(statistic, *samples, n_boot=2000, seed=0, stacked=False) -> Estimate:

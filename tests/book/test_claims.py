@@ -51,6 +51,17 @@ def test_definitions_read_from_yaml(tmp_path):
                     "findings:\n- {id: f, section: '2', question: which}\n")
     found, asked = claims.definitions(path)
     assert found == {"c": WITHIN} and asked == {"f": Finding("f", "2", "which")}
+    path.write_text("claims:\n  - id: a\n    section: Sec. 1\n    quote: >-\n      two\n"
+                    "      lines\n    paper_value: 0.5\n    rule: at_least\n    tolerance: 0.0\n"
+                    "    why: a bound\n")
+    assert claims.definitions(path)[0]["a"] == Claim("a", "Sec. 1", "two lines", 0.5,
+                                                     "at_least", 0.0, why="a bound")
+    path.write_text("claims:\n  - {id: b, section: S, quote: q, value: 1}\n")
+    with pytest.raises(ValueError, match=r"c.yaml: claims\[0\] \('b'\)"):
+        claims.definitions(path)
+    path.write_text("claims:\n  - {id: b, section: S, quote: q, paper_value: 1, rule: within}\n")
+    with pytest.raises(ValueError, match="say why the tolerance"):
+        claims.definitions(path)
     path.write_text("findings:\n- {id: f, section: '2', question: q}\n"
                     "- {id: f, section: '3', question: r}\n")
     with pytest.raises(ValueError, match="c.yaml: findings: .*twice"):
@@ -119,19 +130,3 @@ def test_readings_say_where_the_claim_reproduces():
                               readings={"angular": 0.27, "simplex": 0.22, "logit": 0.4})
     assert row["verdict"] == UNDECIDED
     assert "reproduced under 1 (simplex)" in row["readings"]
-
-
-def test_definitions_read_from_a_data_file(tmp_path):
-    path = tmp_path / "c.yaml"
-    path.write_text("claims:\n  - id: a\n    section: Sec. 1\n    quote: >-\n      two\n"
-                    "      lines\n    paper_value: 0.5\n    rule: at_least\n    tolerance: 0.0\n"
-                    "    why: a bound\nfindings:\n  - {id: f, section: Sec. 2, question: how}\n")
-    found, questions = claims.definitions(path)
-    assert found["a"] == Claim("a", "Sec. 1", "two lines", 0.5, "at_least", 0.0, why="a bound")
-    assert questions["f"] == Finding("f", "Sec. 2", "how")
-    path.write_text("claims:\n  - {id: b, section: S, quote: q, value: 1}\n")
-    with pytest.raises(ValueError, match=r"c.yaml: claims\[0\] \('b'\)"):
-        claims.definitions(path)
-    path.write_text("claims:\n  - {id: b, section: S, quote: q, paper_value: 1, rule: within}\n")
-    with pytest.raises(ValueError, match="say why the tolerance"):
-        claims.definitions(path)

@@ -27,7 +27,16 @@ import sys
 import time
 from pathlib import Path
 
-import jax
+# jaxlib 0.10's batched QR (the peer's orthogonal initialiser, under vmap) waits inside the
+# intra-op thread pool for tasks it queued on that pool; XLA's default scheduler runs the
+# peer's independent QR calls at once, and on 2 cores both pool threads then wait forever
+# (native stacks: lapack_sgeqrf_ffi -> ParallelBatchMap -> BlockingCounter::Wait, the
+# process idle in block_until_ready). The other scheduler does not run them together:
+# 0 hangs in 9 tries against a hang in nearly every try. It is set for both sides alike.
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " "
+                           "--xla_cpu_enable_concurrency_optimized_scheduler=false").strip()
+
+import jax  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -266,7 +266,9 @@ def _agent(spec: PPOSpec, uniform):
         mbs = jax.tree_util.tree_map(
             lambda x: x.reshape((spec.num_minibatches, -1) + x.shape[1:]),
             jax.tree_util.tree_map(lambda x: x[perm], batch))
-        (p, s), _ = jax.lax.scan(minibatch, (p, s), mbs)
+        # unrolled: about 5% faster on 2 cores (benchmarks/deep_rl.py), equal to rounding
+        (p, s), _ = jax.lax.scan(minibatch, (p, s), mbs,
+                                 unroll=min(spec.num_minibatches, 4))
         return (p, s, batch), None
 
     def update(key, c, task):

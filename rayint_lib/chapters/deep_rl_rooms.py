@@ -153,13 +153,17 @@ def ratio_of_medians(a, b) -> stats.Estimate:
                           a.size + b.size, "bootstrap")
 
 
+def gap_median(runs) -> stats.Estimate:
+    """Median environment steps between consecutive rooms (NaN when no room was learned)."""
+    gaps = time_between_rooms(runs)
+    return stats.median(gaps) if gaps.size else stats.Estimate(np.nan, np.nan, np.nan, 0)
+
+
 def summary(runs) -> dict:
     """The measures of one setting, each an Estimate."""
-    gaps = time_between_rooms(runs)
     return {"all learned": stats.fraction(all_learned(runs)),
             "one at a time": stats.fraction(one_at_a_time(runs)),
-            "gap (env steps)": stats.median(gaps) if gaps.size
-            else stats.Estimate(np.nan, np.nan, np.nan, 0),
+            "gap (env steps)": gap_median(runs),
             "cosine": cosine_median(runs),
             "coupling, low J": median_or_nan(low_J_coupling(runs))}
 
@@ -198,6 +202,13 @@ def rooms_glue(study: dict) -> dict:
     out["rooms_gap_separate"] = stats.median(gaps)
     out["rooms_frac_stalled_shared"] = stats.fraction(np.isfinite(low_J_coupling(
         m["on_policy"])))
+    for K, runs in study["more"].items():                 # the room counts of ``more_K``
+        for name, tag in (("on_policy", "shared"), ("separate", "separate")):
+            out[f"rooms_K{K}_frac_all_learned_{tag}"] = stats.fraction(all_learned(runs[name]))
+            out[f"rooms_K{K}_frac_one_at_a_time_{tag}"] = stats.fraction(
+                one_at_a_time(runs[name]))
+        out[f"rooms_K{K}_grad_cosine_median_shared"] = cosine_median(runs["on_policy"])
+        out[f"rooms_K{K}_gap_shared"] = gap_median(runs["on_policy"])
     return out
 
 

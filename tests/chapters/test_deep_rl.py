@@ -60,11 +60,13 @@ def test_claims_can_fail():
 def test_notebook_runs_with_small_parameters(run_notebook):
     g = run_notebook("03b_deep_rl", bandit_runs=8, max_samples=400, depths=[0, 1],
                      widths=[8], rl_seeds=4, env_steps=8000, episodes=4, mixtures=[0.1],
-                     more_K=[], seed=1)
+                     more_K=[3], seed=1)
     for name in ("mlp_table", "mlp_frac_eps_le_1e-5_depth2_width64",
                  "rooms_frac_all_learned_shared", "rooms_frac_all_learned_separate",
                  "rooms_frac_one_at_a_time_shared", "rooms_frac_one_at_a_time_separate",
-                 "rooms_grad_cosine_median_shared", "rooms_coupling_ratio_low_J", "rooms_J0"):
+                 "rooms_grad_cosine_median_shared", "rooms_coupling_ratio_low_J", "rooms_J0",
+                 "rooms_K3_frac_all_learned_shared", "rooms_K3_frac_one_at_a_time_separate",
+                 "rooms_K3_grad_cosine_median_shared", "rooms_K3_gap_shared"):
         assert name in g, name
         if name != "mlp_table":
             assert f"{name}_ci_low" in g and f"{name}_ci_high" in g

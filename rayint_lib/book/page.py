@@ -36,8 +36,9 @@ def show(df: pd.DataFrame, spec=".3g") -> pd.DataFrame:
 class Page:
     """One executing chapter: its glued values, claim rows, findings and provenance."""
 
-    def __init__(self, notebook: str, parameters: dict):
+    def __init__(self, notebook: str, parameters: dict, rerun_example: tuple | None = None):
         self.notebook = notebook
+        self.rerun_example = rerun_example    # (name, value) for pages without a seed
         self.provenance = Provenance(**parameters)
         self.rows: list[dict] = []
         self.findings: list[dict] = []
@@ -90,6 +91,9 @@ class Page:
         p = self.provenance
         if p.seed is not None:
             name, value = "seed", json.dumps(p.seed + 1)
+        elif self.rerun_example:
+            name, value = self.rerun_example
+            value = shlex.quote(json.dumps(value, separators=(",", ":")))
         else:
             name, value = next(iter(p.parameters.items()), ("", None))
             value = shlex.quote(json.dumps(value, separators=(",", ":")))

@@ -49,6 +49,7 @@ class Provenance:
         self.seed = seed
         self.parameters = parameters
         self.started = dt.datetime.now(dt.timezone.utc)
+        self.commit = git_commit()    # at the start: the code that runs, not what is there later
         self._t0 = time.perf_counter()
 
     def summary(self, **extra) -> dict:
@@ -56,7 +57,7 @@ class Provenance:
         now = dt.datetime.now(dt.timezone.utc)
         return {
             "rayint_lib": __version__,
-            "git_commit": git_commit(),
+            "git_commit": self.commit,
             "python": platform.python_version(),
             "platform": platform.platform(),
             "hostname": socket.gethostname(),

@@ -71,4 +71,4 @@ def start(notebook: str, namespace: dict):
     parameters = {name: namespace[name] for name in module.PARAMS if name in namespace}
     cfg = module.validate(**parameters)
     plotting.set_style()
-    return cfg, Page(notebook, parameters)
+    return cfg, Page(notebook, parameters, getattr(module, "RERUN_EXAMPLE", None))

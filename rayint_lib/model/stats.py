@@ -68,6 +68,15 @@ def two_proportion_p(a: Estimate, b: Estimate) -> float:
     return float(math.erfc(abs(z) / math.sqrt(2)))
 
 
+def newcombe_difference(a: Estimate, b: Estimate) -> Estimate:
+    """``a - b`` of two proportions from independent runs, with Newcombe's (1998, method 10)
+    interval built from their Wilson intervals."""
+    d = a.value - b.value
+    low = d - math.sqrt((a.value - a.low) ** 2 + (b.high - b.value) ** 2)
+    high = d + math.sqrt((a.high - a.value) ** 2 + (b.value - b.low) ** 2)
+    return Estimate(float(d), float(low), float(high), a.n + b.n, "newcombe")
+
+
 def bootstrap(statistic, *samples, n_boot=2000, seed=0, stacked=False) -> Estimate:
     """Percentile bootstrap of ``statistic(*samples)``, resampling runs (the first axis).
 

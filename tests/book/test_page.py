@@ -8,13 +8,15 @@ import pytest
 
 from rayint_lib.book.notebooks import chapter_names, notebook_path
 from rayint_lib.book.page import Page
+from rayint_lib.chapters import chapter
 from rayint_lib.cli import params
 
 
 @pytest.mark.parametrize("name", chapter_names())
 def test_rerun_command_names_a_real_parameter_and_a_valid_value(name):
     declared = params.read_parameters(notebook_path(name))
-    text = Page(name, {k: p.default for k, p in declared.items()}).rerun()
+    example = getattr(chapter(name), "RERUN_EXAMPLE", None)    # as chapters.start gives it
+    text = Page(name, {k: p.default for k, p in declared.items()}, example).rerun()
     command = re.search(r"`(rayint run [^`]+)`", text).group(1)
     argv = shlex.split(command)
     assert argv[:3] == ["rayint", "run", name] and argv[3] == "-p"
@@ -45,3 +47,13 @@ def test_every_built_chapter_page_ends_with_its_rerun_command():
         text = re.sub(r"<[^>]+>", "", (html / f"{name}.html").read_text())   # the words only
         assert "Re-run this page" in text and f"rayint run {name} -p " in text, name
         assert re.search(r"This execution took \d+ s\.", text), name
+
+
+def test_provenance_records_the_commit_at_the_start(monkeypatch):
+    """A run records the commit of the code it started with, not one committed while it ran."""
+    from rayint_lib.book import provenance
+
+    monkeypatch.setattr(provenance, "git_commit", lambda path=None: "aaa1111")
+    record = provenance.Provenance(seed=0)
+    monkeypatch.setattr(provenance, "git_commit", lambda path=None: "bbb2222+dirty")
+    assert record.summary()["git_commit"] == "aaa1111"

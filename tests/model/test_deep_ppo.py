@@ -175,3 +175,20 @@ def test_separate_agents_each_get_their_share_of_the_environments():
     assert ppo.agent_spec(spec).num_envs == 2 and not ppo.agent_spec(spec).separate
     with pytest.raises(ValueError, match="num_envs must be a multiple of K"):
         ppo.PPOSpec(env=mt.MultiTaskParams(K=3, size=4), separate=True, num_envs=8)
+
+
+def test_benchmark_against_the_peer_finishes():
+    """``benchmarks/deep_rl.py``'s PPO against the PureJaxRL-style peer, 8 timed rounds. With
+    XLA's default scheduler the peer hung in nearly every try on 2 cores (jaxlib's batched QR,
+    its orthogonal initialiser under vmap, waits inside the thread pool it blocks); the script
+    sets the scheduler that does not run those calls together. A hang fails by the timeout."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[2] / "benchmarks"
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import deep_rl; "
+            "print(min(deep_rl.trainer_vs_peer(2, 2, 8)))")
+    out = subprocess.run([sys.executable, "-c", code, str(bench)], capture_output=True,
+                         text=True, timeout=300, check=True)
+    assert float(out.stdout.split()[-1]) > 0

@@ -1,7 +1,7 @@
 """Parameter runs stored with the book: results too large for its five-minute build.
 
 A stored run is the small part of a ``rayint run`` folder, copied under
-``book/data/runs/NAME/``: ``parameters.json`` (the values set on the command line),
+``book/data/runs/NAME/``: ``parameters.json`` (every parameter's value in the run),
 ``glued.json`` (every number the executed page glued) and ``provenance.json`` (commit,
 versions, host, start and wall time). Nothing in it is typed: the three files are the ones
 ``rayint run`` wrote (:mod:`rayint_lib.cli.runs`). :func:`changed_since` says which of the
@@ -41,9 +41,10 @@ class StoredRun:
 
     @property
     def command(self) -> str:
-        """The ``rayint run`` command that re-computes the run."""
+        """The ``rayint run`` command that re-computes the run (the values it set; the
+        others are the notebook's defaults, all of them in ``parameters``)."""
         options = "".join(f" -p {k} {shlex.quote(json.dumps(v, separators=(',', ':')))}"
-                          for k, v in self.parameters.items())
+                          for k, v in self.provenance.get("overrides", {}).items())
         return f"rayint run {self.notebook}{options}"
 
     def estimate(self, name: str) -> Estimate | float:

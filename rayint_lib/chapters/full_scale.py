@@ -13,6 +13,7 @@ difference with Newcombe's interval.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,44 +33,42 @@ CODE = {"03b_deep_rl": ("rayint_lib/chapters/deep_rl*.py", "rayint_lib/model/dee
         "03c_deep_benchmark": ("rayint_lib/chapters/deep_benchmark*.py",
                                "rayint_lib/model/deep", "book/03c_deep_benchmark.ipynb")}
 
-# (glued name, or a pattern with one group for the room / task count; label) per notebook
-HEADLINES = {
+# per notebook: (label, glued name at the run's own K, name at each further count of its
+# ``more_K`` or None); a count's column is shown when the run glued it
+MEASURES = {
     "03b_deep_rl": (
-        ("rooms_frac_all_learned_shared", "learn every room, shared network (K = {K})"),
-        ("rooms_frac_all_learned_separate", "learn every room, separate networks (K = {K})"),
-        ("rooms_frac_one_at_a_time_shared", "rooms one at a time, shared network (K = {K})"),
-        ("rooms_frac_one_at_a_time_separate", "rooms one at a time, separate (K = {K})"),
-        ("rooms_grad_cosine_median_shared", "gradient cosine between rooms, shared (K = {K})"),
-        ("rooms_coupling_ratio_low_J", "coupling ratio of the stalled room (K = {K})"),
-        (r"rooms_K(\d+)_frac_all_learned_shared", "learn every room, shared network (K = {})"),
-        (r"rooms_K(\d+)_frac_all_learned_separate", "learn every room, separate (K = {})"),
-        (r"rooms_K(\d+)_frac_one_at_a_time_shared", "rooms one at a time, shared (K = {})"),
-        (r"rooms_K(\d+)_frac_one_at_a_time_separate", "rooms one at a time, separate (K = {})"),
-        (r"rooms_K(\d+)_grad_cosine_median_shared", "gradient cosine, shared (K = {})"),
-        (r"rooms_K(\d+)_gap_shared", "env steps between rooms, shared (K = {})")),
+        ("learn every room, shared network", "rooms_frac_all_learned_shared",
+         "rooms_K{}_frac_all_learned_shared"),
+        ("learn every room, separate networks", "rooms_frac_all_learned_separate",
+         "rooms_K{}_frac_all_learned_separate"),
+        ("rooms one at a time, shared", "rooms_frac_one_at_a_time_shared",
+         "rooms_K{}_frac_one_at_a_time_shared"),
+        ("rooms one at a time, separate", "rooms_frac_one_at_a_time_separate",
+         "rooms_K{}_frac_one_at_a_time_separate"),
+        ("gradient cosine between rooms, shared", "rooms_grad_cosine_median_shared",
+         "rooms_K{}_grad_cosine_median_shared"),
+        ("env steps between rooms, shared (median)", None, "rooms_K{}_gap_shared"),
+        ("coupling ratio of the stalled room", "rooms_coupling_ratio_low_J", None)),
     "03c_deep_benchmark": (
-        ("bench_frac_all_learned_shared", "learn every task, shared network (K = {K})"),
-        ("bench_frac_all_learned_separate", "learn every task, separate agents (K = {K})"),
-        ("bench_frac_one_at_a_time_shared", "tasks one at a time, shared network (K = {K})"),
-        ("bench_frac_one_at_a_time_separate", "tasks one at a time, separate (K = {K})"),
-        ("bench_final_return_shared", "final return, shared network (K = {K})"),
-        ("bench_final_return_separate", "final return, separate agents (K = {K})"),
-        ("bench_grad_cosine_median_shared", "gradient cosine between tasks, shared (K = {K})"),
-        ("bench_coupling_ratio_low_J", "coupling ratio at low J (K = {K})"),
-        ("bench_dissipate_separate", "learn every task given one: separate minus shared "
-         "(K = {K})"),
-        ("bench_dissipate_separate_answer", "... without interference (separate agents)"),
-        ("bench_coupling_only_dissipate", "learn every task given one: exact uniform-data "
-         "minus exact on-policy update (K = {K})"),
-        (r"bench_remedy_(\w+)_all_learned", "learn every task, remedy {}"),
-        (r"bench_remedy_(\w+)_diff", "remedy {} minus shared, learn every task (paired)")),
+        ("learn every task, shared network", "bench_frac_all_learned_shared", None),
+        ("learn every task, separate agents", "bench_frac_all_learned_separate", None),
+        ("tasks one at a time, shared", "bench_frac_one_at_a_time_shared", None),
+        ("tasks one at a time, separate", "bench_frac_one_at_a_time_separate", None),
+        ("final return, shared network", "bench_final_return_shared", None),
+        ("final return, separate agents", "bench_final_return_separate", None),
+        ("gradient cosine between tasks, shared", "bench_grad_cosine_median_shared", None),
+        ("coupling ratio at low J", "bench_coupling_ratio_low_J", None),
+        ("learn every task given one: separate minus shared", "bench_dissipate_separate",
+         None),
+        ("learn every task given one: exact uniform-data minus exact on-policy update",
+         "bench_coupling_only_dissipate", None)),
 }
-# (shared, separate) glued fractions compared per room / task count
-PAIRS = {"03b_deep_rl": (("rooms_frac_all_learned_shared", "rooms_frac_all_learned_separate"),
-                         (r"rooms_K{}_frac_all_learned_shared",
-                          r"rooms_K{}_frac_all_learned_separate")),
-         "03c_deep_benchmark": (("bench_frac_all_learned_shared",
-                                 "bench_frac_all_learned_separate"), None)}
+UNIT = {"03b_deep_rl": "room", "03c_deep_benchmark": "task"}
+REMEDY = re.compile(r"bench_remedy_(\w+?)_all_learned")     # 03c's remedies, when run
+REMEDY_MEASURES = (("learn every task", "all_learned"),
+                   ("minus the tuned shared agent (paired)", "diff"),
+                   ("final return", "final_return"), ("tuned step size", "lr"),
+                   ("env steps", "env_steps"))
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,8 @@ RERUN_EXAMPLE = ("notebooks", ["03c_deep_benchmark"])   # the page's re-run: one
 PARAMS = declare(
     Param("runs_dir", "data/runs", "folder of stored parameter runs, one sub-folder each "
           "(relative to book/)"),
-    Param("notebooks", list(HEADLINES), "show the stored runs of these chapters",
-          choices=tuple(HEADLINES)),
+    Param("notebooks", list(MEASURES), "show the stored runs of these chapters",
+          choices=tuple(MEASURES)),
 )
 
 
@@ -99,9 +98,9 @@ def validate(**values) -> Settings:
         raise ValueError(f"runs_dir: {folder} is not a folder (a folder of stored runs, "
                          "one sub-folder each)")
     for run in load_all(folder):
-        if run.notebook not in HEADLINES:
+        if run.notebook not in MEASURES:
             raise ValueError(f"runs_dir: run {run.name} is of {run.notebook}; this page shows "
-                             f"runs of {', '.join(HEADLINES)}")
+                             f"runs of {', '.join(MEASURES)}")
     return Settings(folder, tuple(v["notebooks"]))
 
 
@@ -121,69 +120,83 @@ def code_changed(run: StoredRun) -> str:
 def overview(stored: list[StoredRun]) -> pd.DataFrame:
     """One row per stored run: what computed it, when, how long, and whether its code has
     changed since."""
-    return pd.DataFrame([{"run": r.name, "command": r.command, "commit": r.commit,
+    return pd.DataFrame([{"run": r.name, "commit": r.commit,
                           "finished (UTC)": r.provenance.get("finished_utc", ""),
                           "wall time (min)": round(r.provenance["wall_time_s"] / 60, 1),
-                          "host": r.provenance.get("platform", ""),
                           "code changed since": code_changed(r)} for r in stored])
 
 
-def _K(run: StoredRun):
-    return run.parameters.get("K", 2)
+def counts(run: StoredRun) -> list[int]:
+    """The room / task counts of ``run``: its ``K`` and the counts of ``more_K`` it glued."""
+    more = {k for k in run.parameters.get("more_K", [])
+            if any(m and m.format(k) in run.glued for _, _, m in MEASURES[run.notebook])}
+    return [run.parameters.get("K", 2), *sorted(more)]
+
+
+def _name(run: StoredRun, k: int, main: str | None, more: str | None) -> str | None:
+    return main if k == counts(run)[0] else (more.format(k) if more else None)
+
+
+def _cell(run: StoredRun, name: str | None):
+    if name is None or name not in run.glued:
+        return ""
+    value = run.estimate(name)
+    if isinstance(value, stats.Estimate) and not math.isfinite(value.value):
+        return "beyond the budget"          # a median of times never reached
+    return value
 
 
 def headlines(run: StoredRun) -> pd.DataFrame:
-    """The run's headline measures (``HEADLINES``), each with its 95% interval."""
-    rows = []
-    for key, label in HEADLINES[run.notebook]:
-        if key in run.glued:
-            rows.append({"measure": label.format(K=_K(run)), "value": run.estimate(key)})
-            continue
-        for name in sorted(run.glued, key=_natural):
-            m = re.fullmatch(key, name)
-            if m:
-                rows.append({"measure": label.format(m.group(1)), "value": run.estimate(name)})
-    return pd.DataFrame(rows)
+    """The run's headline measures (``MEASURES``), one column per room / task count, each
+    with its 95% interval."""
+    return pd.DataFrame([{"measure": label,
+                          **{f"K = {k}": _cell(run, _name(run, k, main, more))
+                             for k in counts(run)}}
+                         for label, main, more in MEASURES[run.notebook]])
 
 
-def _natural(name: str):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+def remedies(run: StoredRun) -> pd.DataFrame:
+    """03c's remedies on the benchmark agent, when the run has them: one row per method."""
+    methods = [m.group(1) for m in map(REMEDY.fullmatch, run.glued) if m]
+    return pd.DataFrame([{"remedy": m, **{label: _cell(run, f"bench_remedy_{m}_{key}")
+                                           for label, key in REMEDY_MEASURES}}
+                         for m in methods])
 
 
 def interference_by_count(run: StoredRun) -> pd.DataFrame:
     """Per room / task count: runs that learn every room with a shared network and with
     separate networks, and the difference (shared - separate) with Newcombe's interval: the
     cost of sharing parameters (interference) at each count."""
-    main, more = PAIRS[run.notebook]
-    counts = {_K(run): main}
-    if more:
-        pattern = more[0].replace("{}", r"(\d+)")
-        for name in run.glued:
-            m = re.fullmatch(pattern, name)
-            if m:
-                k = int(m.group(1))
-                counts[k] = (more[0].format(k), more[1].format(k))
+    (_, shared, more_shared), (_, separate, more_separate) = MEASURES[run.notebook][:2]
     rows = []
-    for k in sorted(counts):
-        shared, separate = (run.estimate(n) for n in counts[k])
-        rows.append({"rooms / tasks": k, "shared": shared, "separate": separate,
-                     "shared - separate": stats.newcombe_difference(shared, separate)})
+    for k in counts(run):
+        a = run.estimate(_name(run, k, shared, more_shared))
+        b = run.estimate(_name(run, k, separate, more_separate))
+        rows.append({"rooms / tasks": k, "shared": a, "separate": b,
+                     "shared - separate": stats.newcombe_difference(a, b)})
     return pd.DataFrame(rows)
-
-
-UNIT = {"03b_deep_rl": "room", "03c_deep_benchmark": "task"}
 
 
 def reading(run: StoredRun) -> str:
     """One sentence per room / task count, from :func:`interference_by_count`: the
     difference and which way its interval points."""
     unit, lines = UNIT[run.notebook], []
-    by_count = interference_by_count(run)
-    for row in by_count.itertuples(index=False):
-        k, sh, se, d = row
+    for k, sh, se, d in interference_by_count(run).itertuples(index=False):
         side = (f"fewer with a shared network: sharing costs whole {unit}s" if d.high < 0
                 else "more with a shared network" if d.low > 0
                 else "no difference resolved")
         lines.append(f"- K = {k}: every {unit} learned in {sh:.2f} of runs with a shared "
                      f"network, {se:.2f} with separate networks; difference {d:.2f} ({side}).")
     return "\n".join(lines)
+
+
+def heading(run: StoredRun) -> str:
+    """The run's heading: its name and the command that re-computes it."""
+    return f"### {run.name}\n\n`{run.command}`"
+
+
+def tables(run: StoredRun) -> list[pd.DataFrame]:
+    """The run's tables: headlines, the cost of sharing per count, and 03c's remedies when
+    the run compared them."""
+    found = [headlines(run), interference_by_count(run), remedies(run)]
+    return [t for t in found if not t.empty]

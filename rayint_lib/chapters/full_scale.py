@@ -27,11 +27,15 @@ from ..model.params import Param, declare
 NOTEBOOK = "10_full_scale"
 BOOK = Path(__file__).resolve().parents[2] / "book"
 
-# the files whose change would change a stored run of each notebook (git pathspecs)
-CODE = {"03b_deep_rl": ("rayint_lib/chapters/deep_rl*.py", "rayint_lib/model/deep",
-                        "book/03b_deep_rl.ipynb"),
+# the files whose change could change a stored run of each notebook (git pathspecs)
+CODE = {"03b_deep_rl": ("rayint_lib/chapters/deep_rl.py", "rayint_lib/chapters/deep_rl_rooms.py",
+                        "rayint_lib/model/deep", ":!rayint_lib/model/deep/ppo.py",
+                        ":!rayint_lib/model/deep/multitask.py", "book/03b_deep_rl.ipynb"),
         "03c_deep_benchmark": ("rayint_lib/chapters/deep_benchmark*.py",
-                               "rayint_lib/model/deep", "book/03c_deep_benchmark.ipynb")}
+                               "rayint_lib/model/deep", ":!rayint_lib/model/deep/agent.py",
+                               ":!rayint_lib/model/deep/rooms.py",
+                               ":!rayint_lib/model/deep/bandit.py",
+                               "book/03c_deep_benchmark.ipynb")}
 
 # per notebook: (label, glued name at the run's own K, name at each further count of its
 # ``more_K`` or None); a count's column is shown when the run glued it

@@ -175,7 +175,8 @@ def test_notebook_runs_with_small_parameters(run_notebook):
         assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"], name
     for name in ("bench_coupling_ratio_low_J", "bench_dissipate_uniform"):   # NaN if no seed
         assert f"{name}_ci_low" in g and f"{name}_ci_high" in g, name
-    assert not any(n.startswith("bench_remedy_") for n in g)            # off by default
+    # off by default: only the sentence that gives the command
+    assert [n for n in g if n.startswith("bench_remedy_")] == ["bench_remedy_text"]
 
 
 @pytest.mark.slow

@@ -423,6 +423,11 @@ def run_keys(seed: int, n_runs: int):
     return jax.random.split(jax.random.PRNGKey(seed), n_runs)
 
 
+def no_teachers(spec: PPOSpec, n_runs: int) -> np.ndarray:
+    """The ``tables`` argument of :func:`compiled`'s trainer where no student is distilled."""
+    return np.zeros((n_runs, spec.env.K, spec.env.size ** 2), np.int32)
+
+
 def teacher_tables(teachers: PPORuns) -> np.ndarray:
     """``[runs, K, N * N]`` the greedy actions of each run's final actor (the teachers)."""
     return np.asarray(jax.vmap(lambda a: greedy_targets(teachers.spec, a))(teachers.actor))
@@ -438,7 +443,7 @@ def train(spec: PPOSpec, n_runs: int, seed: int = 0, teachers: PPORuns | None = 
         raise ValueError("teachers are needed for learner = 'distill', and only there")
     params = init_params(spec, n_runs, seed)
     shape = (n_runs, spec.env.K, spec.env.size ** 2)
-    tables = np.zeros(shape, np.int32) if teachers is None else teacher_tables(teachers)
+    tables = no_teachers(spec, n_runs) if teachers is None else teacher_tables(teachers)
     if tables.shape != shape:
         raise ValueError(f"teachers: {tables.shape[0]} runs of {tables.shape[1]} tasks, "
                          f"expected {n_runs} of {spec.env.K}")

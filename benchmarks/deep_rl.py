@@ -79,8 +79,9 @@ def trainer_vs_peer(seeds, n_updates, repeats):
     assert (config["NUM_ENVS"], config["NUM_STEPS"]) == (spec.num_envs, spec.num_steps)
     peer = jax.jit(jax.vmap(purejaxrl_peer.make_train(config)))
     assert config["NUM_UPDATES"] == n_updates
-    t_trainer, t_peer = _best_times([lambda: trainer(params, keys, False), lambda: peer(keys)],
-                                     repeats)
+    tables = ppo.no_teachers(spec, seeds)
+    t_trainer, t_peer = _best_times([lambda: trainer(params, keys, 0.0, tables),
+                                     lambda: peer(keys)], repeats)
     return steps / t_trainer, steps / t_peer
 
 

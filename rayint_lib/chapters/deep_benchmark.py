@@ -35,6 +35,8 @@ from .deep_benchmark_figures import (  # noqa: F401  (the notebook calls ch.plot
     plot_curves,
     plot_runs,
 )
+from .deep_benchmark_remedies import METHODS as REMEDIES
+from .deep_benchmark_remedies import method_spec, trained_seeds
 from .deep_rl import CLAIMS as RL_CLAIMS
 from .deep_rl import _enable_compilation_cache
 from .deep_rl_rooms import LOW_J, low_J_coupling, median_or_nan, one_at_a_time
@@ -65,6 +67,9 @@ class BenchConfig:
     depth: int
     width: int
     seed: int
+    remedies: tuple
+    remedy_mix: float
+    remedy_tune_seeds: int
 
     @property
     def env(self):
@@ -105,6 +110,12 @@ PARAMS = declare(
     Param("depth", 2, "hidden ReLU layers of the actor and of the critic", low=1, high=8),
     Param("width", 64, "units per hidden layer (PureJaxRL: 64)", low=1, high=4096),
     Param("seed", 0, "seed of every random draw of the agents", low=0),
+    Param("remedies", [], "remedies of Sec. 4 run on the shared PPO agent (off in the book)",
+          kind=list, item=str, choices=REMEDIES, may_be_empty=True),
+    Param("remedy_mix", 0.1, "the mixture remedy's probability of a uniform-random action",
+          low=0, high=1, low_open=True),
+    Param("remedy_tune_seeds", 8, "seeds (seed + 1) that tune each remedy's step size", low=2,
+          high=100_000),
 )
 
 
@@ -115,13 +126,20 @@ def validate(**values) -> BenchConfig:
     v = PARAMS.check(values)
     K, seeds, n_updates = v["K"], v["seeds"], v["n_updates"]
     num_envs, num_steps, width = v["num_envs"], v["num_steps"], v["width"]
-    cfg = BenchConfig(**{**v, "lr": float(v["lr"]), "ent_coef": float(v["ent_coef"])})
-    cfg.spec()                                          # the trainer's own checks
-    check_memory(f"seeds={seeds}, num_envs={num_envs}, num_steps={num_steps}, width={width}",
-                 ppo.memory_bytes(cfg.spec(separate=True), seeds),
+    cfg = BenchConfig(**{**v, "lr": float(v["lr"]), "ent_coef": float(v["ent_coef"]),
+                         "remedy_mix": float(v["remedy_mix"]),
+                         "remedies": tuple(dict.fromkeys(v["remedies"]))})
+    specs = [cfg.spec(separate=True)] + [method_spec(cfg.spec(), m, cfg.remedy_mix)
+                                         for m in cfg.remedies]    # the trainer's own checks
+    check_memory(f"seeds={seeds}, num_envs={num_envs}, num_steps={num_steps}, width={width}, "
+                 f"remedies={list(cfg.remedies)}", max(ppo.memory_bytes(s, seeds) for s in specs),
                  "seeds x (parameters x (8 + K) + rollout activations + curves) x 4 bytes")
-    work = len(CONDITIONS) * seeds * cfg.env_steps * (1 + K / 4)
-    check_time(f"seeds={seeds} x n_updates={n_updates}", work / SPEED,
+    agents = len(CONDITIONS) * seeds + (trained_seeds(seeds, cfg.remedy_tune_seeds, cfg.remedies)
+                                        + K * seeds * ("pcgrad" in cfg.remedies)
+                                        if cfg.remedies else 0)
+    work = agents * cfg.env_steps * (1 + K / 4)
+    check_time(f"seeds={seeds} x n_updates={n_updates}, remedies={list(cfg.remedies)}",
+               work / SPEED,
                f"{work:.3g} env steps at {SPEED:.0e} per second")
     return cfg
 
@@ -312,6 +330,9 @@ FINDINGS = registry(
     Finding("bench-dissipate", "Sec. 3.3", "Does the plateau between tasks dissipate under "
             "the controls: separate networks (no interference) and fixed uniform-random data "
             "(no coupling)?"),
+    *(Finding(f"bench-remedy-{m}", "Sec. 4", f"Does the remedy '{m}' change the fraction of "
+              "PPO runs that learn every task, against the shared PPO agent (paired by seed)?")
+      for m in REMEDIES),
 )
 
 

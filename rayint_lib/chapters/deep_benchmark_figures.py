@@ -17,7 +17,9 @@ COLORS = {"shared": SETTING_COLORS["on_policy"], "separate": SETTING_COLORS["sep
           "exact_on_policy": SETTING_COLORS["on_policy"]}
 TITLES = {"shared": "shared network", "separate": "separate agents",
           "uniform": "shared, uniform data", "exact_uniform": "exact update, uniform data",
-          "exact_on_policy": "exact update, on-policy"}
+          "exact_on_policy": "exact update, on-policy", "heads": "separate heads",
+          "mixture": "uniform-action mixture", "pcgrad": "PCGrad",
+          "distill": "distilled student"}
 STYLES = {"exact_uniform": "--", "exact_on_policy": "--"}      # the rest solid
 
 

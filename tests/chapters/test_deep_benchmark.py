@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rayint_lib.chapters import deep_benchmark as ch
+from rayint_lib.chapters import deep_benchmark_remedies as rem_ch
 from rayint_lib.model.deep.ppo import PPORuns
 
 
@@ -30,7 +31,8 @@ def test_defaults_validate():
 @pytest.mark.parametrize("name,value", [
     ("K", 1), ("K", 17), ("size", 1), ("mapping_seed", -1), ("seeds", 1), ("n_updates", 1),
     ("num_envs", 0), ("num_envs", 3), ("num_steps", 2), ("lr", 0.0), ("ent_coef", -1.0),
-    ("depth", 0), ("width", 0), ("seed", -1),
+    ("depth", 0), ("width", 0), ("seed", -1), ("remedies", ["natural"]), ("remedy_mix", 0.0),
+    ("remedy_tune_seeds", 1),
 ])
 def test_bad_parameters_are_named(name, value):
     with pytest.raises(ValueError, match=name):
@@ -45,6 +47,41 @@ def test_memory_and_time_estimates_refuse_huge_runs(monkeypatch):
     monkeypatch.delenv("RAYINT_FORCE", raising=False)
     with pytest.raises(ValueError, match="day"):
         ch.validate(seeds=100, n_updates=10**7)
+
+
+def test_the_estimates_count_the_remedies(monkeypatch):
+    seen = {"time": [], "mem": []}
+    monkeypatch.setattr(ch, "check_time", lambda what, s, how: seen["time"].append(s))
+    monkeypatch.setattr(ch, "check_memory", lambda what, b, how: seen["mem"].append(b))
+    ch.validate()
+    cfg = ch.validate(remedies=list(ch.REMEDIES), remedy_tune_seeds=4)
+    base, more = seen["time"]
+    # 3 conditions x 32 seeds, then 5 methods x (3 steps x 4 + 32) + 4 teachers + pcgrad's K x 32
+    assert more / base == pytest.approx((96 + 5 * 44 + 4 + 64) / 96)
+    assert seen["mem"][1] >= seen["mem"][0] and cfg.remedies == ch.REMEDIES
+
+
+def test_remedy_glue_and_findings_pair_each_method_with_the_baseline():
+    from rayint_lib.book.page import Page
+
+    cfg = ch.validate(n_updates=100, seeds=4, remedies=["heads", "pcgrad"])
+    runs = {"shared": _runs(cfg, [(3, None)] * 4), "heads": _runs(cfg, [(3, 3)] * 4),
+            "pcgrad": _runs(cfg, [(3, None), (3, 4), (3, None), (None, None)])}
+    rem = rem_ch.Remedies(runs, {k: cfg.lr for k in runs}, {k: {cfg.lr: 0.0} for k in runs},
+                          {k: cfg.env_steps for k in runs}, 0.1, 2, 1.0)
+    g = rem_ch.glue_values(rem)
+    assert g["bench_remedy_heads_diff"].value == 1.0 and g["bench_remedy_heads_diff"].low == 1.0
+    assert g["bench_remedy_pcgrad_diff"].value == 0.25 and g["bench_remedy_pcgrad_diff"].low == 0
+    assert g["bench_remedy_shared_all_learned"].value == 0 and "bench_remedy_shared_diff" not in g
+    for k in runs:
+        assert g[f"bench_remedy_{k}_lr"] == cfg.lr and g[f"bench_remedy_{k}_env_steps"] > 0
+        assert f"bench_remedy_{k}_final_return" in g
+    page = Page(ch.NOTEBOOK, {})
+    rem_ch.add_findings(page, cfg, rem)
+    answers = {f["id"]: f["answer"] for f in page.findings}
+    assert answers["bench-remedy-heads"].endswith("helps")
+    assert answers["bench-remedy-pcgrad"].endswith("not resolved (the interval contains 0)")
+    assert rem_ch.glue_values(None) == {} and "rayint run" in rem_ch.text(cfg, None)
 
 
 def test_measures_read_the_order_in_which_tasks_are_learned():
@@ -106,7 +143,8 @@ def test_f0_claim_and_findings_follow_the_stalled_tasks_coupling(low, verdict):
     ch.add_findings(page, cfg, values)
     (row,) = page.rows
     assert row["id"] == "3.3-f0-onpolicy" and row["verdict"] == verdict
-    assert [f["id"] for f in page.findings] == list(ch.FINDINGS)
+    assert [f["id"] for f in page.findings] == [
+        i for i in ch.FINDINGS if not i.startswith("bench-remedy-")]
     assert "separate networks 0.75 [" in page.findings[-1]["answer"]
     assert "coupling alone) 0.25 [" in page.findings[-1]["answer"]
 
@@ -137,3 +175,19 @@ def test_notebook_runs_with_small_parameters(run_notebook):
         assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"], name
     for name in ("bench_coupling_ratio_low_J", "bench_dissipate_uniform"):   # NaN if no seed
         assert f"{name}_ci_low" in g and f"{name}_ci_high" in g, name
+    # off by default: only the sentence that gives the command
+    assert [n for n in g if n.startswith("bench_remedy_")] == ["bench_remedy_text"]
+
+
+@pytest.mark.slow
+def test_notebook_runs_every_remedy_with_small_parameters(run_notebook):
+    g = run_notebook("03c_deep_benchmark", size=3, seeds=3, n_updates=4, num_envs=4,
+                     num_steps=8, width=8, remedies=list(ch.REMEDIES), remedy_tune_seeds=2)
+    for k in ("shared", *ch.REMEDIES):
+        name = f"bench_remedy_{k}_all_learned"
+        assert g[f"{name}_ci_low"] <= g[name] <= g[f"{name}_ci_high"], name
+        assert f"bench_remedy_{k}_final_return_ci_high" in g
+        assert g[f"bench_remedy_{k}_lr"] in (0.5 * 2.5e-4, 2.5e-4, 5e-4)
+        if k != "shared":
+            assert f"bench_remedy_{k}_diff_ci_low" in g
+    assert g["bench_remedy_distill_env_steps"] == 2 * g["bench_remedy_heads_env_steps"] == 256

@@ -154,7 +154,8 @@ def _separate_run(actor_scale):
     actor, critic = ppo.init_params(spec, 3, 0)
     actor[-1][0][:, 1] *= actor_scale                  # [runs, K, in, out]: agent 2 only
     critic[-1][1][:, 1] += 10.0 * (actor_scale != 1)   # its values (advantages) too
-    J, _, _, coupling = ppo.compiled(spec)((actor, critic), ppo.run_keys(0, 3), False)
+    (J, _, _, coupling), _ = ppo.compiled(spec)((actor, critic), ppo.run_keys(0, 3),
+                                                jnp.float32(0), np.zeros((3, 2, 16), np.int32))
     return np.asarray(J), np.asarray(coupling)
 
 

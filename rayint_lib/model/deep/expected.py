@@ -50,9 +50,9 @@ def _run_one(actor, uniform, spec: ppo.PPOSpec):
     def measure(c):
         J, R = ppo.exact(spec, c[0])
         return (J, R, ppo.gradient_cosine(spec, c[0]),
-                ppo.coupling_ratio(spec, c[0], uniform))
+                ppo.coupling_ratio(spec, c[0], mix))
 
-    return ppo.checkpointed(update, measure, (actor, opt.init(actor)), spec.steps)
+    return ppo.checkpointed(update, measure, (actor, opt.init(actor)), spec.steps)[1]
 
 
 @lru_cache(maxsize=16)

@@ -43,11 +43,16 @@ def dense(h, W):
     return jnp.matmul(h, W, precision="highest")
 
 
+def torso(hidden, x):
+    """The ReLU hidden layers ``hidden`` applied to ``x``."""
+    for W, b in hidden:
+        x = jax.nn.relu(dense(x, W) + b)
+    return x
+
+
 def mlp(params, x):
     """Forward pass: ReLU hidden layers, linear output. ``x``: ``[..., n_in]``."""
-    h = x
-    for W, b in params[:-1]:
-        h = jax.nn.relu(dense(h, W) + b)
+    h = torso(params[:-1], x)
     W, b = params[-1]
     return dense(h, W) + b
 
@@ -59,16 +64,35 @@ def separate_mlp(params, x, K):
     return jnp.einsum("k...o,...k->...o", out, pick)
 
 
+def init_heads(rng, n_in, n_out, depth, width, output_scale, K, lead=()):
+    """A shared torso (:func:`init_mlp`) with ``K`` output layers, one per context (the
+    remedy "separate heads", Sec. 4): the last layer's ``W`` ``[..., K, width, n_out]``."""
+    layers = init_mlp(rng, n_in, n_out, depth, width, output_scale, lead=lead)
+    W = output_scale / np.sqrt(width) * rng.standard_normal(tuple(lead) + (K, width, n_out))
+    layers[-1] = (W.astype(np.float32), np.zeros(tuple(lead) + (K, n_out), np.float32))
+    return layers
+
+
+def heads_mlp(params, x, K):
+    """Forward pass of :func:`init_heads`' network: row ``x`` leaves through the head of its
+    context (``argmax x[:K]``)."""
+    h = torso(params[:-1], x)
+    W, b = params[-1]
+    out = jnp.einsum("...i,kio->...ko", h, W, precision="highest") + b
+    return jnp.einsum("...ko,...k->...o", out, x[..., :K])
+
+
 def apply(params, x, K, separate=False):
     """Logits (or outputs) of a shared network, or of separate networks per context."""
     return separate_mlp(params, x, K) if separate else mlp(params, x)
 
 
-def n_parameters(n_in, n_out, depth, width, separate=False, K=1):
-    """Number of scalars in one network (times K for separate networks)."""
+def n_parameters(n_in, n_out, depth, width, separate=False, K=1, heads=False):
+    """Number of scalars in one network (times K for separate networks; ``heads``: K output
+    layers)."""
     sizes = layer_sizes(n_in, n_out, depth, width)
     one = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
-    return one * (K if separate else 1)
+    return one * (K if separate else 1) + (K - 1) * (sizes[-2] + 1) * n_out * heads
 
 
 def numpy_mlp(params, x):

@@ -33,6 +33,19 @@ policy's, or the uniform behaviour's) over that of uniform data at the same para
 the exact success path (:func:`.multitask.success_path`). On-policy it is ``J_k / 2^-N``
 exactly, so a value near 0 at low ``J_k`` is the paper's ``f_k(0) ~ 0``; for the uniform
 behaviour it is 1 by construction.
+
+The remedies of Sec. 4 (chapter 03c's ``remedies``), each a field of :class:`PPOSpec` on the
+shared network: ``heads`` (a shared torso with one output layer per task, for the actor and for
+the critic), ``mix`` (the behaviour takes a uniform-random action with probability ``mix``;
+the ratio's denominator stays the policy's probability at collection, as for the uniform
+behaviour: the expected update is REINFORCE's from the mixture's data, the bandit's remedy and
+chapter 08's, with no importance weight that would cancel the mixing), ``grad_mode =
+"pcgrad"`` (PCGrad, Yu et al. 2020, on the per-task losses of each minibatch, before the
+global clip and Adam; advantages still normalised over the whole minibatch) and ``learner =
+"distill"`` (the decoupling solution: a shared student imitates the greedy actions of
+teachers, one per task, at the states it visits itself; cross-entropy in place of the PPO loss,
+the same rollouts, epochs, minibatches and optimiser). PPO's clipped step is itself the
+trust-region ("natural-gradient-like") step of Sec. 4.
 """
 from __future__ import annotations
 
@@ -40,6 +53,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -47,9 +61,12 @@ import optax
 from ..config import check_choice, check_float, check_int
 from . import measures as ms
 from . import multitask as mt
-from .policies import apply, init_mlp, n_parameters
+from .agent import pcgrad
+from .policies import apply, heads_mlp, init_heads, init_mlp, n_parameters
 
 BEHAVIOURS = ("on_policy", "uniform")
+GRAD_MODES = ("sum", "pcgrad")
+LEARNERS = ("ppo", "distill")
 
 
 @dataclass(frozen=True)
@@ -74,9 +91,19 @@ class PPOSpec:
     max_grad_norm: float = 0.5
     n_updates: int = 100
     n_checkpoints: int = 20
+    heads: bool = False              # remedies (module doc)
+    mix: float = 0.0
+    grad_mode: str = "sum"
+    learner: str = "ppo"
 
     def __post_init__(self):
         check_choice("behaviour", self.behaviour, BEHAVIOURS)
+        check_choice("grad_mode", self.grad_mode, GRAD_MODES)
+        check_choice("learner", self.learner, LEARNERS)
+        check_float("mix", self.mix, 0, 1)
+        if self.separate and (self.heads or self.grad_mode != "sum"):
+            raise ValueError("heads and pcgrad are remedies of the shared network, not of "
+                             "separate networks")
         check_int("depth", self.depth, 1, 8)
         check_int("width", self.width, 1, 4096)
         check_float("lr", self.lr, 0, 1, low_open=True)
@@ -124,6 +151,7 @@ class PPORuns:
     returns: np.ndarray        # [runs, T, K] exact expected episode return of each task
     cosine: np.ndarray         # [runs, T] mean pairwise cosine of the tasks' actor gradients
     coupling: np.ndarray       # [runs, T, K] |own expected update| / |uniform data's|
+    actor: list = None         # the final actor parameters (leading runs axis)
 
     @property
     def env_steps(self) -> np.ndarray:
@@ -138,24 +166,38 @@ def init_params(spec: PPOSpec, n_runs: int, seed: int):
     the critic's of unit scale."""
     rng = np.random.default_rng(seed)
     lead = (n_runs, spec.env.K) if spec.separate else (n_runs,)
-    d = spec.env.obs_dim
+    d, K = spec.env.obs_dim, spec.env.K
+    if spec.heads:
+        return tuple(init_heads(rng, d, n, spec.depth, spec.width, s, K, lead=lead)
+                     for n, s in ((spec.env.n_actions, 0.01), (1, 1.0)))
     actor = init_mlp(rng, d, spec.env.n_actions, spec.depth, spec.width, 0.01, lead=lead)
     critic = init_mlp(rng, d, 1, spec.depth, spec.width, 1.0, lead=lead)
     return actor, critic
 
 
+def network(spec: PPOSpec, params, obs):
+    """The outputs of one network (actor or critic) of ``spec``'s kind at ``obs``."""
+    if spec.heads:
+        return heads_mlp(params, obs, spec.env.K)
+    return apply(params, obs, spec.env.K, spec.separate)
+
+
 def _heads(spec: PPOSpec, params, obs):
     actor, critic = params
-    K = spec.env.K
-    return (apply(actor, obs, K, spec.separate),
-            apply(critic, obs, K, spec.separate)[..., 0])
+    return network(spec, actor, obs), network(spec, critic, obs)[..., 0]
 
 
 def exact(spec: PPOSpec, actor):
     """Exact ``(J_k, R_k)`` ``([K], [K])`` of one seed's actor."""
-    logits = apply(actor, jnp.asarray(mt.all_observations(spec.env)), spec.env.K,
-                   spec.separate)
+    logits = network(spec, actor, jnp.asarray(mt.all_observations(spec.env)))
     return mt.exact_returns(jax.nn.softmax(logits), spec.env)
+
+
+def greedy_targets(spec: PPOSpec, actor):
+    """``[K, N * N]`` the greedy action of one seed's actor in every cell of every task (a
+    teacher's, for ``learner = "distill"``)."""
+    logits = network(spec, actor, jnp.asarray(mt.all_observations(spec.env)))
+    return jnp.argmax(logits, -1).reshape(spec.env.K, -1).astype(jnp.int32)
 
 
 def gradient_cosine(spec: PPOSpec, actor):
@@ -169,15 +211,20 @@ def gradient_cosine(spec: PPOSpec, actor):
     return (C.sum() - jnp.trace(C)) / max(K * (K - 1), 1)
 
 
-def coupling_ratio(spec: PPOSpec, actor, uniform=None):
+def behaviour_mix(spec: PPOSpec) -> float:
+    """The behaviour's probability of a uniform-random action: 1 for the uniform behaviour,
+    else ``spec.mix``."""
+    return 1.0 if spec.behaviour == "uniform" else spec.mix
+
+
+def coupling_ratio(spec: PPOSpec, actor, mix=None):
     """Each task's coupling ratio ``[K]`` (module doc) at one seed's actor; NaN where the
-    uniform data's gradient underflows. ``uniform`` (default: ``spec.behaviour``) may be a
-    traced bool."""
-    if uniform is None:
-        uniform = spec.behaviour == "uniform"
+    uniform data's gradient underflows. ``mix`` (default: :func:`behaviour_mix`) may be
+    traced."""
+    if mix is None:
+        mix = behaviour_mix(spec)
     obs, target = mt.success_path(spec.env)
-    logits_fn = lambda a: apply(a, jnp.asarray(obs), spec.env.K, spec.separate)  # noqa: E731
-    mix = jnp.where(uniform, 1.0, 0.0)
+    logits_fn = lambda a: network(spec, a, jnp.asarray(obs))  # noqa: E731
     return ms.measures(logits_fn, actor, jnp.asarray(target), mix, False)[1]
 
 
@@ -195,20 +242,46 @@ def gae(spec: PPOSpec, reward, value, done, last_value):
     return adv, adv + value
 
 
-def loss(spec: PPOSpec, params, batch):
-    """The clipped PPO loss of one minibatch ``(obs, action, logp, value, adv, target)``."""
+def loss(spec: PPOSpec, params, batch, weight=None):
+    """The clipped PPO loss of one minibatch ``(obs, action, logp, value, adv, target)``;
+    ``weight`` ``[n]``: a weight per sample (one task's samples: its part of the loss)."""
     obs, action, old_logp, old_v, adv, target = batch
     logits, v = _heads(spec, params, obs)
     logp_all = jax.nn.log_softmax(logits)
     logp = jnp.take_along_axis(logp_all, action[..., None], -1)[..., 0]
     v_clip = old_v + jnp.clip(v - old_v, -spec.clip_eps, spec.clip_eps)
-    v_loss = 0.5 * jnp.maximum((v - target) ** 2, (v_clip - target) ** 2).mean()
+    v_loss = 0.5 * jnp.maximum((v - target) ** 2, (v_clip - target) ** 2)
     ratio = jnp.exp(logp - old_logp)
     adv = (adv - adv.mean()) / (adv.std() + 1e-8)
     surrogate = jnp.minimum(ratio * adv,
                             jnp.clip(ratio, 1 - spec.clip_eps, 1 + spec.clip_eps) * adv)
-    entropy = -(jnp.exp(logp_all) * logp_all).sum(-1).mean()
-    return -surrogate.mean() + spec.vf_coef * v_loss - spec.ent_coef * entropy
+    entropy = -(jnp.exp(logp_all) * logp_all).sum(-1)
+    mean = (lambda x: x.mean()) if weight is None else (lambda x: (weight * x).mean())
+    return -mean(surrogate) + spec.vf_coef * mean(v_loss) - spec.ent_coef * mean(entropy)
+
+
+def distill_loss(spec: PPOSpec, params, batch, table):
+    """Cross-entropy of the student's policy to the teachers' greedy actions ``table`` ``[K,
+    N * N]`` at the minibatch's observations (visited by the student)."""
+    obs, K = batch[0], spec.env.K
+    target = table[jnp.argmax(obs[..., :K], -1), jnp.argmax(obs[..., K:], -1)]
+    logp = jax.nn.log_softmax(network(spec, params[0], obs))
+    return -jnp.take_along_axis(logp, target[..., None], -1).mean()
+
+
+def update_gradient(spec: PPOSpec, params, batch, table):
+    """The gradient of one minibatch: of the PPO loss, of the distillation loss, or PCGrad
+    of the tasks' parts of the PPO loss (each task's samples; they sum to the loss)."""
+    if spec.learner == "distill":
+        return jax.grad(lambda p: distill_loss(spec, p, batch, table))(params)
+    if spec.grad_mode == "sum":
+        return jax.grad(lambda p: loss(spec, p, batch))(params)
+    task = jnp.argmax(batch[0][..., :spec.env.K], -1)
+    per_task = jax.vmap(lambda k: jax.grad(lambda p: loss(
+        spec, p, batch, (task == k).astype(jnp.float32)))(params))(jnp.arange(spec.env.K))
+    _, unravel = jax.flatten_util.ravel_pytree(params)
+    rows = jax.vmap(lambda t: jax.flatten_util.ravel_pytree(t)[0])(per_task)
+    return unravel(pcgrad(rows))
 
 
 def optimizer(spec: PPOSpec):
@@ -216,11 +289,12 @@ def optimizer(spec: PPOSpec):
                        optax.adam(spec.lr, eps=1e-5))
 
 
-def act(logits, key, uniform):
-    """The behaviour's actions ``[E]`` (the policy's, or uniform-random where the traced bool
-    ``uniform`` holds) and the policy's log-probability of each, the denominator of the PPO
-    ratio (no importance weight)."""
-    a = jax.random.categorical(key, jnp.where(uniform, 0.0, logits))
+def act(logits, key, mix):
+    """The behaviour's actions ``[E]`` (the policy's; with probability ``mix``, a traced
+    float, uniform-random) and the policy's log-probability of each, the denominator of the
+    PPO ratio (no importance weight)."""
+    mixed = jnp.log((1.0 - mix) * jax.nn.softmax(logits) + mix / logits.shape[-1])
+    a = jax.random.categorical(key, jnp.where(mix >= 1, 0.0, jnp.where(mix > 0, mixed, logits)))
     return a, jnp.take_along_axis(jax.nn.log_softmax(logits), a[:, None], -1)[:, 0]
 
 
@@ -232,15 +306,15 @@ def agent_spec(spec: PPOSpec) -> PPOSpec:
     return replace(spec, separate=False, num_envs=spec.num_envs // spec.env.K)
 
 
-def _agent(spec: PPOSpec, uniform):
+def _agent(spec: PPOSpec, mix, table):
     """``(start, update, opt_init)`` of one PPO agent (``spec`` not separate): ``start(key,
     task)`` the observations and states of its ``num_envs`` environments, ``update(key, carry,
     task)`` one PPO update of ``carry = (params, opt_state, obs, state)``: a rollout of
     ``num_steps`` steps, GAE, ``update_epochs`` epochs over shuffled minibatches. ``task``:
-    the agent's only task (a traced int), or ``None`` (a task drawn at each reset)."""
+    the agent's only task (a traced int), or ``None`` (a task drawn at each reset); ``mix``:
+    the behaviour's uniform share (traced); ``table``: the distilled teachers' actions."""
     env, E, S = spec.env, spec.num_envs, spec.num_steps
     opt = optimizer(spec)
-    grad = jax.grad(lambda p, b: loss(spec, p, b))
     n_batch = E * S
 
     def start(key, task):
@@ -250,14 +324,14 @@ def _agent(spec: PPOSpec, uniform):
         p, obs, state = c
         k_act, k_env = jax.random.split(k)
         logits, v = _heads(spec, p, obs)
-        a, logp = act(logits, k_act, uniform)
+        a, logp = act(logits, k_act, mix)
         obs2, state2, r, done, _ = jax.vmap(lambda kk, s, aa: mt.step(kk, s, aa, env, task))(
             jax.random.split(k_env, E), state, a)
         return (p, obs2, state2), (obs, a, logp, v, r, done.astype(jnp.float32))
 
     def minibatch(c, mb):
         p, s = c
-        upd, s = opt.update(grad(p, mb), s, p)
+        upd, s = opt.update(update_gradient(spec, p, mb, table), s, p)
         return (optax.apply_updates(p, upd), s), None
 
     def epoch(c, k):
@@ -290,7 +364,8 @@ def _agent(spec: PPOSpec, uniform):
 
 def checkpointed(update, measure, carry, steps):
     """Run ``update(i, carry)`` for ``i < steps[-1]`` and ``measure(carry)`` at every entry of
-    ``steps`` (a scan over the segments between checkpoints); the measures stacked ``[T]``."""
+    ``steps`` (a scan over the segments between checkpoints): ``(the last carry, the measures
+    stacked [T])``."""
     steps = jnp.asarray(steps, jnp.int32)
 
     def segment(c, bounds):
@@ -298,16 +373,17 @@ def checkpointed(update, measure, carry, steps):
         return c, measure(c)
 
     first = measure(carry)
-    _, rest = jax.lax.scan(segment, carry, jnp.stack([steps[:-1], steps[1:]], axis=1))
-    return tuple(jnp.concatenate([a[None], b], 0) for a, b in zip(first, rest))
+    last, rest = jax.lax.scan(segment, carry, jnp.stack([steps[:-1], steps[1:]], axis=1))
+    return last, tuple(jnp.concatenate([a[None], b], 0) for a, b in zip(first, rest))
 
 
-def _run_one(params, key, uniform, spec: PPOSpec):
-    """One training run (vmapped over seeds by the caller); ``uniform``: a traced bool, the
-    behaviour (so that both behaviours share one compiled trainer). Separate networks are
-    ``K`` independent PPO agents run side by side (a vmap over tasks): each its own
+def _run_one(params, key, mix, table, spec: PPOSpec):
+    """One training run (vmapped over seeds by the caller): the measures and the final actor;
+    ``mix``: the behaviour's uniform share, traced (so that every behaviour shares one
+    compiled trainer); ``table``: the teachers' actions of a distilled student. Separate
+    networks are ``K`` independent PPO agents run side by side (a vmap over tasks): each its own
     environments, advantage normalisation, gradient clipping and Adam state."""
-    begin, one, opt_init = _agent(agent_spec(spec), uniform)
+    begin, one, opt_init = _agent(agent_spec(spec), mix, table)
     k_reset, k_run = jax.random.split(key)
     if spec.separate:
         tasks, K = jnp.arange(spec.env.K), spec.env.K
@@ -328,31 +404,55 @@ def _run_one(params, key, uniform, spec: PPOSpec):
     def measure(c):
         actor = c[0][0]
         J, R = exact(spec, actor)
-        return J, R, gradient_cosine(spec, actor), coupling_ratio(spec, actor, uniform)
+        return J, R, gradient_cosine(spec, actor), coupling_ratio(spec, actor, mix)
 
-    return checkpointed(step, measure, (params, opt_init(params)) + tuple(envs), spec.steps)
+    last, measures = checkpointed(step, measure, (params, opt_init(params)) + tuple(envs),
+                                  spec.steps)
+    return measures, last[0][0]
 
 
 @lru_cache(maxsize=16)
 def compiled(spec: PPOSpec):
     """The jitted trainer of ``spec`` (its behaviour is an argument), vmapped over seeds:
-    ``(params, keys, uniform) -> (J, R, cos, coupling)``."""
-    return jax.jit(jax.vmap(lambda p, k, u: _run_one(p, k, u, spec), in_axes=(0, 0, None)))
+    ``(params, keys, mix, tables) -> ((J, R, cos, coupling), final actor)``."""
+    return jax.jit(jax.vmap(lambda p, k, m, t: _run_one(p, k, m, t, spec),
+                            in_axes=(0, 0, None, 0)))
 
 
 def run_keys(seed: int, n_runs: int):
     return jax.random.split(jax.random.PRNGKey(seed), n_runs)
 
 
-def train(spec: PPOSpec, n_runs: int, seed: int = 0) -> PPORuns:
-    """Train ``n_runs`` agents together (one jitted, vmapped call)."""
+def no_teachers(spec: PPOSpec, n_runs: int) -> np.ndarray:
+    """The ``tables`` argument of :func:`compiled`'s trainer where no student is distilled."""
+    return np.zeros((n_runs, spec.env.K, spec.env.size ** 2), np.int32)
+
+
+def teacher_tables(teachers: PPORuns) -> np.ndarray:
+    """``[runs, K, N * N]`` the greedy actions of each run's final actor (the teachers)."""
+    return np.asarray(jax.vmap(lambda a: greedy_targets(teachers.spec, a))(teachers.actor))
+
+
+def train(spec: PPOSpec, n_runs: int, seed: int = 0, teachers: PPORuns | None = None
+          ) -> PPORuns:
+    """Train ``n_runs`` agents together (one jitted, vmapped call); ``teachers``: the runs
+    whose final actors a distilled student (``learner = "distill"``) imitates, one per run."""
     check_int("n_runs", n_runs, 1)
     check_int("seed", seed, 0)
+    if (spec.learner == "distill") != (teachers is not None):
+        raise ValueError("teachers are needed for learner = 'distill', and only there")
     params = init_params(spec, n_runs, seed)
-    trainer = compiled(replace(spec, behaviour="on_policy"))
-    J, R, cos, coupling = (np.asarray(x, np.float64) for x in trainer(
-        params, run_keys(seed, n_runs), jnp.bool_(spec.behaviour == "uniform")))
-    return PPORuns(spec, spec.steps, J, R, cos, coupling)
+    shape = (n_runs, spec.env.K, spec.env.size ** 2)
+    tables = no_teachers(spec, n_runs) if teachers is None else teacher_tables(teachers)
+    if tables.shape != shape:
+        raise ValueError(f"teachers: {tables.shape[0]} runs of {tables.shape[1]} tasks, "
+                         f"expected {n_runs} of {spec.env.K}")
+    trainer = compiled(replace(spec, behaviour="on_policy", mix=0.0))
+    measures, actor = trainer(params, run_keys(seed, n_runs),
+                              jnp.float32(behaviour_mix(spec)), tables)
+    J, R, cos, coupling = (np.asarray(x, np.float64) for x in measures)
+    return PPORuns(spec, spec.steps, J, R, cos, coupling,
+                   jax.tree_util.tree_map(np.asarray, actor))
 
 
 def memory_bytes(spec: PPOSpec, n_runs: int) -> int:
@@ -361,7 +461,7 @@ def memory_bytes(spec: PPOSpec, n_runs: int) -> int:
     curves (float32)."""
     env = spec.env
     P = 2 * n_parameters(env.obs_dim, env.n_actions, spec.depth, spec.width, spec.separate,
-                         env.K)
+                         env.K, spec.heads)
     acts = spec.env_steps_per_update * (env.obs_dim + 6 * spec.width * spec.depth + 16)
     per_run = 4 * ((8 + env.K) * P + acts + 4 * len(spec.steps) * env.K)
     return n_runs * (per_run + 1024)

@@ -32,8 +32,7 @@ CODE = {"03b_deep_rl": ("rayint_lib/chapters/deep_rl.py", "rayint_lib/chapters/d
                         "rayint_lib/model/deep", ":!rayint_lib/model/deep/ppo.py",
                         ":!rayint_lib/model/deep/multitask.py", "book/03b_deep_rl.ipynb"),
         "03c_deep_benchmark": ("rayint_lib/chapters/deep_benchmark*.py",
-                               "rayint_lib/model/deep", ":!rayint_lib/model/deep/agent.py",
-                               ":!rayint_lib/model/deep/rooms.py",
+                               "rayint_lib/model/deep", ":!rayint_lib/model/deep/rooms.py",
                                ":!rayint_lib/model/deep/bandit.py",
                                "book/03c_deep_benchmark.ipynb")}
 

@@ -113,6 +113,18 @@ def run(base, mix: float, seeds: int, seed: int, methods=METHODS) -> DeepRL:
                   base.n_updates * base.env_steps_per_update, time.perf_counter() - t0)
 
 
+def compile_ahead(base, seeds: int, methods=METHODS):
+    """Start compiling, in a background thread, the trainers :func:`run` will use (one per
+    network structure and batch size: the tuning seeds and the reported seeds), in the order
+    its two workers ask for them (:func:`rayint_lib.model.deep.agent.compile_ahead`)."""
+    from ..model.deep import agent
+
+    sizes = (min(TUNE_SEEDS, seeds), seeds)
+    pairs = [methods[i:i + 2] for i in range(0, len(methods), 2)]
+    return agent.compile_ahead([(method_spec(base, name, 0.0), n) for pair in pairs
+                                for n in sizes for name in pair])
+
+
 def trained_seeds(seeds: int, methods=METHODS) -> int:
     """Agents :func:`run` trains in all: per method, every step size of ``LR_GRID`` on the
     tuning seeds and the tuned one on ``seeds``; the distilled method's teachers too (for

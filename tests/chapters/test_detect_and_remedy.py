@@ -107,6 +107,14 @@ def test_deep_rl_methods_are_the_remedies_in_neural_form():
     assert specs["distill"].learner == "supervised" and not specs["distill"].separate
 
 
+def test_deep_rl_methods_start_slowest_first_and_distill_needs_its_teachers():
+    order = dr._started_order(dr.METHODS)
+    assert sorted(order) == sorted(dr.METHODS) and order[:2] == ["ppo", "pcgrad"]
+    assert dr._started_order(("onpolicy", "td")) == ["onpolicy", "td"]
+    with pytest.raises(ValueError, match="separate"):
+        dr.run(None, 0.1, 3, 0, methods=("onpolicy", "distill"))
+
+
 @pytest.mark.slow
 def test_deep_rl_remedies_tune_on_other_seeds_and_distill():
     from rayint_lib.model.deep import agent, rooms

@@ -43,6 +43,22 @@ def test_planned_methods_one_tuned_mixture_and_the_controls():
                                                         "tabular (no shared bias)"]
 
 
+def test_tuning_runs_each_setting_once_and_keeps_every_row(monkeypatch):
+    s = ch.validate(K_list=[2], n_list=[2], max_samples=400, tune_runs=2,
+                    mix_fractions=[0.1, 0.3, 1.0])
+    calls = []
+    run = bandit._run
+    monkeypatch.setattr(bandit, "_run", lambda s_, m, *a, **kw: calls.append(
+        (m.eta, m.mix)) or run(s_, m, *a, **kw))
+    m = next(m for m in bandit.planned_methods(s) if m.label == bandit.MIXTURE_LABEL)
+    tuned, rows = bandit.tune(s, m, 2, 2)
+    assert len(set(calls)) == len(calls)
+    assert [(r["eta"], r["mix"]) for r in rows if r["tuned"] == "mix"] == [(0.1, 0.1),
+                                                                            (0.1, 0.3)]
+    assert len(rows) == len(calls) + 1           # the start step size at the chosen fraction
+    assert sum(r["chosen"] for r in rows if r["tuned"] == "eta") == 1
+
+
 def test_effect_classification_uses_intervals():
     base = {"flat": stats.Estimate(0.3, 0.2, 0.4), "median_samples": stats.Estimate(2e3, 1e3, 3e3)}
     rm_ = {"flat": stats.Estimate(0.0, 0.0, 0.03), "median_samples": stats.Estimate(1e2, 90, 110)}

@@ -16,6 +16,7 @@ with its own budget, so distillation spends twice the environment steps, reporte
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -28,6 +29,7 @@ from ..model.curves import long_format
 
 LR_GRID = (1e-3, 3e-3, 1e-2)          # Adam step sizes tried for every method
 TUNE_SEEDS = 8                        # tuning seeds (seed + 1), never the reported ones
+SLOWEST_FIRST = ("ppo", "pcgrad", "separate", "heads")   # 4 epochs; K gradients; K networks
 METHODS = ("onpolicy", "separate", "heads", "mixture", "uniform", "ppo", "pcgrad", "distill",
            "td")
 NAMES = {"onpolicy": "on-policy, shared network (baseline)",
@@ -79,47 +81,78 @@ def _train(spec, name, n, seed, teachers=None):
 
 def _method(base, name, mix, seeds, seed, separate=None):
     """Tune ``name`` on the tuning seeds and train it with the chosen step size on ``seeds``
-    seeds: ``(tuning scores, chosen step size, runs)``. ``separate``: the separate networks'
-    result, whose tuned networks teach the distilled method."""
-    from ..model.deep import agent
-
+    seeds: ``(tuning scores, chosen step size, runs, tuning runs at that step size)``.
+    ``separate``: the separate networks' result, whose tuned networks teach the distilled
+    method (its tuning runs are the teachers, its reported runs teach on the reported
+    seeds)."""
     n_tune = min(TUNE_SEEDS, seeds)
     spec = method_spec(base, name, mix)
     teachers = reported = None
-    if name == "distill":                      # the tuned separate networks teach
-        _, lr_sep, reported = separate
-        teachers = agent.train(replace(method_spec(base, "separate", mix), lr=lr_sep),
-                               n_tune, seed + 1)
-    scores = {lr: weakest_room(_train(replace(spec, lr=lr), name, n_tune, seed + 1, teachers))
-              for lr in LR_GRID}
+    if name == "distill":
+        _, _, reported, teachers = separate
+    tuned = {lr: _train(replace(spec, lr=lr), name, n_tune, seed + 1, teachers)
+             for lr in LR_GRID}
+    scores = {lr: weakest_room(r) for lr, r in tuned.items()}
     lr = max(scores, key=lambda lr: (scores[lr], -abs(np.log(lr / base.lr))))
-    return scores, lr, _train(replace(spec, lr=lr), name, seeds, seed, reported)
+    return scores, lr, _train(replace(spec, lr=lr), name, seeds, seed, reported), tuned[lr]
+
+
+def _started_order(methods) -> list:
+    """The order the methods start in: the slowest first (:data:`SLOWEST_FIRST`), so that
+    the short ones fill the other worker at the end; the distilled method last."""
+    first = [k for k in SLOWEST_FIRST if k in methods]
+    return first + [k for k in methods if k not in first]
 
 
 def run(base, mix: float, seeds: int, seed: int, methods=METHODS) -> DeepRL:
     """Tune and run every method (module doc), two at a time
-    (:func:`~rayint_lib.model.deep.pool.concurrently`), then the distilled one, which needs
-    the separate networks."""
+    (:func:`~rayint_lib.model.deep.pool.concurrently`); the distilled one waits for the
+    separate networks. The order of the runs does not change their results."""
     from ..model.deep.pool import concurrently
 
+    if "distill" in methods and "separate" not in methods:
+        raise ValueError(f"methods: 'distill' needs 'separate' (its teachers); got {methods}")
     t0 = time.perf_counter()
-    done = concurrently({name: partial(_method, base, name, mix, seeds, seed)
-                         for name in methods if name != "distill"})
-    if "distill" in methods:
-        done["distill"] = _method(base, "distill", mix, seeds, seed, done["separate"])
+    teachers = Future()
+
+    def job(name):
+        if name == "distill":
+            return _method(base, name, mix, seeds, seed, teachers.result())
+        try:
+            out = _method(base, name, mix, seeds, seed)
+        except BaseException as e:
+            if name == "separate":
+                teachers.set_exception(e)
+            raise
+        if name == "separate":
+            teachers.set_result(out)
+        return out
+
+    done = concurrently({name: partial(job, name) for name in _started_order(methods)})
     done = {name: done[name] for name in methods}
     return DeepRL({k: v[2] for k, v in done.items()}, {k: v[1] for k, v in done.items()},
                   {k: v[0] for k, v in done.items()}, mix, seeds,
                   base.n_updates * base.env_steps_per_update, time.perf_counter() - t0)
 
 
+def compile_ahead(base, seeds: int, methods=METHODS):
+    """Start compiling, in a background thread, the trainers :func:`run` will use (one per
+    network structure and batch size: the tuning seeds and the reported seeds), in the order
+    its two workers ask for them (:func:`rayint_lib.model.deep.agent.compile_ahead`)."""
+    from ..model.deep import agent
+
+    sizes = (min(TUNE_SEEDS, seeds), seeds)
+    order = _started_order(methods)
+    pairs = [order[i:i + 2] for i in range(0, len(order), 2)]
+    return agent.compile_ahead([(method_spec(base, name, 0.0), n) for pair in pairs
+                                for n in sizes for name in pair])
+
+
 def trained_seeds(seeds: int, methods=METHODS) -> int:
     """Agents :func:`run` trains in all: per method, every step size of ``LR_GRID`` on the
-    tuning seeds and the tuned one on ``seeds``; the distilled method's teachers too (for
-    the time estimate)."""
-    n_tune = min(TUNE_SEEDS, seeds)
-    return (len(methods) * (len(LR_GRID) * n_tune + seeds)
-            + n_tune * ("distill" in methods))
+    tuning seeds and the tuned one on ``seeds`` (for the time estimate; the distilled
+    method's teachers are the separate networks' tuning runs)."""
+    return len(methods) * (len(LR_GRID) * min(TUNE_SEEDS, seeds) + seeds)
 
 
 def all_learned(runs) -> np.ndarray:

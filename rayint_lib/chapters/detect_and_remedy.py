@@ -327,6 +327,19 @@ def deep_rl_config(s: Settings):
                                   "env_steps": s.deep_rl_env_steps, "seed": s.seed}))
 
 
+def compile_deep_rl_ahead(s: Settings) -> None:
+    """Start compiling the corridor task's trainers in the background (nothing when
+    ``deep_rl_runs = 0``), so that XLA compiles them while the bandit benchmark runs (the
+    numba kernel's compilation holds one core of two): :func:`deep_rl` then finds them
+    compiled; the programs, hence the results, are the same."""
+    if s.deep_rl_runs == 0:
+        return
+    from .deep_rl import _enable_compilation_cache
+
+    _enable_compilation_cache()
+    deep_rl_remedies.compile_ahead(deep_rl_config(s).agent_spec(), s.deep_rl_runs)
+
+
 def deep_rl(bench: bandit.Benchmark):
     """Every method of :mod:`.deep_rl_remedies` on the corridor task, ``deep_rl_runs`` seeds
     each, at the deep-RL chapter's default agent; ``None`` when ``deep_rl_runs = 0``."""

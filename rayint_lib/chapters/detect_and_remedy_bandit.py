@@ -112,11 +112,13 @@ def tune(s: Settings, method: rm.Method, K, n) -> tuple[rm.Method, list]:
     points per side, :func:`rayint_lib.model.ranking.widened_search`). Returns the tuned
     method and one row per evaluated setting (the chosen one marked; ``interior`` says whether
     it has a grid point on each side)."""
-    rows = []
+    rows, done = [], {}
     seed = s.seed + TUNE_SEED_OFFSET
 
     def evaluate(m, what):
-        r = _run(s, m, K, n, n_runs=s.tune_runs, seed=seed)
+        if (m.eta, m.mix) not in done:     # the mixture's start step size: run once
+            done[(m.eta, m.mix)] = _run(s, m, K, n, n_runs=s.tune_runs, seed=seed)
+        r = done[(m.eta, m.mix)]
         rows.append(_tune_row(s, m, K, r, what, method.label))
         return criterion(s, r)
 

@@ -8,9 +8,11 @@ A rule's state is one tuple (:func:`initial_state`): GradNorm's norm averages ``
 optimizer moments ``[2, K + 1, n]`` (first and second moments of the K rows of ``W`` and of
 ``b``) and the curriculum's two averages of ``J_k`` ``[2, K]``; its scratch space another
 (``d [K, n]``, ``GW [K, K, n]``, ``Gb [K, n]``). :func:`_run_one` is the engine's loop for one
-run (stop rule, flatness windows, checkpoints as :mod:`.record`); the per-update functions are
-inlined into it (``inline="always"``: at 2 x 2 an update is a few hundred nanoseconds, and a
-call with these tuples costs a tenth of that).
+run (stop rule, flatness windows, checkpoints as :mod:`.record`). Only the three tiny leaf
+functions (:func:`score`, :func:`behaviour_right`, :func:`_moment_step`) are inlined by numba
+(``inline="always"``); inlining the rules' steps too (``direction`` twice, in the loop and in
+the flatness) doubled the compilation, a dozen seconds of every fresh build, for a few percent
+of run time; the results are the same to the bit either way.
 """
 from __future__ import annotations
 
@@ -116,7 +118,7 @@ def behaviour_right(kind, Jk, n, mix):
     return Jk
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def signal(kind, h, J, state, u, v, n, s, probs):
     """Sampled signals ``s_k`` [K] from the uniforms ``u`` [K] (reward draws) and ``v`` [K]
     (context of each of the K samples; rebalanced and curriculum only).
@@ -148,7 +150,7 @@ def signal(kind, h, J, state, u, v, n, s, probs):
     return s
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def expected_signal(kind, h, J, state, n, s, probs):
     """``E[s_k]`` at the current state."""
     K = J.shape[0]
@@ -181,7 +183,7 @@ def initial_state(pi, J):
     return a_norm, np.zeros((2, K + 1, n)), averages
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def advance_state(kind, h, J, state):
     """Before an update: the curriculum's fast and slow averages of ``J_k`` move."""
     if kind == CURRICULUM:
@@ -194,10 +196,10 @@ def advance_state(kind, h, J, state):
 # ------------------------------------------------------------------ the rules' steps
 # One small function per rule: the scores d [K, n] -> the logit direction per unit step size
 # (or the scores reweighted in place before the shared-bias step). They live in this module,
-# beside the loop they are inlined into: numba's on-disk cache of a function is renewed only
+# beside the loop that calls them: numba's on-disk cache of a function is renewed only
 # when its own file changes, not when a function it calls from another module does.
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def shared_bias(d, out):
     """The shared-bias step ``out_k = d_k + sum_j d_j`` (``dW[:, k] = d_k``, ``db = sum_j
     d_j``): REINFORCE and every rule that only reweights or changes the scores."""
@@ -211,7 +213,7 @@ def shared_bias(d, out):
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def scaled(c, d, out):
     """No shared parameter: ``out_k = c d_k`` (separate heads ``c = 2``, tabular ``c = 1``)."""
     K, n = d.shape
@@ -221,7 +223,7 @@ def scaled(c, d, out):
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def entropy_bonus(tau, pi, d):
     """Adds ``tau grad H(pi_k)`` to the scores: ``-tau pi_k(a) (log pi_k(a) + H(pi_k))``."""
     K, n = d.shape
@@ -235,7 +237,7 @@ def entropy_bonus(tau, pi, d):
             d[k, a] += tau * (-pi[k, a] * (lp + H))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def natural(floor, J, s, out):
     """The natural gradient (exact softmax Fisher, pseudo-inverse): ``out_k = s_k /
     max(J_k, floor) (e_k - 1/n)``."""
@@ -247,7 +249,7 @@ def natural(floor, J, s, out):
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def gradnorm(beta, a_norm, d, commit):
     """GradNorm-style (alpha = 0): context k's scores times ``K (1/a_k) / sum_j 1/a_j`` with
     ``a_k`` the running average (decay ``beta``) of its (W, b) gradient norm ``sqrt(2)
@@ -269,7 +271,7 @@ def gradnorm(beta, a_norm, d, commit):
             d[k, a] *= wk
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def cosine_gate(d, norms, weights):
     """Cosine gating (Du et al. 2018) of the scores. Per-context gradients ``g_k = (d_k in
     W[:, k], d_k in b)``: ``<g_i, g_k> = <d_i, d_k>`` (only b is shared), ``|g_k|^2 = 2
@@ -296,7 +298,7 @@ def cosine_gate(d, norms, weights):
             d[k, a] *= weights[k] / K
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def pcgrad(d, order, GW, Gb, out):
     """PCGrad (Yu et al. 2020) on the (W, b) gradients ``g_i``: each is projected off every
     original ``g_j`` it conflicts with, in the run's ``order`` [K]; ``out``: the logit
@@ -343,7 +345,7 @@ def _moment_step(adam, b1, b2, eps, c1, c2, g, m, v):
     return g / (math.sqrt(v) + eps), m, v
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def adaptive(adam, h, t, d, moments, commit, out):
     """Adam (``adam``) or RMSProp on ``(W, b)`` at update ``t``: the gradient rows ``d_k``
     of ``W[:, k]`` and ``sum_k d_k`` of ``b``, their moments ``moments[:, k]`` and
@@ -374,7 +376,7 @@ def adaptive(adam, h, t, d, moments, commit, out):
     return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def direction(kind, h, L, pi, J, s, t, order, state, commit, scratch, out):
     """Logit direction per unit step size, ``out`` [K, n], for the signals ``s`` [K]: the
     scores ``d[k] = s_k grad log pi_k(k)``, then the rule's step. ``state``: the rule state
@@ -419,8 +421,6 @@ def expected_rate(kind, h, L, pi, J, t, state, s, probs, order, scratch, out):
     for k in range(K):
         for a in range(n):
             rate += J[k] * score(kind, L, pi, h[P], k, a) * out[k, a]
-    return abs(rate)
-
     return abs(rate)
 
 

@@ -43,6 +43,22 @@ def test_planned_methods_one_tuned_mixture_and_the_controls():
                                                         "tabular (no shared bias)"]
 
 
+def test_tuning_runs_each_setting_once_and_keeps_every_row(monkeypatch):
+    s = ch.validate(K_list=[2], n_list=[2], max_samples=400, tune_runs=2,
+                    mix_fractions=[0.1, 0.3, 1.0])
+    calls = []
+    run = bandit._run
+    monkeypatch.setattr(bandit, "_run", lambda s_, m, *a, **kw: calls.append(
+        (m.eta, m.mix)) or run(s_, m, *a, **kw))
+    m = next(m for m in bandit.planned_methods(s) if m.label == bandit.MIXTURE_LABEL)
+    tuned, rows = bandit.tune(s, m, 2, 2)
+    assert len(set(calls)) == len(calls)
+    assert [(r["eta"], r["mix"]) for r in rows if r["tuned"] == "mix"] == [(0.1, 0.1),
+                                                                            (0.1, 0.3)]
+    assert len(rows) == len(calls) + 1           # the start step size at the chosen fraction
+    assert sum(r["chosen"] for r in rows if r["tuned"] == "eta") == 1
+
+
 def test_effect_classification_uses_intervals():
     base = {"flat": stats.Estimate(0.3, 0.2, 0.4), "median_samples": stats.Estimate(2e3, 1e3, 3e3)}
     rm_ = {"flat": stats.Estimate(0.0, 0.0, 0.03), "median_samples": stats.Estimate(1e2, 90, 110)}
@@ -105,6 +121,14 @@ def test_deep_rl_methods_are_the_remedies_in_neural_form():
     assert specs["ppo"].clip > 0 and specs["ppo"].epochs > 1
     assert specs["pcgrad"].grad_mode == "pcgrad" and specs["td"].critic == "td"
     assert specs["distill"].learner == "supervised" and not specs["distill"].separate
+
+
+def test_deep_rl_methods_start_slowest_first_and_distill_needs_its_teachers():
+    order = dr._started_order(dr.METHODS)
+    assert sorted(order) == sorted(dr.METHODS) and order[:2] == ["ppo", "pcgrad"]
+    assert dr._started_order(("onpolicy", "td")) == ["onpolicy", "td"]
+    with pytest.raises(ValueError, match="separate"):
+        dr.run(None, 0.1, 3, 0, methods=("onpolicy", "distill"))
 
 
 @pytest.mark.slow

@@ -124,6 +124,22 @@ def test_vmapped_equals_looped_for_two_seeds(critic):
             assert np.asarray(x[i]) == pytest.approx(np.asarray(y), abs=1e-5, nan_ok=True)
 
 
+def test_a_trainer_compiled_ahead_gives_the_jitted_results_and_compiles_once():
+    spec = agent.AgentSpec(env=ENV, depth=1, width=4, episodes=2, n_updates=40,
+                           n_checkpoints=5, lr=0.02)
+    agent.compile_ahead([(spec, 3), (replace(spec, critic="td"), 3)]).join()
+    key = (agent._structure(spec), 3)
+    ready = agent._TRAINERS[key].result()
+    runs = agent.train(replace(spec, critic="td"), 3, 1)
+    assert agent._trainer(spec, 3) is ready                     # one program for both critics
+    params = agent.init_params(spec, 3, 1)
+    tg = jnp.asarray(np.stack([rooms.optimal_actions(ENV)] * 3))
+    jitted = agent._compiled(key[0])(params, agent.run_keys(1, 3), tg,
+                                     *agent._variant(replace(spec, critic="td")))
+    np.testing.assert_array_equal(runs.curves, np.asarray(jitted[0], np.float64))
+    np.testing.assert_array_equal(runs.returns, np.asarray(jitted[3], np.float64))
+
+
 def test_supervised_learns_the_optimal_policy():
     spec = agent.AgentSpec(env=ENV, depth=1, width=16, learner="supervised", lr=0.03,
                            n_updates=200)

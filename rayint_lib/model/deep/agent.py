@@ -48,6 +48,8 @@ training log shows, for the detector).
 """
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -449,6 +451,47 @@ def run_keys(seed: int, n_runs: int):
     return jax.random.split(jax.random.PRNGKey(seed), n_runs)
 
 
+_TRAINERS: dict = {}        # (structure, n_runs) -> Future of the compiled trainer
+_TRAINERS_LOCK = threading.Lock()
+
+
+def _trainer(spec: AgentSpec, n_runs: int):
+    """The compiled trainer of ``spec``'s structure for ``n_runs`` runs (the program
+    :func:`_compiled` jits for those shapes), compiled once, by whichever thread asks first
+    (:func:`compile_ahead` or :func:`train`); the others wait for it."""
+    key = (_structure(spec), n_runs)
+    with _TRAINERS_LOCK:
+        job = _TRAINERS.get(key)
+        mine = job is None
+        if mine:
+            job = _TRAINERS[key] = Future()
+    if mine:
+        try:
+            tg = jnp.zeros((n_runs, spec.env.K, spec.env.length), jnp.int32)
+            job.set_result(_compiled(key[0]).lower(init_params(spec, n_runs, 0),
+                                                   run_keys(0, n_runs), tg,
+                                                   *_variant(spec)).compile())
+        except BaseException as e:  # the callers waiting for it raise it too
+            job.set_exception(e)
+    return job.result()
+
+
+def compile_ahead(batches) -> threading.Thread:
+    """Compile the trainers of ``batches`` (``(spec, n_runs)`` pairs, in that order) in a
+    background thread and return it: XLA compiles while the caller does other work (numba's
+    compilation holds one core, the other is free), and :func:`train` then finds them ready.
+    The programs are those :func:`train` would compile: the results do not change."""
+    def work():
+        for spec, n_runs in batches:
+            try:
+                _trainer(spec, n_runs)
+            except Exception:  # noqa: BLE001 - train raises it when it needs this trainer
+                pass
+    thread = threading.Thread(target=work, name="compile_ahead", daemon=True)
+    thread.start()
+    return thread
+
+
 def train(spec: AgentSpec, n_runs: int, seed: int = 0, targets=None) -> AgentRuns:
     """Train ``n_runs`` agents together (one jitted, vmapped call). ``targets``
     ``[n_runs, K, length]``: the supervised learner's actions per run (default: the keys;
@@ -459,8 +502,8 @@ def train(spec: AgentSpec, n_runs: int, seed: int = 0, targets=None) -> AgentRun
     if targets is None:
         targets = np.broadcast_to(rooms.optimal_actions(spec.env), (n_runs,) + (
             spec.env.K, spec.env.length))
-    out = _compiled(_structure(spec))(params, run_keys(seed, n_runs),
-                                      jnp.asarray(targets, jnp.int32), *_variant(spec))
+    out = _trainer(spec, n_runs)(params, run_keys(seed, n_runs),
+                                 jnp.asarray(targets, jnp.int32), *_variant(spec))
     curves, cos, ratio, returns, t, es, Jk, flat, flattest = (np.asarray(x, np.float64)
                                                                for x in out[:-1])
     return AgentRuns.collect(spec, spec.steps, curves, curves[:, 0], t.astype(np.int64), Jk,

@@ -20,11 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..book.claims import registry
 from ..book.stored_runs import StoredRun, changed_since, load_all
 from ..model import stats
 from ..model.params import Param, declare
 
 NOTEBOOK = "10_full_scale"
+CLAIMS = registry()     # none scored here: the stored runs' own chapters score the claims
 BOOK = Path(__file__).resolve().parents[2] / "book"
 
 # the files whose change could change a stored run of each notebook (git pathspecs)

@@ -97,6 +97,18 @@ def test_interference_by_count_compares_every_count(tmp_path):
     assert ch.remedies(run).empty
 
 
+def test_the_book_ships_its_stored_runs():
+    """Page 10 reads book/data/runs: a checkout without them (an ignore rule once kept them
+    out of git) must fail here, not skip the check below."""
+    shipped = {p.name for p in SHIPPED.iterdir() if p.is_dir()} if SHIPPED.is_dir() else set()
+    assert {"03b_rooms_K2_4_8", "03c_K4", "03c_K2_remedies", "03c_K2_long"} <= shipped
+    tracked = subprocess.run(["git", "-C", str(sr.ROOT), "ls-files", "--error-unmatch",
+                              str(SHIPPED / "03c_K4" / "glued.json")], capture_output=True)
+    if tracked.returncode == 128 and b"not a git repository" in tracked.stderr:
+        pytest.skip("not a git checkout")
+    assert tracked.returncode == 0, "book/data/runs is not tracked by git"
+
+
 @pytest.mark.parametrize("folder", sorted(p for p in SHIPPED.iterdir() if p.is_dir())
                          if SHIPPED.is_dir() else [])
 def test_shipped_runs_are_complete_committed_runs_of_their_chapter(folder):

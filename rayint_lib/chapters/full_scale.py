@@ -32,7 +32,8 @@ BOOK = Path(__file__).resolve().parents[2] / "book"
 # the files whose change could change a stored run of each notebook (git pathspecs)
 CODE = {"03b_deep_rl": ("rayint_lib/chapters/deep_rl.py", "rayint_lib/chapters/deep_rl_rooms.py",
                         "rayint_lib/model/deep", ":!rayint_lib/model/deep/ppo.py",
-                        ":!rayint_lib/model/deep/multitask.py", "book/03b_deep_rl.ipynb"),
+                        ":!rayint_lib/model/deep/multitask.py",
+                        ":!rayint_lib/model/deep/expected.py", "book/03b_deep_rl.ipynb"),
         "03c_deep_benchmark": ("rayint_lib/chapters/deep_benchmark*.py",
                                "rayint_lib/model/deep", ":!rayint_lib/model/deep/rooms.py",
                                ":!rayint_lib/model/deep/bandit.py",

@@ -51,7 +51,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import jax
 import jax.flatten_util
@@ -63,7 +63,7 @@ from ..config import check_choice, check_float, check_int
 from ..record import Runs, checkpoint_steps, flattest_window, start_threshold
 from . import measures as ms
 from . import rooms
-from .policies import apply, dense, init_mlp, n_parameters
+from .policies import apply, heads_mlp, init_heads, init_mlp, n_parameters
 
 LEARNERS = ("on_policy", "mixture", "uniform", "supervised")
 OPTIMIZERS = ("sgd", "adam")
@@ -176,12 +176,9 @@ def init_params(spec: AgentSpec, n_runs: int, seed: int):
     rng = np.random.default_rng(seed)
     K = spec.env.K
     lead = (n_runs, K) if spec.separate else (n_runs,)
-    params = init_mlp(rng, spec.env.obs_dim, n_outputs(spec), spec.depth, spec.width,
-                      spec.output_scale, lead=lead)
-    if spec.heads:
-        W = spec.output_scale / np.sqrt(spec.width) * rng.standard_normal(
-            (n_runs, K, spec.width, n_outputs(spec)))
-        params[-1] = (W.astype(np.float32), np.zeros((n_runs, K, n_outputs(spec)), np.float32))
+    init = partial(init_heads, K=K) if spec.heads else init_mlp
+    params = init(rng, spec.env.obs_dim, n_outputs(spec), spec.depth, spec.width,
+                  spec.output_scale, lead=lead)
     W, b = params[-1]
     W[..., -1] = 0.0
     return params
@@ -191,15 +188,7 @@ def _net(spec: AgentSpec):
     K = spec.env.K
 
     def net(p, obs):
-        if spec.heads:
-            h = obs
-            for W, b in p[:-1]:
-                h = jax.nn.relu(dense(h, W) + b)
-            W, b = p[-1]
-            out = jnp.einsum("...i,kio->...ko", h, W) + b
-            out = jnp.einsum("...ko,...k->...o", out, obs[..., :K])
-        else:
-            out = apply(p, obs, K, spec.separate)
+        out = heads_mlp(p, obs, K) if spec.heads else apply(p, obs, K, spec.separate)
         return out[..., :-1], out[..., -1]
     return net
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..model import ranking as rk
 from ..model import stats
-from .deep_rl_remedies import weakest_room
+from .deep_rl_remedies import chosen_step, tuning_frame, weakest_room
 
 METHODS = ("heads", "mixture", "pcgrad", "distill")
 LR_FACTORS = (0.5, 1.0, 2.0)        # step sizes tried: the chapter's lr times these
@@ -72,7 +72,7 @@ def _method(cfg, name, teachers, tune_teachers, reuse=None):
     scores = {lr: weakest_room(train(replace(spec, lr=lr), cfg.remedy_tune_seeds, cfg.seed + 1,
                                      tune_teachers if distill else None))
               for lr in (cfg.lr * f for f in LR_FACTORS)}
-    lr = max(scores, key=lambda x: (scores[x], -abs(np.log(x / cfg.lr))))
+    lr = chosen_step(scores, cfg.lr)
     if reuse is not None and lr == cfg.lr:
         return scores, lr, reuse
     return scores, lr, train(replace(spec, lr=lr), cfg.seeds, cfg.seed,
@@ -146,9 +146,7 @@ def table(rem: Remedies) -> pd.DataFrame:
 
 def tuning_table(rem: Remedies) -> pd.DataFrame:
     """The criterion (mean final ``J_k`` of the weakest task, tuning seeds) per step size."""
-    return pd.DataFrame([{"method": NAMES[k], **{f"lr {lr:g}": f"{v:.3f}" for lr, v in s.items()},
-                          "chosen": f"{rem.lrs[k]:g}"} for k, s in rem.tuning.items()]
-                        ).set_index("method")
+    return tuning_frame(rem.tuning, rem.lrs, NAMES).set_index("method")
 
 
 def text(cfg, rem: Remedies | None) -> str:

@@ -57,6 +57,19 @@ def weakest_room(runs) -> float:
     return float(runs.curves[:, -1, :].min(axis=1).mean())
 
 
+def chosen_step(scores: dict, default: float) -> float:
+    """The step size of ``scores`` (``{lr: criterion}``) with the best criterion; ties go to
+    the step nearest ``default`` (on a log scale)."""
+    return max(scores, key=lambda lr: (scores[lr], -abs(np.log(lr / default))))
+
+
+def tuning_frame(tuning: dict, lrs: dict, names: dict) -> pd.DataFrame:
+    """The tuning criterion per method (``tuning``: ``{method: {lr: criterion}}``) and step
+    size, and the chosen step (``lrs``); methods named by ``names``."""
+    return pd.DataFrame([{"method": names[k], **{f"lr {lr:g}": f"{v:.3f}" for lr, v in s.items()},
+                          "chosen": f"{lrs[k]:g}"} for k, s in tuning.items()])
+
+
 @dataclass
 class DeepRL:
     """The rooms-task runs of chapter 08."""
@@ -93,7 +106,7 @@ def _method(base, name, mix, seeds, seed, separate=None):
     tuned = {lr: _train(replace(spec, lr=lr), name, n_tune, seed + 1, teachers)
              for lr in LR_GRID}
     scores = {lr: weakest_room(r) for lr, r in tuned.items()}
-    lr = max(scores, key=lambda lr: (scores[lr], -abs(np.log(lr / base.lr))))
+    lr = chosen_step(scores, base.lr)
     return scores, lr, _train(replace(spec, lr=lr), name, seeds, seed, reported), tuned[lr]
 
 
@@ -199,8 +212,7 @@ def table(d: DeepRL, summ: dict) -> pd.DataFrame:
 
 def tuning_table(d: DeepRL) -> pd.DataFrame:
     """The tuning criterion per method and step size (tuning seeds)."""
-    return pd.DataFrame([{"method": NAMES[k], **{f"lr {lr:g}": f"{v:.3f}" for lr, v in s.items()},
-                          "chosen": f"{d.lrs[k]:g}"} for k, s in d.tuning.items()])
+    return tuning_frame(d.tuning, d.lrs, NAMES)
 
 
 def glue(d: DeepRL, summ: dict) -> dict:
@@ -208,7 +220,8 @@ def glue(d: DeepRL, summ: dict) -> dict:
     differences ``remedy_rl_diff_all_<method>`` against the baseline."""
     out = {"remedy_rl_seeds": d.seeds, "remedy_rl_env_steps": d.env_steps,
            "remedy_rl_mix": d.mix, "remedy_rl_seconds": d.seconds,
-           "remedy_rl_table": table(d, summ), "remedy_rl_tuning": tuning_table(d)}
+           "remedy_rl_table": table(d, summ),
+           "remedy_rl_tuning": tuning_table(d)}
     for k, v in summ.items():
         for m in ("all", "weakest", "one_at_a_time", "median_steps"):
             out[f"remedy_rl_{m}_{k}"] = v[m]

@@ -21,13 +21,13 @@ from pathlib import Path
 import pandas as pd
 
 from ..book.claims import registry
-from ..book.stored_runs import StoredRun, changed_since, load_all
+from ..book.stored_runs import ROOT, StoredRun, changed_since, load_all
 from ..model import stats
 from ..model.params import Param, declare
 
 NOTEBOOK = "10_full_scale"
 CLAIMS = registry()     # none scored here: the stored runs' own chapters score the claims
-BOOK = Path(__file__).resolve().parents[2] / "book"
+BOOK = ROOT / "book"
 
 # the files whose change could change a stored run of each notebook (git pathspecs)
 CODE = {"03b_deep_rl": ("rayint_lib/chapters/deep_rl.py", "rayint_lib/chapters/deep_rl_rooms.py",
@@ -83,6 +83,7 @@ class Settings:
 
     runs_dir: Path
     notebooks: tuple
+    stored: tuple          # the runs in ``runs_dir`` (read once, by :func:`validate`)
 
 
 RERUN_EXAMPLE = ("notebooks", ["03c_deep_benchmark"])   # the page's re-run: one chapter's runs
@@ -103,16 +104,17 @@ def validate(**values) -> Settings:
     if not folder.is_dir():
         raise ValueError(f"runs_dir: {folder} is not a folder (a folder of stored runs, "
                          "one sub-folder each)")
-    for run in load_all(folder):
+    stored = tuple(load_all(folder))
+    for run in stored:
         if run.notebook not in MEASURES:
             raise ValueError(f"runs_dir: run {run.name} is of {run.notebook}; this page shows "
                              f"runs of {', '.join(MEASURES)}")
-    return Settings(folder, tuple(v["notebooks"]))
+    return Settings(folder, tuple(v["notebooks"]), stored)
 
 
 def runs(cfg: Settings) -> list[StoredRun]:
     """The stored runs of the chosen chapters."""
-    return [r for r in load_all(cfg.runs_dir) if r.notebook in cfg.notebooks]
+    return [r for r in cfg.stored if r.notebook in cfg.notebooks]
 
 
 def code_changed(run: StoredRun) -> str:
@@ -136,11 +138,16 @@ def counts(run: StoredRun) -> list[int]:
     """The room / task counts of ``run``: its ``K`` and the counts of ``more_K`` it glued."""
     more = {k for k in run.parameters.get("more_K", [])
             if any(m and m.format(k) in run.glued for _, _, m in MEASURES[run.notebook])}
-    return [run.parameters.get("K", 2), *sorted(more)]
+    return [_own_K(run), *sorted(more)]
+
+
+def _own_K(run: StoredRun) -> int:
+    return run.parameters.get("K", 2)
 
 
 def _name(run: StoredRun, k: int, main: str | None, more: str | None) -> str | None:
-    return main if k == counts(run)[0] else (more.format(k) if more else None)
+    """The glued name of a measure at count ``k``: ``main`` at the run's own ``K``."""
+    return main if k == _own_K(run) else (more.format(k) if more else None)
 
 
 def _cell(run: StoredRun, name: str | None):
